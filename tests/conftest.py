@@ -1,0 +1,3 @@
+"""Shared fixtures. The simulator fixtures live in tests/simulator_fixtures.py."""
+
+pytest_plugins = ["tests.simulator_fixtures"]

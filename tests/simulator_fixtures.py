@@ -1,0 +1,1 @@
+"""Fixtures that start the upstream simulator on a free loopback port (owned by the simulator)."""

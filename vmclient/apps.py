@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VmclientConfig(AppConfig):
+    name = "vmclient"
+    verbose_name = "Xuandashi upstream"

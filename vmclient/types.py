@@ -1,0 +1,215 @@
+"""Typed, immutable results of the Xuandashi open API.
+
+The upstream sends strings for enums and numbers, nulls anywhere, and two spellings of some
+fields; `vmclient.parsing` turns that into these types, so nothing above the client ever
+handles a raw upstream dict. `None` always means "the upstream sent nothing usable".
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+MAX_PAGE_SIZE = 25
+
+
+class HostStatus(enum.IntEnum):
+    """`status` of a host (later document version only)."""
+
+    OFF = 0
+    BOOTING = 1
+    RUNNING = 2
+    CHARGING = 3  # 扣费中: the upstream is settling the bill; transient
+    SHUTTING_DOWN = 4
+    EXPIRED = 5
+
+    @property
+    def is_changing(self) -> bool:
+        """A state that will move on by itself, so it is worth polling."""
+        return self in _CHANGING_STATUSES
+
+
+_CHANGING_STATUSES = frozenset({HostStatus.BOOTING, HostStatus.CHARGING, HostStatus.SHUTTING_DOWN})
+
+
+class Area(enum.IntEnum):
+    """Data centre (`area`)."""
+
+    SOUTH_CHINA = 0  # 华南
+    WEST_CHINA = 1  # 华西
+    INTERNATIONAL = 2  # 国际
+
+
+class Purpose(enum.IntEnum):
+    """What a template or host is for (`pveMachineType`)."""
+
+    OFFICE = 0  # 普通办公
+    IMAGE_PROCESSING = 1  # 图像处理
+    ALGORITHMS = 2  # 算法区域
+
+
+class BillingType(enum.IntEnum):
+    """How a host is paid for; also the `type` path parameter of the template list."""
+
+    PAY_AS_YOU_GO = 0  # 按量
+    RENTAL = 1  # 包时段
+
+
+class TemplateUse(enum.IntEnum):
+    """Which billing types a template can be bought with (`useType` of a template)."""
+
+    PAY_AS_YOU_GO_ONLY = 0
+    RENTAL_ONLY = 1
+    BOTH = 2
+
+    def allows(self, billing: BillingType) -> bool:
+        if self is TemplateUse.BOTH:
+            return True
+        if self is TemplateUse.PAY_AS_YOU_GO_ONLY:
+            return billing is BillingType.PAY_AS_YOU_GO
+        return billing is BillingType.RENTAL
+
+
+class PeriodType(enum.IntEnum):
+    """`periodType` of a rental. HOUR was removed by the provider on 2023-10-23."""
+
+    HOUR = 0
+    DAY = 1
+    WEEK = 2
+    MONTH = 3
+    QUARTER = 4
+    YEAR = 5
+
+    @property
+    def hours(self) -> int:
+        """Hours in one period, as used to estimate a rental's total price."""
+        return _PERIOD_HOURS[self]
+
+
+_PERIOD_HOURS = {
+    PeriodType.HOUR: 1,
+    PeriodType.DAY: 24,
+    PeriodType.WEEK: 24 * 7,
+    PeriodType.MONTH: 24 * 30,
+    PeriodType.QUARTER: 24 * 90,
+    PeriodType.YEAR: 24 * 365,
+}
+
+# The periods a rental can be bought for today.
+RENTAL_PERIODS = (
+    PeriodType.DAY,
+    PeriodType.WEEK,
+    PeriodType.MONTH,
+    PeriodType.QUARTER,
+    PeriodType.YEAR,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """A host template ("package"), as listed for one billing type."""
+
+    package_id: str
+    name: str
+    listed_for: BillingType  # which list (`packAge/0` or `packAge/1`) it came from
+    gpu_number: int = 0
+    gpu_name: str | None = None
+    memory_gb: int | None = None
+    disk_gb: int | None = None
+    cpu_cores: int | None = None
+    bandwidth: int | None = None
+    amount: Decimal | None = None  # price per hour before discount
+    discount: Decimal = Decimal(1)  # multiplier: 1 = none, 0.8 = 20% off
+    type: str | None = None  # must equal an image's `type` to create a host from both
+    purpose: Purpose | None = None
+    area: Area | None = None
+    use_type: TemplateUse | None = None
+
+    @property
+    def hourly_price(self) -> Decimal | None:
+        """Price per hour after the discount."""
+        if self.amount is None:
+            return None
+        return (self.amount * self.discount).quantize(Decimal("0.01"))
+
+    def rental_price(self, period_type: PeriodType, period_number: int) -> Decimal | None:
+        """Estimated total for a rental: hourly amount x discount x hours."""
+        if self.amount is None:
+            return None
+        total = self.amount * self.discount * period_type.hours * period_number
+        return total.quantize(Decimal("0.01"))
+
+    def allows(self, billing: BillingType) -> bool:
+        """Whether this template can be bought with `billing`. Unknown use: trust the list."""
+        if self.use_type is None:
+            return billing is self.listed_for
+        return self.use_type.allows(billing)
+
+    def is_compatible_with(self, image: Image) -> bool:
+        return self.type is not None and self.type == image.type
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A system image a host can be created from."""
+
+    image_id: str
+    type: str | None = None
+    system_name: str | None = None
+    system_version: str | None = None
+
+    @property
+    def label(self) -> str:
+        parts = [p for p in (self.system_name, self.system_version) if p]
+        return " ".join(parts) or self.image_id
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """One rented host, as the upstream describes it."""
+
+    id: str
+    name: str | None = None
+    gpu_description: str | None = None  # `gpuConfiguration`; None where the upstream says "-"
+    gpu_number: int | None = None
+    memory_gb: int | None = None
+    cpu_cores: int | None = None
+    disk_gb: int | None = None
+    operating_system: str | None = None
+    login_user: str | None = None
+    # A secret: never in repr, never stored by the dashboard. None when absent or masked.
+    password: str | None = field(default=None, repr=False)
+    address: str | None = None  # None where the upstream sent "" or nothing
+    port: int | None = None  # None where the upstream sent 0 or nothing
+    mac: str | None = None
+    ipv4: str | None = None  # `ipv4` (later version) or `ipV4` (original)
+    purpose: Purpose | None = None
+    billing_type: BillingType | None = None  # later version only
+    status: HostStatus | None = None  # later version only
+    area: Area | None = None  # later version only
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def is_windows(self) -> bool:
+        return (self.operating_system or "").lower().startswith("windows")
+
+
+@dataclass(frozen=True, slots=True)
+class HostPage:
+    """One page of `mypage`."""
+
+    hosts: tuple[Host, ...]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def page_count(self) -> int:
+        if self.page_size <= 0:
+            return 0
+        return math.ceil(self.total / self.page_size)
+
