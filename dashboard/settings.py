@@ -21,7 +21,7 @@ if not SECRET_KEY:
 
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
     # Only good for a local demo or tests: sessions do not survive a restart with another key.
-    SECRET_KEY = "insecure-local-only-" + "x" * 40  # noqa: S105
+    SECRET_KEY = "insecure-local-only-" + "x" * 40
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [

@@ -212,4 +212,3 @@ class HostPage:
         if self.page_size <= 0:
             return 0
         return math.ceil(self.total / self.page_size)
-
