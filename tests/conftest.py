@@ -1,3 +1,33 @@
 """Shared fixtures. The simulator fixtures live in tests/simulator_fixtures.py."""
 
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
 pytest_plugins = ["tests.simulator_fixtures"]
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or default_port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_sessionstart(session):
+    """In CI a missing PostgreSQL or Redis stops the run with an error instead of skipping."""
+    if not os.environ.get("XDS_REQUIRE_SERVICES"):
+        return
+    required = {
+        "DATABASE_URL": (os.environ.get("DATABASE_URL", ""), 5432),
+        "CELERY_BROKER_URL": (os.environ.get("CELERY_BROKER_URL", ""), 6379),
+    }
+    for name, (url, port) in required.items():
+        if not url or url.startswith(("sqlite", "filesystem")):
+            pytest.exit(f"XDS_REQUIRE_SERVICES is set but {name} names no server", returncode=3)
+        if not _reachable(url, port):
+            pytest.exit(f"{name} is unreachable: {urlparse(url).netloc}", returncode=3)
