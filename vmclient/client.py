@@ -1,0 +1,823 @@
+"""The HTTP client for the Xuandashi open API.
+
+One `XuandashiClient` per process is enough: it is thread-safe (a `requests.Session` per thread,
+one lock around the token), so the dashboard's sync may fetch host pages from several threads.
+
+Retry rules, because a create costs money and the upstream has no idempotency keys:
+
+- Reads (`list_*`, `get_host`, the token) and power actions retry transport failures and
+  retryable errors (500/503 envelopes, 5xx pages, 1005, a broken body) `retries` times, with
+  capped exponential backoff and jitter.
+- Deletes retry only `ConnectionFailed` (the request was never sent).
+- Creates are never repeated. When the request may have reached the upstream (a read timeout,
+  a dropped connection, any 5xx, a 500/503/1005 or unknown code, a broken or unreadable body),
+  they raise `OutcomeUnknown`: the caller reconciles by listing hosts, never by buying again.
+- Every call, creates included, fetches a new token and repeats once on a 401: the upstream
+  refused the call before doing anything. A second 401 raises `AuthenticationError`.
+
+Nothing but `XdsError` subclasses leaves this module. It imports nothing from Django.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import re
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+import urllib3.exceptions
+
+from .errors import (
+    ActionNotAccepted,
+    AlreadyBooting,
+    AlreadyShuttingDown,
+    ApiError,
+    AuthenticationError,
+    ConnectionDropped,
+    ConnectionFailed,
+    HtmlErrorPage,
+    InvalidArgument,
+    MalformedResponse,
+    MissingEnvelopeCode,
+    OutcomeUnknown,
+    ProtocolError,
+    ReadTimedOut,
+    RequestInProgress,
+    TransportError,
+    UnexpectedData,
+    UpstreamInterfaceError,
+    UpstreamSystemError,
+    XdsError,
+    error_for_code,
+)
+from .parsing import (
+    Envelope,
+    parse_created_host_id,
+    parse_envelope,
+    parse_flag,
+    parse_host,
+    parse_host_page,
+    parse_images,
+    parse_packages,
+    parse_token,
+)
+from .types import (
+    MAX_PAGE_SIZE,
+    BillingType,
+    Host,
+    HostPage,
+    Image,
+    Package,
+    PeriodType,
+)
+
+__all__ = ["TOKEN_HEADER", "XuandashiClient"]
+
+logger = logging.getLogger("vmclient")
+
+TOKEN_HEADER = "Finovy-Access-Token"  # noqa: S105 (a header name, not a secret)
+USER_AGENT = "xds-dashboard-vmclient/1"
+
+TOKEN_MARGIN_SECONDS = 60.0  # a token is dropped this long before it expires ...
+TOKEN_MARGIN_FRACTION = 0.1  # ... or this share of its lifetime, whichever is smaller
+DEFAULT_TOKEN_LIFETIME = 300.0  # when the upstream does not say
+MAX_TOKEN_LIFETIME = 24 * 3600.0
+MAX_PAGES = 10_000  # 250,000 hosts: beyond this the upstream's totalCounts is not believable
+
+_ID_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,200}$")
+_TITLE = re.compile(rb"<title[^>]*>(.{0,200}?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+# --- Retry policies -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Policy:
+    name: str
+    create: bool = False  # never repeated; an uncertain failure becomes OutcomeUnknown
+
+    def may_retry(self, err: XdsError) -> bool:
+        if self.create:
+            return False
+        if self.name == "delete":
+            return isinstance(err, ConnectionFailed)
+        return err.retryable
+
+
+_READ = _Policy("read")
+_ACTION = _Policy("action")
+_DELETE = _Policy("delete")
+_CREATE = _Policy("create", create=True)
+
+# Codes that prove the upstream refused a call before doing anything.
+_UNCERTAIN_CODES = frozenset(
+    {UpstreamSystemError.upstream_code, UpstreamInterfaceError.upstream_code}
+    | {RequestInProgress.upstream_code}
+)
+
+
+def _definitely_refused(err: XdsError) -> bool:
+    """Whether a failed create certainly bought nothing (so OutcomeUnknown is not needed)."""
+    if isinstance(err, InvalidArgument | ConnectionFailed | AuthenticationError):
+        return True
+    if isinstance(err, ApiError):
+        known = error_for_code(err.code) is not ApiError if err.code is not None else False
+        return known and err.code not in _UNCERTAIN_CODES
+    if isinstance(err, ProtocolError) and err.http_status is not None:
+        return 400 <= err.http_status < 500 and err.http_status != 408
+    return False
+
+
+def _may_have_applied(err: XdsError) -> bool:
+    """Whether a failed attempt may still have been carried out upstream."""
+    if isinstance(err, TransportError):
+        return err.may_have_been_sent
+    return not isinstance(err, ApiError)
+
+
+# --- Argument checks ----------------------------------------------------------------------------
+
+
+def _checked_id(value: Any, argument: str) -> str:
+    if not isinstance(value, str) or not _ID_PATTERN.match(value) or value in (".", ".."):
+        raise InvalidArgument(
+            f"The {argument} is missing or not valid, so nothing was sent to the provider. "
+            "Choose it again from the list, then retry.",
+            message_zh=f"{argument} 缺失或无效，请求未发送。请从列表中重新选择后重试。",
+            argument=argument,
+            detail=f"{argument} must be a non-empty string without spaces or control characters",
+        )
+    return value
+
+
+def _checked_billing(kind: Any) -> BillingType:
+    if isinstance(kind, BillingType):
+        return kind
+    if isinstance(kind, int) and not isinstance(kind, bool) and kind in (0, 1):
+        return BillingType(kind)
+    raise InvalidArgument(
+        "The billing type must be pay-as-you-go or rental.",
+        message_zh="计费类型必须是按量或包时段。",
+        argument="kind",
+        detail="kind must be a BillingType, 0 or 1",
+    )
+
+
+def _checked_period_type(value: Any) -> PeriodType:
+    period = None
+    if isinstance(value, PeriodType):
+        period = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        try:
+            period = PeriodType(value)
+        except ValueError:
+            period = None
+    if period is PeriodType.HOUR:
+        raise InvalidArgument(
+            "Hourly rentals are no longer offered by the provider. Choose a day, week, month, "
+            "quarter or year, or create a pay-as-you-go host instead.",
+            message_zh="服务商已不再提供按小时包时段。请选择日、周、月、季度或年，或改为创建按量主机。",
+            argument="period_type",
+            detail="periodType 0 (hour) was removed upstream on 2023-10-23",
+        )
+    if period is None:
+        raise InvalidArgument(
+            "The rental period must be a day, week, month, quarter or year.",
+            message_zh="包时段周期必须是日、周、月、季度或年。",
+            argument="period_type",
+            detail="period_type must be a PeriodType (DAY..YEAR)",
+        )
+    return period
+
+
+def _checked_positive(value: Any, argument: str, *, maximum: int | None = None) -> int:
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < 1
+        or (maximum is not None and value > maximum)
+    ):
+        limit = f" up to {maximum}" if maximum is not None else ""
+        limit_zh = f"（不超过 {maximum}）" if maximum is not None else ""
+        raise InvalidArgument(
+            f"The {argument} must be a whole number of at least 1{limit}.",
+            message_zh=f"{argument} 必须是不小于 1 的整数{limit_zh}。",
+            argument=argument,
+            detail=f"{argument} must be an int >= 1{limit}",
+        )
+    return value
+
+
+def _checked_base_url(base_url: Any) -> str:
+    parts = urlsplit(base_url) if isinstance(base_url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidArgument(
+            "The provider's address is not configured correctly. An administrator must set "
+            "XDS_BASE_URL to an http(s) URL.",
+            message_zh="服务商地址配置错误。请管理员将 XDS_BASE_URL 设置为 http(s) 地址。",
+            argument="base_url",
+            detail="base_url must be an http(s) URL",
+        )
+    return base_url.rstrip("/")
+
+
+def _checked_credential(value: Any, argument: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgument(
+            "The provider account is not configured. An administrator must set XDS_UUID and "
+            "XDS_SECRET.",
+            message_zh="未配置服务商账号。请管理员设置 XDS_UUID 和 XDS_SECRET。",
+            argument=argument,
+            detail=f"{argument} must be a non-empty string",
+        )
+    return value.strip()
+
+
+def _checked_seconds(value: Any, argument: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InvalidArgument(argument=argument, detail=f"{argument} must be a positive number")
+    return float(value)
+
+
+# --- Answers ---------------------------------------------------------------------------------
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it explicitly wraps (args, `reason`, `__cause__`), not mere context."""
+    found: list[BaseException] = []
+    pending: list[Any] = [exc]
+    while pending and len(found) < 20:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or any(item is seen for seen in found):
+            continue
+        found.append(item)
+        pending.extend(arg for arg in item.args if isinstance(arg, BaseException))
+        pending.append(getattr(item, "reason", None))
+        pending.append(item.__cause__)
+    return found
+
+
+def _transport_error(exc: Exception) -> XdsError:
+    """A `requests` exception -> the client's error, telling 'never sent' from 'maybe sent'."""
+    chain = _exception_chain(exc)
+    detail = f"{type(exc).__name__}"
+    if isinstance(exc, requests.ConnectTimeout) or any(
+        isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in chain
+    ):
+        # Includes NewConnectionError and NameResolutionError: no connection, nothing sent.
+        return ConnectionFailed(detail=f"{detail}: no connection could be made")
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return ConnectionFailed(detail=f"{detail}: the URL is not valid")
+    if isinstance(exc, requests.ReadTimeout) or any(
+        isinstance(e, urllib3.exceptions.ReadTimeoutError | TimeoutError) for e in chain
+    ):
+        return ReadTimedOut(detail=f"{detail}: no answer within the read timeout")
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        return MalformedResponse(detail=f"{detail}: the answer was cut off")
+    if isinstance(exc, requests.ConnectionError):
+        return ConnectionDropped(detail=f"{detail}: the connection closed before an answer")
+    return TransportError(detail=f"{detail}: the request failed")
+
+
+_NOT_JSON = object()
+
+
+def _decode_json(content: bytes) -> Any:
+    if not content or not content.strip():
+        return _NOT_JSON
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError are ValueErrors
+        return _NOT_JSON
+
+
+def _looks_like_html(response: requests.Response, content: bytes) -> bool:
+    content_type = response.headers.get("Content-Type", "").lower()
+    return "html" in content_type or content.lstrip()[:1] == b"<"
+
+
+def _page_title(content: bytes) -> str:
+    match = _TITLE.search(content[:4096])
+    if not match:
+        return ""
+    title = match.group(1).decode("utf-8", "replace")
+    return " ".join(title.split())[:80]
+
+
+def _read_answer(response: requests.Response) -> Envelope:
+    """A received answer -> its envelope when `code` is 0; else the matching error."""
+    status = response.status_code
+    content = response.content or b""
+    payload = _decode_json(content)
+    has_code = isinstance(payload, Mapping) and payload.get("code") is not None
+    if status == 401 and not has_code:
+        raise AuthenticationError(http_status=status, detail="HTTP 401 without an envelope")
+    if payload is _NOT_JSON:
+        if _looks_like_html(response, content) or not 200 <= status < 300:
+            title = _page_title(content)
+            raise HtmlErrorPage(
+                http_status=status,
+                detail=f"an error page instead of JSON{': ' + repr(title) if title else ''}",
+            )
+        raise MalformedResponse(
+            http_status=status, detail=f"the body is not valid JSON ({len(content)} bytes)"
+        )
+    try:
+        envelope = parse_envelope(payload)
+    except MissingEnvelopeCode as err:
+        raise MissingEnvelopeCode(
+            detail=err.detail,
+            upstream_message=err.upstream_message,
+            trace_id=err.trace_id,
+            http_status=status,
+        ) from None
+    if envelope.code != 0:
+        raise error_for_code(envelope.code)(
+            code=envelope.code,
+            upstream_message=envelope.msg,
+            trace_id=envelope.trace_id,
+            http_status=status,
+        )
+    if envelope.success is False:
+        logger.warning("vmclient: the upstream answered code 0 with success false; trusting code")
+    return envelope
+
+
+# --- The token --------------------------------------------------------------------------------
+
+
+class _TokenCache:
+    """One access token shared by every thread; one lock, so a missing token is fetched once."""
+
+    def __init__(self, fetch: Callable[[], tuple[str, float | None]], clock: Callable[[], float]):
+        self._fetch = fetch
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._refresh_at = 0.0
+
+    def get(self) -> str:
+        with self._lock:
+            if self._token is not None and self._clock() < self._refresh_at:
+                return self._token
+            self._token = None
+            token, lifetime = self._fetch()
+            if lifetime is None:
+                lifetime = DEFAULT_TOKEN_LIFETIME
+            lifetime = min(lifetime, MAX_TOKEN_LIFETIME)
+            margin = min(TOKEN_MARGIN_SECONDS, lifetime * TOKEN_MARGIN_FRACTION)
+            self._token = token
+            self._refresh_at = self._clock() + lifetime - margin
+            return token
+
+    def invalidate(self, token: str | None = None) -> None:
+        """Drop the cached token; with `token`, only if that is still the cached one."""
+        with self._lock:
+            if token is None or self._token == token:
+                self._token = None
+
+    def __repr__(self) -> str:
+        return f"<token cache: {'a token' if self._token else 'empty'}>"
+
+
+# --- The client ----------------------------------------------------------------------------------
+
+
+class XuandashiClient:
+    """The Xuandashi open API, typed. See the module docstring for the retry rules."""
+
+    def __init__(
+        self,
+        base_url: str,
+        uuid: str,
+        secret: str,
+        *,
+        timeout: float = 10.0,
+        connect_timeout: float = 3.05,
+        retries: int = 2,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        session_factory: Callable[[], requests.Session] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = _checked_base_url(base_url)
+        self.uuid = _checked_credential(uuid, "uuid")
+        self.__secret = _checked_credential(secret, "secret")
+        self.timeout = _checked_seconds(timeout, "timeout")
+        self.connect_timeout = _checked_seconds(connect_timeout, "connect_timeout")
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidArgument(argument="retries", detail="retries must be an int >= 0")
+        self.retries = retries
+        if isinstance(backoff, bool) or not isinstance(backoff, int | float) or backoff < 0:
+            raise InvalidArgument(argument="backoff", detail="backoff must be a number >= 0")
+        self.backoff = float(backoff)
+        self.max_backoff = float(max_backoff)
+        self._session_factory = session_factory or requests.Session
+        self._sleep = sleep
+        self._local = threading.local()
+        self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
+        self._sessions_lock = threading.Lock()
+        self._tokens = _TokenCache(self._fetch_token, clock)
+
+    def __repr__(self) -> str:
+        return f"XuandashiClient(base_url={self.base_url!r}, uuid={self.uuid!r})"
+
+    # -- lifecycle --
+
+    def close(self) -> None:
+        """Close every thread's HTTP session. The client stays usable (new sessions open)."""
+        with self._sessions_lock:
+            sessions = list(self._sessions)
+            self._sessions = weakref.WeakSet()
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
+
+    def __enter__(self) -> XuandashiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- authentication --
+
+    def authenticate(self) -> None:
+        """Fetch a fresh token now (a check that the account works)."""
+        self._tokens.invalidate()
+        self._tokens.get()
+
+    def _fetch_token(self) -> tuple[str, float | None]:
+        envelope = self._call(
+            "POST",
+            "/v1/auth/getToken",
+            body={"uuid": self.uuid, "secret": self.__secret},
+            policy=_READ,
+            auth=False,
+        )
+        return self._parse(envelope, parse_token)
+
+    # -- templates and images --
+
+    def list_packages(self, kind: BillingType | int) -> list[Package]:
+        """The host templates for one billing type (`packAge/0` pay-as-you-go, `1` rental)."""
+        billing = _checked_billing(kind)
+        envelope = self._call("GET", f"/v1/pve/open/packAge/{int(billing)}", policy=_READ)
+        return self._parse(envelope, parse_packages, billing)
+
+    def list_images(self) -> list[Image]:
+        envelope = self._call("GET", "/v1/pve/open/image", policy=_READ)
+        return self._parse(envelope, parse_images)
+
+    # -- creates (cost money; never repeated) --
+
+    def create_pay_as_you_go(self, package_id: str, image_id: str) -> str | None:
+        """Buy a pay-as-you-go host. Returns its id, or None when the upstream does not say.
+
+        Raises `OutcomeUnknown` when the request may have reached the upstream but its answer
+        was lost: reconcile by listing hosts, do not call again.
+        """
+        body = {
+            "packageId": _checked_id(package_id, "package_id"),
+            "imageId": _checked_id(image_id, "image_id"),
+        }
+        return self._create("create_pay_as_you_go", "/v1/pve/open/createquantity", body)
+
+    def create_rental(
+        self,
+        package_id: str,
+        image_id: str,
+        period_number: int,
+        period_type: PeriodType | int,
+    ) -> str | None:
+        """Rent a host for `period_number` periods, paid up front. As `create_pay_as_you_go`."""
+        body = {
+            "packageId": _checked_id(package_id, "package_id"),
+            "imageId": _checked_id(image_id, "image_id"),
+            "periodNumber": _checked_positive(period_number, "period_number"),
+            "periodType": int(_checked_period_type(period_type)),
+        }
+        return self._create("create_rental", "/v1/pve/open/createRent", body)
+
+    def _create(self, operation: str, path: str, body: dict[str, Any]) -> str | None:
+        envelope = self._call("POST", path, body=body, policy=_CREATE, operation=operation)
+        try:
+            return self._parse(envelope, parse_created_host_id)
+        except XdsError as err:
+            # Code 0 but no usable answer: something may well have been bought.
+            raise OutcomeUnknown(cause=err, operation=operation, params=body) from err
+
+    # -- power --
+
+    def power_on(self, host_id: str) -> None:
+        """Ask the upstream to start a host. Accepted is not done: poll `get_host`."""
+        self._power(host_id, 1, AlreadyBooting)
+
+    def power_off(self, host_id: str) -> None:
+        """Ask the upstream to stop a host. Accepted is not done: poll `get_host`."""
+        self._power(host_id, 0, AlreadyShuttingDown)
+
+    def reboot(self, host_id: str) -> None:
+        path = f"/v1/pve/open/reboot/{self._segment(host_id)}"
+        envelope = self._call("GET", path, policy=_ACTION)
+        self._require_accepted(envelope, "reboot")
+
+    def _power(self, host_id: str, type_: int, settled: type[ApiError]) -> None:
+        path = f"/v1/pve/open/operate/{self._segment(host_id)}"
+        envelope = self._call(
+            "GET",
+            path,
+            params={"type": str(type_)},
+            policy=_ACTION,
+            settled_codes=frozenset({settled.upstream_code}),
+        )
+        self._require_accepted(envelope, "power on" if type_ else "power off")
+
+    def _require_accepted(self, envelope: Envelope | None, action: str) -> None:
+        if envelope is None:
+            return  # settled by an earlier attempt that may have been lost
+        if self._parse(envelope, parse_flag) is False:
+            raise ActionNotAccepted(
+                code=envelope.code,
+                upstream_message=envelope.msg,
+                trace_id=envelope.trace_id,
+                detail=f"{action}: data false",
+            )
+
+    # -- hosts --
+
+    def get_host(self, host_id: str) -> Host:
+        envelope = self._call("GET", f"/v1/pve/open/one/{self._segment(host_id)}", policy=_READ)
+        return self._parse(envelope, parse_host)
+
+    def list_hosts_page(self, page: int = 1, page_size: int = MAX_PAGE_SIZE) -> HostPage:
+        """One page of the account's hosts (`page` from 1; at most 25 per page). Thread-safe."""
+        page = _checked_positive(page, "page")
+        page_size = _checked_positive(page_size, "page_size", maximum=MAX_PAGE_SIZE)
+        envelope = self._call(
+            "GET",
+            "/v1/pve/open/mypage",
+            params={"page": page, "pageSize": page_size},
+            policy=_READ,
+        )
+        return self._parse(envelope, parse_host_page, page=page, page_size=page_size)
+
+    def iter_hosts(self, page_size: int = MAX_PAGE_SIZE) -> Iterator[Host]:
+        """Every host of the account, page by page (ceil(totalCounts / page size) calls).
+
+        A host is yielded once even if the pages shift under a concurrent create. Raises
+        `UnexpectedData` when the upstream repeats a page, rather than end with a partial list.
+        """
+        first = self.list_hosts_page(1, page_size)
+        seen: set[str] = set()
+        yield from self._unseen(first, seen)
+        size, pages = self._plan(first)
+        page = 1
+        while page < pages:
+            page += 1
+            current = self.list_hosts_page(page, size)
+            if not current.hosts:
+                return
+            fresh = self._unseen(current, seen)
+            if not fresh:
+                raise self._repeated_page(page)
+            yield from fresh
+            pages = max(pages, min(MAX_PAGES, math.ceil(current.total / size)))
+
+    def list_all_hosts(self, *, workers: int = 1) -> list[Host]:
+        """Every host, with up to `workers` pages fetched at once after the first."""
+        workers = _checked_positive(workers, "workers", maximum=16)
+        if workers == 1:
+            return list(self.iter_hosts())
+        first = self.list_hosts_page(1)
+        seen: set[str] = set()
+        hosts = self._unseen(first, seen)
+        size, pages = self._plan(first)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xds-pages") as pool:
+            start = 2
+            while start <= pages:
+                batch = range(start, min(pages, start + workers - 1) + 1)
+                results = list(pool.map(lambda p: self.list_hosts_page(p, size), batch))
+                fresh_in_batch = 0
+                for current in results:
+                    fresh = self._unseen(current, seen)
+                    fresh_in_batch += len(fresh)
+                    hosts.extend(fresh)
+                if not any(r.hosts for r in results):
+                    break
+                if not fresh_in_batch:
+                    raise self._repeated_page(start)
+                start = batch[-1] + 1
+        return hosts
+
+    @staticmethod
+    def _unseen(page: HostPage, seen: set[str]) -> list[Host]:
+        fresh = []
+        for host in page.hosts:
+            if host.id not in seen:
+                seen.add(host.id)
+                fresh.append(host)
+        return fresh
+
+    @staticmethod
+    def _plan(first: HostPage) -> tuple[int, int]:
+        size = max(1, first.page_size)
+        pages = math.ceil(first.total / size)
+        if pages > MAX_PAGES:
+            raise UnexpectedData(detail=f"the upstream claims {first.total} hosts")
+        return size, pages
+
+    @staticmethod
+    def _repeated_page(page: int) -> UnexpectedData:
+        return UnexpectedData(detail=f"page {page} of the host list repeats hosts already seen")
+
+    def delete_host(self, host_id: str) -> bool:
+        """Delete a host. True when the upstream confirmed; False when it said it did not."""
+        envelope = self._call(
+            "DELETE", f"/v1/pve/open/delete/{self._segment(host_id)}", policy=_DELETE
+        )
+        return self._parse(envelope, parse_flag) is True
+
+    # -- plumbing --
+
+    @staticmethod
+    def _segment(host_id: Any) -> str:
+        return quote(_checked_id(host_id, "host_id"), safe="")
+
+    @staticmethod
+    def _parse(envelope: Envelope, parser: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a parser on `data`; its errors carry the answer's trace id; nothing else leaks."""
+        try:
+            return parser(envelope.data, *args, **kwargs)
+        except XdsError as err:
+            if err.trace_id is None:
+                err.trace_id = envelope.trace_id
+            raise
+        except Exception as exc:  # a parser bug must still reach the caller as an XdsError
+            raise UnexpectedData(
+                trace_id=envelope.trace_id, detail=f"{type(exc).__name__} while reading data"
+            ) from exc
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._session_factory()
+            session.headers["User-Agent"] = USER_AGENT
+            session.headers["Accept"] = "application/json"
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.add(session)
+        return session
+
+    def _delay(self, retry: int) -> float:
+        ceiling = min(self.max_backoff, self.backoff * 2 ** (retry - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        policy: _Policy,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        auth: bool = True,
+        operation: str | None = None,
+        settled_codes: frozenset[int] = frozenset(),
+    ) -> Envelope | None:
+        """One logical call: token, exchange, the 401 repeat, retries per `policy`.
+
+        Returns the envelope of a successful answer, or None when a power action was repeated
+        after an attempt that may have been carried out and the upstream now says it is already
+        under way (`settled_codes`).
+        """
+        attempt = 0
+        retried = 0
+        reauthenticated = False
+        maybe_applied = False
+        while True:
+            attempt += 1
+            token = self._tokens.get() if auth else None  # nothing sent yet if this fails
+            try:
+                return self._exchange(method, path, params, body, token, attempt)
+            except AuthenticationError:
+                if auth:
+                    self._tokens.invalidate(token)
+                if not auth or reauthenticated:
+                    raise
+                reauthenticated = True
+                continue
+            except XdsError as err:
+                if maybe_applied and isinstance(err, ApiError) and err.code in settled_codes:
+                    logger.info(
+                        "vmclient: %s %s already under way after a lost answer", method, path
+                    )
+                    return None
+                if policy.create:
+                    if _definitely_refused(err):
+                        raise
+                    raise OutcomeUnknown(
+                        cause=err, operation=operation or path, params=body
+                    ) from err
+                if retried >= self.retries or not policy.may_retry(err):
+                    raise
+                maybe_applied = maybe_applied or _may_have_applied(err)
+                retried += 1
+                self._sleep(self._delay(retried))
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None,
+        token: str | None,
+        attempt: int,
+    ) -> Envelope:
+        """One HTTP request and its answer, logged once. Raises only `XdsError`."""
+        headers = {TOKEN_HEADER: token} if token is not None else {}
+        started = time.perf_counter()
+        status: int | None = None
+        envelope: Envelope | None = None
+        failure: XdsError | None = None
+        try:
+            try:
+                response = self._session().request(
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    json=body,
+                    headers=headers,
+                    timeout=(self.connect_timeout, self.timeout),
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                raise _transport_error(exc) from exc
+            except Exception as exc:  # e.g. urllib3's LocationParseError, a ValueError
+                raise TransportError(detail=f"{type(exc).__name__}: the request failed") from exc
+            status = response.status_code
+            envelope = _read_answer(response)
+            return envelope
+        except XdsError as err:
+            failure = err
+            raise
+        finally:
+            self._log(method, path, attempt, status, envelope, failure, started)
+
+    def _log(
+        self,
+        method: str,
+        path: str,
+        attempt: int,
+        status: int | None,
+        envelope: Envelope | None,
+        failure: XdsError | None,
+        started: float,
+    ) -> None:
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        code = envelope.code if envelope is not None else getattr(failure, "code", None)
+        trace_id = envelope.trace_id if envelope is not None else getattr(failure, "trace_id", None)
+        quiet = (
+            failure is None
+            and method == "GET"
+            and "/operate/" not in path
+            and "/reboot/" not in path
+        )
+        level = logging.DEBUG if quiet else logging.INFO
+        if not logger.isEnabledFor(level):
+            return
+        outcome = "ok" if failure is None else type(failure).__name__
+        logger.log(
+            level,
+            "upstream %s %s attempt=%d http=%s code=%s trace_id=%s duration_ms=%d %s",
+            method,
+            path,
+            attempt,
+            status,
+            code,
+            trace_id,
+            duration_ms,
+            outcome,
+            extra={
+                "xds_method": method,
+                "xds_path": path,
+                "xds_attempt": attempt,
+                "xds_http_status": status,
+                "xds_code": code,
+                "xds_trace_id": trace_id,
+                "xds_duration_ms": duration_ms,
+                "xds_outcome": outcome,
+            },
+        )
