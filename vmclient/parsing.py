@@ -44,7 +44,8 @@ logger = logging.getLogger("vmclient")
 E = TypeVar("E", bound=enum.IntEnum)
 
 _MAX_NUMBER_TEXT = 40  # longer "numbers" are garbage, and would be slow to convert
-_MAX_AMOUNT = Decimal(10) ** 12  # no price per hour is this large; beyond, quantize() fails
+_MAX_AMOUNT = Decimal(10) ** 9  # no price per hour is this large; far beyond, quantize() fails
+_MAX_DISCOUNT = Decimal(10)  # a multiplier: 1 = none, 0.8 = 20% off
 _MAX_CODE = 2**31
 _NO_VALUE = ("", "-", "--", "null", "none", "n/a")
 
@@ -273,8 +274,8 @@ def parse_package(raw: Any, listed_for: BillingType) -> Package:
     record = _record(raw, "a template")
     package_id = _id(record.get("packageId"), "a template's packageId")
     discount = parse_decimal(record.get("discount"), "discount")
-    if discount is not None and discount < 0:
-        _ignore("discount", record.get("discount"), "negative")
+    if discount is not None and not 0 <= discount <= _MAX_DISCOUNT:
+        _ignore("discount", record.get("discount"), "not a discount multiplier")
         discount = None
     return Package(
         package_id=package_id,

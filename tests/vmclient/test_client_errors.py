@@ -1,0 +1,140 @@
+"""The error hierarchy: a named class per upstream code, messages that say what to do."""
+
+from __future__ import annotations
+
+import pickle
+import re
+
+import pytest
+
+from vmclient import errors
+from vmclient.errors import (
+    ApiError,
+    AuthenticationError,
+    BusinessError,
+    ConnectionFailed,
+    HtmlErrorPage,
+    OutcomeUnknown,
+    ReadTimedOut,
+    WalletBalanceTooLow,
+    XdsError,
+    error_for_code,
+    registered_codes,
+)
+
+# Every code of the reference, with the class it must map to.
+REFERENCE_CODES = {
+    401: errors.AuthenticationError,
+    500: errors.UpstreamSystemError,
+    503: errors.UpstreamInterfaceError,
+    1001: errors.NoPermission,
+    1003: errors.BusinessError,
+    1005: errors.RequestInProgress,
+    1007: errors.MissingParameter,
+    1037: errors.RealNameRequired,
+    6000: errors.AlreadyBooting,
+    6001: errors.AlreadyShuttingDown,
+    6002: errors.InsufficientResources,
+    6003: errors.PowerBalanceTooLow,
+    6005: errors.CreationWaiting,
+    7002: errors.NeverStarted,
+    7003: errors.HostUnavailable,
+    7004: errors.HostNotRunning,
+    7005: errors.TemplateImageMismatch,
+    9000: errors.WalletError,
+    9001: errors.WalletBalanceTooLow,
+}
+RETRYABLE_CODES = {500, 503, 1005, 6005, 7003}
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize(("code", "cls"), sorted(REFERENCE_CODES.items()))
+def test_every_reference_code_has_its_named_error(code, cls):
+    assert error_for_code(code) is cls
+    assert issubclass(cls, ApiError) and issubclass(cls, XdsError)
+    err = cls(code=code, upstream_message="上游消息", trace_id="trace-1")
+    assert err.code == code and err.trace_id == "trace-1" and err.upstream_message == "上游消息"
+    assert err.retryable is (code in RETRYABLE_CODES)
+
+
+def test_registry_holds_exactly_the_reference_codes():
+    assert dict(registered_codes()) == REFERENCE_CODES
+
+
+@pytest.mark.parametrize("cls", sorted(set(REFERENCE_CODES.values()), key=lambda c: c.__name__))
+def test_messages_exist_in_english_and_chinese_and_differ_per_code(cls):
+    err = cls(upstream_message="x")
+    assert err.message and not HAN.search(err.message)
+    assert HAN.search(err.message_zh)
+    assert err.user_message("en") == err.message
+    assert err.user_message("zh") == err.message_zh
+    assert err.user_message("zh-hans") == err.message_zh
+    assert err.user_message(None) == err.message
+    others = {c(upstream_message="x").message for c in REFERENCE_CODES.values() if c is not cls}
+    assert err.message not in others
+
+
+def test_wallet_balance_message_says_what_happened_and_what_to_do():
+    err = WalletBalanceTooLow()
+    assert "wallet balance is too low" in err.message and "Top up" in err.message
+    assert "余额不足" in err.message_zh and "充值" in err.message_zh
+
+
+def test_authentication_error_points_an_administrator_at_the_settings():
+    err = AuthenticationError()
+    assert "administrator" in err.message
+    assert "XDS_UUID" in err.message and "XDS_SECRET" in err.message
+    assert "XDS_UUID" in err.message_zh and "管理员" in err.message_zh
+
+
+def test_business_error_shows_the_upstream_message():
+    err = BusinessError(upstream_message="该模板已下架")
+    assert "该模板已下架" in err.message and "该模板已下架" in err.message_zh
+
+
+def test_unknown_code_is_a_generic_api_error_keeping_code_msg_and_trace():
+    cls = error_for_code(4242)
+    assert cls is ApiError
+    err = cls(code=4242, upstream_message="奇怪的错误", trace_id="t-9")
+    assert (err.code, err.upstream_message, err.trace_id) == (4242, "奇怪的错误", "t-9")
+    assert "奇怪的错误" in err.message
+    assert "4242" in str(err) and "t-9" in str(err)
+
+
+def test_str_includes_code_and_trace_id():
+    text = str(WalletBalanceTooLow(upstream_message="钱包余额不足", trace_id="abc123"))
+    assert "code 9001" in text and "trace id abc123" in text and "Top up" in text
+
+
+def test_transport_errors_are_distinct_and_retryable():
+    assert ConnectionFailed().retryable and not ConnectionFailed.may_have_been_sent
+    assert ReadTimedOut().retryable and ReadTimedOut.may_have_been_sent
+    assert not issubclass(ReadTimedOut, ConnectionFailed)
+
+
+def test_html_error_page_keeps_the_status_and_is_retryable_only_for_5xx():
+    page = HtmlErrorPage(http_status=502)
+    assert page.http_status == 502 and page.retryable and "502" in page.message
+    assert not HtmlErrorPage(http_status=404).retryable
+
+
+def test_outcome_unknown_carries_cause_and_parameters_and_is_never_retryable():
+    cause = ReadTimedOut(trace_id=None)
+    err = OutcomeUnknown(
+        cause=cause, operation="create_rental", params={"packageId": "p", "periodNumber": 1}
+    )
+    assert err.cause is cause and err.params["packageId"] == "p"
+    assert err.retryable is False
+    assert "host list" in err.message and "主机列表" in err.message_zh
+    assert "create_rental" in str(err) and "ReadTimedOut" in str(err)
+
+
+def test_errors_survive_pickling():
+    err = WalletBalanceTooLow(upstream_message="钱包余额不足", trace_id="t")
+    again = pickle.loads(pickle.dumps(err))  # noqa: S301 - our own bytes
+    assert type(again) is WalletBalanceTooLow
+    assert (again.code, again.trace_id, again.message) == (9001, "t", err.message)
+    unknown = pickle.loads(  # noqa: S301 - our own bytes
+        pickle.dumps(OutcomeUnknown(cause=HtmlErrorPage(http_status=502), operation="c"))
+    )
+    assert isinstance(unknown.cause, HtmlErrorPage) and unknown.cause.http_status == 502
