@@ -1,0 +1,96 @@
+"""`manage.py simulator`: serve the simulated upstream in the foreground until Ctrl-C or SIGTERM.
+
+The account defaults to the dashboard's configured one (XDS_UUID / XDS_SECRET), so a demo's
+dashboard and simulator agree without any setup.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from vmclient.simulator import Simulator, SimulatorConfig
+from vmclient.simulator.config import DOC_VERSIONS
+
+DEFAULT_SECRET = SimulatorConfig.secret
+
+
+def _decimal(value: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(value) from exc
+
+
+class Command(BaseCommand):
+    help = "Run the Xuandashi API simulator in the foreground (Ctrl-C stops it)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
+        parser.add_argument("--hosts", type=int, default=50, help="size of the seeded fleet")
+        parser.add_argument("--seed", type=int, default=1, help="random seed of the fleet")
+        parser.add_argument("--doc-version", choices=DOC_VERSIONS, default="later")
+        parser.add_argument("--uuid", default=getattr(settings, "XDS_UUID", None) or None)
+        parser.add_argument("--secret", default=getattr(settings, "XDS_SECRET", None) or None)
+        parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
+        parser.add_argument("--boot-seconds", type=float, default=30.0)
+        parser.add_argument("--shutdown-seconds", type=float, default=20.0)
+        parser.add_argument("--reboot-seconds", type=float, default=30.0)
+        parser.add_argument("--charging-seconds", type=float, default=10.0)
+        parser.add_argument("--wallet", type=_decimal, default=Decimal("10000"))
+        parser.add_argument("--token-lifetime-ms", type=int, default=1_800_000)
+
+    def handle(self, *args, **options) -> None:
+        account = {}
+        if options["uuid"]:
+            account["uuid"] = options["uuid"]
+        if options["secret"]:
+            account["secret"] = options["secret"]
+        if options["hosts"] < 0:
+            raise CommandError("--hosts must be 0 or more")
+        config = SimulatorConfig(
+            doc_version=options["doc_version"],
+            latency=options["latency"],
+            boot_seconds=options["boot_seconds"],
+            shutdown_seconds=options["shutdown_seconds"],
+            reboot_seconds=options["reboot_seconds"],
+            charging_seconds=options["charging_seconds"],
+            wallet_balance=options["wallet"],
+            token_lifetime_ms=options["token_lifetime_ms"],
+            **account,
+        )
+        sim = Simulator(config=config, hosts=options["hosts"], rng_seed=options["seed"])
+        try:
+            sim.start(host=options["host"], port=options["port"])
+        except OSError as exc:
+            raise CommandError(
+                f"cannot listen on {options['host']}:{options['port']}: {exc}"
+            ) from exc
+
+        stop = threading.Event()
+        previous = {
+            signum: signal.signal(signum, lambda *_: stop.set())
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self.stdout.write(f"simulator: serving the Xuandashi API at {sim.url}")
+            # The secret is shown only when it is the well-known simulated one.
+            shown = sim.secret if sim.secret == DEFAULT_SECRET else "(as configured)"
+            self.stdout.write(f"simulator: account uuid {sim.uuid}, secret {shown}")
+            self.stdout.write(
+                f"simulator: {options['hosts']} hosts, doc version {config.doc_version}; "
+                "Ctrl-C stops it"
+            )
+            self.stdout.flush()
+            while not stop.wait(0.5):
+                pass
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            sim.stop()
+            self.stdout.write("simulator: stopped")

@@ -1,0 +1,234 @@
+"""The open API's endpoints: routing, authentication, parameters, and the data each answers.
+
+HTTP-free: `handle` takes a parsed request and returns an `Answer` (HTTP status and JSON
+document); the server adds faults, latency and the bytes on the wire.
+
+Where the reference is silent, this module chooses:
+- Parameters are checked before anything else: a missing, empty or unparseable parameter, a
+  non-integer or non-positive `periodNumber`, a `periodType` outside 0..5, a `page`/`pageSize`
+  below 1, an operate `type` other than "0"/"1", or a body that is not a JSON object all answer
+  1007 (请求缺少必要参数). Ids sent as JSON numbers are accepted as strings, and integers sent as
+  strings as integers, as Spring's Jackson would.
+- `packAge/{type}` with a non-integer type answers 1007; an integer other than 0 or 1, 1003.
+- An unknown path answers HTTP 404 and a known path with another method HTTP 405, both with a
+  Spring-style JSON error body (not the envelope), before any token check.
+- A missing, unknown or expired token answers code 401 with HTTP 200, like every business error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from . import codes, wire
+from .codes import ApiError
+from .fleet import PAY_AS_YOU_GO, RENTAL, Fleet
+
+TOKEN_HEADER = "Finovy-Access-Token"  # noqa: S105 (a header name)
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+@dataclass
+class Answer:
+    status: int  # HTTP status
+    document: Any  # the JSON document
+    code: int | None = None  # the envelope's code; None when the answer is not an envelope
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: bytes
+    token: str | None
+
+
+Handler = Callable[[Fleet, re.Match, Request], Any]
+
+
+# --- parameters ----------------------------------------------------------------------------------
+
+
+def _json_body(request: Request) -> dict:
+    try:
+        body = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(codes.MISSING_PARAMETER) from exc
+    if not isinstance(body, dict):
+        raise ApiError(codes.MISSING_PARAMETER)
+    return body
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        raise ApiError(codes.MISSING_PARAMETER)
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(codes.MISSING_PARAMETER)
+    return value
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or value is None:
+        raise ApiError(codes.MISSING_PARAMETER)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _INTEGER.match(value.strip()):
+        return int(value)
+    raise ApiError(codes.MISSING_PARAMETER)
+
+
+def _positive(value: Any) -> int:
+    number = _integer(value)
+    if number < 1:
+        raise ApiError(codes.MISSING_PARAMETER)
+    return number
+
+
+# --- endpoints -----------------------------------------------------------------------------------
+
+
+def get_token(fleet: Fleet, match: re.Match, request: Request) -> Any:
+    body = _json_body(request)
+    uuid, secret = _text(body.get("uuid")), _text(body.get("secret"))
+    token, lifetime = fleet.issue_token(uuid, secret)
+    return {"token": token, "effectiveTime": wire.number(fleet.config, lifetime)}
+
+
+def list_packages(fleet: Fleet, match: re.Match, request: Request) -> Any:
+    billing = _integer(match["type"])
+    if billing not in (PAY_AS_YOU_GO, RENTAL):
+        raise ApiError(codes.BUSINESS_ERROR, "模板类型错误")
+    return [wire.package_json(fleet.config, p) for p in fleet.packages_for(billing)]
+
+
+def list_images(fleet: Fleet, match: re.Match, request: Request) -> Any:
+    return [wire.image_json(image) for image in fleet.images]
+
+
+def _created(fleet: Fleet, host_id: str) -> Any:
+    # The original version did not say which host it bought.
+    return host_id if fleet.config.create_returns_id else True
+
+
+def create_pay_as_you_go(fleet: Fleet, match: re.Match, request: Request) -> Any:
+    body = _json_body(request)
+    package_id, image_id = _text(body.get("packageId")), _text(body.get("imageId"))
+    return _created(fleet, fleet.create_host(package_id, image_id).id)
+
+
+def create_rental(fleet: Fleet, match: re.Match, request: Request) -> Any:
+    body = _json_body(request)
+    package_id, image_id = _text(body.get("packageId")), _text(body.get("imageId"))
+    period_number = _positive(body.get("periodNumber"))
+    period_type = _integer(body.get("periodType"))
+    if not 0 <= period_type <= 5:
+        raise ApiError(codes.MISSING_PARAMETER)
+    host = fleet.create_host(
+        package_id, image_id, period_type=period_type, period_number=period_number
+    )
+    return _created(fleet, host.id)
+
+
+def operate(fleet: Fleet, match: re.Match, request: Request) -> Any:
+    kind = request.query.get("type", "").strip()
+    if kind not in ("0", "1"):
+        raise ApiError(codes.MISSING_PARAMETER)
+    fleet.power(match["id"], on=kind == "1")
+    return True
+
+
+def reboot(fleet: Fleet, match: re.Match, request: Request) -> Any:
+    fleet.reboot(match["id"])
+    return True
+
+
+def one_host(fleet: Fleet, match: re.Match, request: Request) -> Any:
+    return wire.host_json(fleet.config, fleet.get_host(match["id"]))
+
+
+def host_page(fleet: Fleet, match: re.Match, request: Request) -> Any:
+    page = _positive(request.query.get("page"))
+    page_size = _positive(request.query.get("pageSize"))
+    hosts, total = fleet.page(page, page_size)
+    return {
+        "data": [wire.host_json(fleet.config, h) for h in hosts],
+        "totalCounts": wire.number(fleet.config, total),
+    }
+
+
+def delete_host(fleet: Fleet, match: re.Match, request: Request) -> Any:
+    return fleet.delete(match["id"])
+
+
+# method, path pattern, handler, needs a token
+ROUTES: list[tuple[str, re.Pattern, Handler, bool]] = [
+    ("POST", re.compile(r"/v1/auth/getToken"), get_token, False),
+    ("GET", re.compile(r"/v1/pve/open/packAge/(?P<type>[^/]+)"), list_packages, True),
+    ("GET", re.compile(r"/v1/pve/open/image"), list_images, True),
+    ("POST", re.compile(r"/v1/pve/open/createquantity"), create_pay_as_you_go, True),
+    ("POST", re.compile(r"/v1/pve/open/createRent"), create_rental, True),
+    ("GET", re.compile(r"/v1/pve/open/operate/(?P<id>[^/]+)"), operate, True),
+    ("GET", re.compile(r"/v1/pve/open/reboot/(?P<id>[^/]+)"), reboot, True),
+    ("GET", re.compile(r"/v1/pve/open/one/(?P<id>[^/]+)"), one_host, True),
+    ("GET", re.compile(r"/v1/pve/open/mypage"), host_page, True),
+    ("DELETE", re.compile(r"/v1/pve/open/delete/(?P<id>[^/]+)"), delete_host, True),
+]
+
+# What `data` looks like on success, by path prefix (for the wrong_data fault).
+DATA_SHAPES = {
+    "/v1/auth/getToken": dict,
+    "/v1/pve/open/packAge": list,
+    "/v1/pve/open/image": list,
+    "/v1/pve/open/one": dict,
+    "/v1/pve/open/mypage": dict,
+}
+
+
+def data_shape(path: str) -> type:
+    for prefix, shape in DATA_SHAPES.items():
+        if path.startswith(prefix):
+            return shape
+    return bool
+
+
+def _http_error(fleet: Fleet, status: int, error: str, path: str) -> Answer:
+    when = datetime.fromtimestamp(fleet.clock.now(), UTC)
+    document = {
+        "timestamp": when.isoformat(timespec="milliseconds"),
+        "status": status,
+        "error": error,
+        "path": path,
+    }
+    return Answer(status, document)
+
+
+def handle(fleet: Fleet, request: Request) -> Answer:
+    """Answer one API request."""
+    candidates = [(m, r, h, auth) for m, r, h, auth in ROUTES if r.fullmatch(request.path)]
+    if not candidates:
+        return _http_error(fleet, 404, "Not Found", request.path)
+    route = next((c for c in candidates if c[0] == request.method), None)
+    if route is None:
+        answer = _http_error(fleet, 405, "Method Not Allowed", request.path)
+        answer.headers["Allow"] = ", ".join(sorted({c[0] for c in candidates}))
+        return answer
+    _, pattern, handler, needs_token = route
+    config = fleet.config
+    try:
+        if needs_token:
+            fleet.check_token(request.token)
+        # One lock for the whole call, so a host is never serialised halfway through a change.
+        with fleet.lock:
+            data = handler(fleet, pattern.fullmatch(request.path), request)
+            return Answer(200, wire.envelope(config, codes.SUCCESS, data), codes.SUCCESS)
+    except ApiError as error:
+        return Answer(200, wire.envelope(config, error.code, None, error.msg), error.code)
