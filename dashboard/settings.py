@@ -152,3 +152,63 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- The fleet in the browser: the mirror, its sync, the pages --------------------------------
+# Every page needs a login; the login page opts out (Django's LoginView is login_not_required).
+# Our subclass answers an HTMX request with a client redirect instead of swapping the login page
+# into a fragment.
+MIDDLEWARE = [*MIDDLEWARE, "dashboard.middleware.LoginRequiredMiddleware"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.sync_status")
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "host-list"
+LOGOUT_REDIRECT_URL = "login"
+
+# The catalog cache and the sync lock must be shared by the web server and the Celery worker,
+# which are separate processes: Redis in production, files under var/ for the embedded demo.
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "xds",
+        }
+    }
+elif not CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL or unset, not {CACHE_URL!r}")
+
+# Seconds between two syncs of the host list (the Celery beat schedule below).
+XDS_SYNC_INTERVAL = env_int("XDS_SYNC_INTERVAL", 30)
+# How many pages of hosts one sync fetches at the same time.
+XDS_SYNC_CONCURRENCY = env_int("XDS_SYNC_CONCURRENCY", 8)
+# How long templates and images stay cached; the worker refreshes them at half this period.
+XDS_CATALOG_CACHE_SECONDS = env_int("XDS_CATALOG_CACHE_SECONDS", 600)
+# How often an open page asks for its changing hosts, and how often when its tab is hidden.
+XDS_POLL_SECONDS = env_int("XDS_POLL_SECONDS", 5)
+XDS_POLL_HIDDEN_SECONDS = env_int("XDS_POLL_HIDDEN_SECONDS", 60)
+# Rental hosts expiring within this many days are highlighted.
+XDS_EXPIRY_WARNING_DAYS = env_int("XDS_EXPIRY_WARNING_DAYS", 3)
+
+CELERY_BEAT_SCHEDULE = {
+    "xds-sync-hosts": {
+        "task": "dashboard.tasks.sync_hosts",
+        "schedule": float(XDS_SYNC_INTERVAL),
+        # A sync still queued when the next one is due is worthless: drop it.
+        "options": {"expires": float(XDS_SYNC_INTERVAL)},
+    },
+    "xds-refresh-catalog": {
+        "task": "dashboard.tasks.refresh_catalog",
+        "schedule": XDS_CATALOG_CACHE_SECONDS / 2,
+        "options": {"expires": XDS_CATALOG_CACHE_SECONDS / 2},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -1,0 +1,222 @@
+"""The local mirror of the upstream fleet, and the state of the jobs that keep it fresh.
+
+Pages read only these rows (and the cached catalog), never the upstream: the Celery sync writes
+them, so a page renders in a few queries whatever the size of the fleet.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from vmclient.types import Area, BillingType, HostStatus, Purpose
+
+# Labels for the upstream enums, and a slug for each: slugs are what URLs and CSS classes use.
+STATUS_LABELS = {
+    HostStatus.OFF: _("Off"),
+    HostStatus.BOOTING: _("Booting"),
+    HostStatus.RUNNING: _("Running"),
+    HostStatus.CHARGING: _("Charging"),
+    HostStatus.SHUTTING_DOWN: _("Shutting down"),
+    HostStatus.EXPIRED: _("Expired"),
+}
+STATUS_SLUGS = {
+    HostStatus.OFF: "off",
+    HostStatus.BOOTING: "booting",
+    HostStatus.RUNNING: "running",
+    HostStatus.CHARGING: "charging",
+    HostStatus.SHUTTING_DOWN: "shutting-down",
+    HostStatus.EXPIRED: "expired",
+}
+AREA_LABELS = {
+    Area.SOUTH_CHINA: _("South China"),
+    Area.WEST_CHINA: _("West China"),
+    Area.INTERNATIONAL: _("International"),
+}
+AREA_SLUGS = {
+    Area.SOUTH_CHINA: "south-china",
+    Area.WEST_CHINA: "west-china",
+    Area.INTERNATIONAL: "international",
+}
+BILLING_LABELS = {
+    BillingType.PAY_AS_YOU_GO: _("Pay-as-you-go"),
+    BillingType.RENTAL: _("Rental"),
+}
+BILLING_SLUGS = {
+    BillingType.PAY_AS_YOU_GO: "payg",
+    BillingType.RENTAL: "rental",
+}
+PURPOSE_LABELS = {
+    Purpose.OFFICE: _("Office"),
+    Purpose.IMAGE_PROCESSING: _("Image processing"),
+    Purpose.ALGORITHMS: _("Algorithms"),
+}
+
+# Statuses that move on by themselves: a host in one of them is worth polling.
+CHANGING_STATUSES = frozenset(s.value for s in HostStatus if s.is_changing)
+
+# The fields copied from the upstream as they are; the sync compares them to detect a change.
+MIRRORED_FIELDS = (
+    "name",
+    "gpu_description",
+    "gpu_number",
+    "memory_gb",
+    "cpu_cores",
+    "disk_gb",
+    "operating_system",
+    "login_user",
+    "address",
+    "port",
+    "mac",
+    "ipv4",
+    "purpose",
+    "billing_type",
+    "status",
+    "area",
+    "created_at",
+    "expires_at",
+)
+
+
+class HostQuerySet(models.QuerySet):
+    def present(self) -> HostQuerySet:
+        """Hosts the last complete listing still had."""
+        return self.filter(gone_at__isnull=True)
+
+    def changing(self) -> HostQuerySet:
+        """Hosts worth polling. The actions issue adds "or has an operation in flight" here and
+        in `Host.is_changing`; both must keep meaning the same thing."""
+        return self.present().filter(status__in=CHANGING_STATUSES)
+
+
+class Host(models.Model):
+    """One upstream host as the last sync saw it. The password (`hostPw`) is never stored."""
+
+    # The upstream's id: stable, shown to users and used in URLs.
+    id = models.CharField(primary_key=True, max_length=64)
+    name = models.CharField(max_length=255, blank=True)
+    gpu_description = models.CharField(max_length=255, blank=True)
+    gpu_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    memory_gb = models.PositiveIntegerField(null=True, blank=True)
+    cpu_cores = models.PositiveIntegerField(null=True, blank=True)
+    disk_gb = models.PositiveIntegerField(null=True, blank=True)
+    operating_system = models.CharField(max_length=100, blank=True)
+    login_user = models.CharField(max_length=100, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True)
+    mac = models.CharField(max_length=64, blank=True)
+    ipv4 = models.CharField(max_length=255, blank=True)
+    purpose = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(p.value, label) for p, label in PURPOSE_LABELS.items()]
+    )
+    billing_type = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(b.value, label) for b, label in BILLING_LABELS.items()]
+    )
+    # None: the upstream (original document version) did not say.
+    status = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(s.value, label) for s, label in STATUS_LABELS.items()]
+    )
+    area = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(a.value, label) for a, label in AREA_LABELS.items()]
+    )
+    created_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    # Bookkeeping of the mirror.
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    gone_at = models.DateTimeField(null=True, blank=True)  # missing from a complete listing
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField()  # when any mirrored field (or gone_at) last changed
+    # Bumped on every change: a page polls with the versions it shows and gets back only the
+    # rows whose version moved.
+    version = models.PositiveIntegerField(default=1)
+
+    objects = HostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        indexes = [
+            models.Index(fields=["gone_at", "status"], name="host_gone_status_idx"),
+            models.Index(fields=["last_seen_at"], name="host_last_seen_idx"),
+            models.Index(fields=["expires_at"], name="host_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.id
+
+    @property
+    def is_gone(self) -> bool:
+        return self.gone_at is not None
+
+    @property
+    def is_changing(self) -> bool:
+        """Worth polling until it settles (see `HostQuerySet.changing`)."""
+        return not self.is_gone and self.status in CHANGING_STATUSES
+
+    @property
+    def status_slug(self) -> str:
+        if self.is_gone:
+            return "gone"
+        if self.status is None:
+            return "unknown"
+        return STATUS_SLUGS[HostStatus(self.status)]
+
+    @property
+    def status_label(self) -> str:
+        if self.is_gone:
+            return str(_("Gone"))
+        if self.status is None:
+            return str(_("Unknown"))
+        return str(STATUS_LABELS[HostStatus(self.status)])
+
+    @property
+    def is_windows(self) -> bool:
+        return self.operating_system.lower().startswith("windows")
+
+    @property
+    def expires_soon(self) -> bool:
+        """A rental that expires within XDS_EXPIRY_WARNING_DAYS (and has not yet)."""
+        if self.expires_at is None or self.is_gone:
+            return False
+        now = timezone.now()
+        warning = timedelta(days=settings.XDS_EXPIRY_WARNING_DAYS)
+        return now <= self.expires_at <= now + warning
+
+    @property
+    def has_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at < timezone.now()
+
+
+class SyncState(models.Model):
+    """How the last run of each background job went: one row per job, in the database so that
+    the web and worker processes agree. The banner on every page is read from here."""
+
+    class Job(models.TextChoices):
+        HOSTS = "hosts", _("Host sync")
+        CATALOG = "catalog", _("Catalog refresh")
+
+    job = models.CharField(primary_key=True, max_length=16, choices=Job.choices)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # Of the last failure; kept after a success (for the record) but shown only while failing.
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    error_message_zh = models.TextField(blank=True)
+    error_trace_id = models.CharField(max_length=128, blank=True)
+    item_count = models.PositiveIntegerField(null=True, blank=True)  # hosts / templates seen
+
+    def __str__(self) -> str:
+        return self.get_job_display()
+
+    @property
+    def is_failing(self) -> bool:
+        """The latest attempt failed."""
+        if self.last_error_at is None:
+            return False
+        return self.last_success_at is None or self.last_error_at >= self.last_success_at

@@ -1,0 +1,369 @@
+"""Writes: the jobs that keep the local mirror and the catalog cache in step with the upstream.
+
+Pages never call the upstream; these services do, from Celery tasks or the `sync_hosts`
+command. Each records its outcome in `SyncState`, which the banner on every page reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dashboard.models import MIRRORED_FIELDS, Host, SyncState
+from dashboard.selectors import CATALOG_CACHE_KEY
+from vmclient.errors import XdsError
+from vmclient.types import MAX_PAGE_SIZE, BillingType, HostPage
+from vmclient.types import Host as UpstreamHost
+
+logger = logging.getLogger(__name__)
+
+SYNC_LOCK_KEY = "xds:hosts-sync:lock"
+# A sync that dies without releasing its lock (a killed worker) blocks the next ones this long.
+SYNC_LOCK_SECONDS = 300
+# Safety net against an upstream that reports an absurd total: 250,000 hosts.
+MAX_PAGES = 10_000
+# How long a "refresh now" or "catalog loading" request suppresses the next identical one.
+REQUEST_DEBOUNCE_SECONDS = 5
+
+
+class TaskQueueUnavailable(Exception):
+    """The task could not be handed to the broker (Redis down, disk full...)."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    seen: int = 0  # distinct hosts in the listing
+    created: int = 0
+    changed: int = 0  # existing hosts whose mirrored fields changed (or that came back)
+    gone: int = 0  # hosts newly marked gone
+    pages: int = 0  # pages fetched
+    complete: bool = False  # the listing was whole, so hosts missing from it were marked gone
+    skipped: bool = False  # another sync held the lock; nothing was done
+    error: XdsError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped and self.error is None
+
+
+# --- Host sync ---------------------------------------------------------------------------------
+
+
+def hosts_sync(*, client=None) -> SyncResult:
+    """List every host upstream and bring the mirror in step.
+
+    Page 1 tells the total; the other pages are fetched concurrently (XDS_SYNC_CONCURRENCY at
+    most). Hosts are upserted; hosts missing from a *complete* listing are marked gone (their
+    rows stay), and un-marked if they come back. If any page fails, the pages that arrived are
+    still saved but nothing is marked gone: a partial listing must never make hosts vanish.
+    Two syncs never overlap (a cache lock shared by every process).
+    """
+    with _cache_lock(SYNC_LOCK_KEY, SYNC_LOCK_SECONDS) as acquired:
+        if not acquired:
+            logger.info("host sync skipped: another sync is running")
+            return SyncResult(skipped=True)
+        if client is None:
+            from vmclient.factory import get_client
+
+            client = get_client()
+        return _hosts_sync_locked(client)
+
+
+def _hosts_sync_locked(client) -> SyncResult:
+    started = timezone.now()
+    try:
+        pages, error = _list_every_page(client)
+    except XdsError as exc:  # page 1 failed: nothing to save
+        logger.warning("host sync failed on page 1: %s", exc)
+        _state_failed(SyncState.Job.HOSTS, exc, at=started)
+        return SyncResult(error=exc)
+    except Exception as exc:
+        _state_failed(SyncState.Job.HOSTS, exc, at=started)
+        raise
+
+    hosts: dict[str, UpstreamHost] = {}
+    for number in sorted(pages):  # page order, so a host listed twice keeps its first copy
+        for host in pages[number].hosts:
+            hosts.setdefault(host.id, host)
+    totals = {page.total for page in pages.values()}
+    expected_pages = max(page.page_count for page in pages.values())
+    complete = (
+        error is None
+        and len(totals) == 1  # the total did not move while we listed
+        and len(pages) >= expected_pages
+        and len(hosts) >= totals.pop()  # nothing slipped between pages
+    )
+    if error is None and not complete:
+        logger.warning(
+            "host listing was inconsistent (hosts created or deleted while it ran); "
+            "nothing is marked gone this time"
+        )
+
+    with transaction.atomic():
+        created, changed = _upsert_hosts(hosts.values(), now=started)
+        gone = _mark_gone(now=started) if complete else 0
+        if error is None:
+            _state_succeeded(SyncState.Job.HOSTS, at=started, count=len(hosts))
+        else:
+            _state_failed(SyncState.Job.HOSTS, error, at=started)
+    if error is not None:
+        logger.warning("host sync incomplete, %d pages arrived: %s", len(pages), error)
+    return SyncResult(
+        seen=len(hosts),
+        created=created,
+        changed=changed,
+        gone=gone,
+        pages=len(pages),
+        complete=complete,
+        error=error,
+    )
+
+
+def _list_every_page(client) -> tuple[dict[int, HostPage], XdsError | None]:
+    """Every page of the listing, keyed by number, and the first error if some page failed."""
+    first = client.list_hosts_page(1, page_size=MAX_PAGE_SIZE)
+    pages = {1: first}
+    remaining = range(2, min(first.page_count, MAX_PAGES) + 1)
+    if not remaining:
+        return pages, None
+    error: XdsError | None = None
+    workers = max(1, min(settings.XDS_SYNC_CONCURRENCY, len(remaining)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xds-sync") as pool:
+        futures = {
+            pool.submit(client.list_hosts_page, number, page_size=MAX_PAGE_SIZE): number
+            for number in remaining
+        }
+        for future in as_completed(futures):
+            if future.cancelled():
+                continue
+            try:
+                pages[futures[future]] = future.result()
+            except XdsError as exc:
+                if error is None:
+                    error = exc
+                    for pending in futures:  # no point fetching the rest
+                        pending.cancel()
+    return pages, error
+
+
+def _upsert_hosts(hosts, *, now: datetime) -> tuple[int, int]:
+    """Insert new hosts, update known ones; returns (created, changed)."""
+    existing = {
+        row["id"]: row
+        for row in Host.objects.values(
+            "id", "first_seen_at", "gone_at", "status_changed_at", "changed_at", "version",
+            *MIRRORED_FIELDS,
+        ).iterator(chunk_size=2000)
+    }  # fmt: skip
+    rows: list[Host] = []
+    created = changed = 0
+    for upstream in hosts:
+        values = _mirrored_values(upstream)
+        old = existing.get(upstream.id)
+        if old is None:
+            created += 1
+            bookkeeping = {
+                "first_seen_at": now,
+                "status_changed_at": now,
+                "changed_at": now,
+                "version": 1,
+            }
+        else:
+            differs = old["gone_at"] is not None or any(
+                old[name] != value for name, value in values.items()
+            )
+            changed += differs
+            bookkeeping = {
+                "first_seen_at": old["first_seen_at"],
+                "status_changed_at": (
+                    now if old["status"] != values["status"] else old["status_changed_at"]
+                ),
+                "changed_at": now if differs else old["changed_at"],
+                "version": old["version"] + 1 if differs else old["version"],
+            }
+        rows.append(Host(id=upstream.id, last_seen_at=now, gone_at=None, **bookkeeping, **values))
+    if rows:
+        Host.objects.bulk_create(
+            rows,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=[
+                *MIRRORED_FIELDS,
+                "first_seen_at",
+                "last_seen_at",
+                "gone_at",
+                "status_changed_at",
+                "changed_at",
+                "version",
+            ],
+        )
+    return created, changed
+
+
+def _mark_gone(*, now: datetime) -> int:
+    """Hosts a complete listing at `now` did not have: every one it had was stamped `now`."""
+    return (
+        Host.objects.filter(gone_at__isnull=True, last_seen_at__lt=now)
+        .update(gone_at=now, changed_at=now, version=F("version") + 1)
+    )  # fmt: skip
+
+
+def _mirrored_values(host: UpstreamHost) -> dict:
+    """The upstream host as model field values, clipped to what the columns hold."""
+    return {
+        "name": _text(host.name, 255),
+        "gpu_description": _text(host.gpu_description, 255),
+        "gpu_number": _count(host.gpu_number, 32767),
+        "memory_gb": _count(host.memory_gb),
+        "cpu_cores": _count(host.cpu_cores),
+        "disk_gb": _count(host.disk_gb),
+        "operating_system": _text(host.operating_system, 100),
+        "login_user": _text(host.login_user, 100),
+        "address": _text(host.address, 255),
+        "port": _count(host.port, 65535),
+        "mac": _text(host.mac, 64),
+        "ipv4": _text(host.ipv4, 255),
+        "purpose": None if host.purpose is None else int(host.purpose),
+        "billing_type": None if host.billing_type is None else int(host.billing_type),
+        "status": None if host.status is None else int(host.status),
+        "area": None if host.area is None else int(host.area),
+        "created_at": _aware(host.created_at),
+        "expires_at": _aware(host.expires_at),
+    }
+
+
+def _text(value: str | None, limit: int) -> str:
+    return (value or "")[:limit]
+
+
+def _count(value: int | None, limit: int = 2_147_483_647) -> int | None:
+    if value is None or value < 0 or value > limit:
+        return None
+    return value
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or timezone.is_aware(value):
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+# --- Catalog (templates and images) --------------------------------------------------------------
+
+
+def catalog_refresh(*, client=None) -> dict | None:
+    """Fetch templates of both billing types and the images, and cache them for
+    XDS_CATALOG_CACHE_SECONDS. On failure (None) the cached catalog, if any, is kept alive, and
+    pages show its age under the error banner."""
+    if client is None:
+        from vmclient.factory import get_client
+
+        client = get_client()
+    now = timezone.now()
+    timeout = settings.XDS_CATALOG_CACHE_SECONDS
+    try:
+        packages = [
+            *client.list_packages(BillingType.PAY_AS_YOU_GO),
+            *client.list_packages(BillingType.RENTAL),
+        ]
+        images = list(client.list_images())
+    except XdsError as exc:
+        logger.warning("catalog refresh failed: %s", exc)
+        cache.touch(CATALOG_CACHE_KEY, timeout)
+        _state_failed(SyncState.Job.CATALOG, exc, at=now)
+        return None
+    catalog = {"packages": tuple(packages), "images": tuple(images), "refreshed_at": now}
+    cache.set(CATALOG_CACHE_KEY, catalog, timeout)
+    _state_succeeded(SyncState.Job.CATALOG, at=now, count=len(packages))
+    return catalog
+
+
+# --- Asking the worker --------------------------------------------------------------------------
+
+
+def hosts_sync_request() -> bool:
+    """Enqueue a host sync and a catalog refresh ("refresh now"). False when a sync was asked
+    for a moment ago (nothing enqueued). Raises TaskQueueUnavailable if the broker refuses."""
+    from dashboard import tasks
+
+    if not _enqueue_once("xds:hosts-sync:requested", tasks.sync_hosts):
+        return False
+    _enqueue_once("xds:catalog:requested", tasks.refresh_catalog)
+    return True
+
+
+def catalog_refresh_request() -> bool:
+    """Enqueue a catalog refresh unless one was asked for a moment ago. Never raises: a page
+    that finds the catalog missing shows "loading" either way."""
+    from dashboard import tasks
+
+    try:
+        return _enqueue_once("xds:catalog:requested", tasks.refresh_catalog)
+    except TaskQueueUnavailable:
+        return False
+
+
+def _enqueue_once(key: str, task) -> bool:
+    """Enqueue `task` unless `key` says it was a moment ago; False when it was."""
+    if not cache.add(key, 1, REQUEST_DEBOUNCE_SECONDS):
+        return False
+    try:
+        task.delay()
+    except Exception as exc:
+        cache.delete(key)
+        logger.exception("could not enqueue %s", task.name)
+        raise TaskQueueUnavailable(str(exc)) from exc
+    return True
+
+
+# --- Bookkeeping ---------------------------------------------------------------------------------
+
+
+def _state_succeeded(job: str, *, at: datetime, count: int) -> None:
+    SyncState.objects.update_or_create(
+        job=job, defaults={"last_attempt_at": at, "last_success_at": at, "item_count": count}
+    )
+
+
+def _state_failed(job: str, exc: Exception, *, at: datetime) -> None:
+    if isinstance(exc, XdsError):
+        values = {
+            "error_code": str(exc.code) if exc.code is not None else type(exc).__name__,
+            "error_message": exc.user_message("en"),
+            "error_message_zh": exc.user_message("zh"),
+            "error_trace_id": exc.trace_id or "",
+        }
+    else:
+        values = {
+            "error_code": type(exc).__name__,
+            "error_message": "The job failed unexpectedly; the worker's log has the details.",
+            "error_message_zh": "任务意外失败，详情见 worker 日志。",
+            "error_trace_id": "",
+        }
+    SyncState.objects.update_or_create(
+        job=job, defaults={"last_attempt_at": at, "last_error_at": at, **values}
+    )
+
+
+@contextmanager
+def _cache_lock(key: str, timeout: int) -> Iterator[bool]:
+    """A lock every process sharing the cache respects; it expires by itself after `timeout`."""
+    token = uuid.uuid4().hex
+    acquired = cache.add(key, token, timeout)
+    try:
+        yield acquired
+    finally:
+        if acquired and cache.get(key) == token:
+            cache.delete(key)
