@@ -1,6 +1,26 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
+
+from dashboard import views
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="host-list"), name="home"),
+    path("hosts/", views.host_list, name="host-list"),
+    path("hosts/live/", views.host_list_live, name="host-live"),
+    path("hosts/<str:host_id>/", views.host_detail, name="host-detail"),
+    path("hosts/<str:host_id>/live/", views.host_detail_live, name="host-detail-live"),
+    path("hosts/<str:host_id>/connect.rdp", views.host_rdp, name="host-rdp"),
+    path("packages/", views.package_list, name="package-list"),
+    path("images/", views.image_list, name="image-list"),
+    path("sync/", views.sync_now, name="sync-now"),
+    path("sync/wait/", views.sync_wait, name="sync-wait"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,90 @@
+"""Query parameters, parsed in one place. A bad value never fails a page: each field that does
+not validate falls back to its default, and the rest of the query still applies."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dashboard import selectors
+from dashboard.models import (
+    AREA_LABELS,
+    AREA_SLUGS,
+    BILLING_LABELS,
+    BILLING_SLUGS,
+    STATUS_LABELS,
+    STATUS_SLUGS,
+)
+
+STATUS_CHOICES = [
+    ("", _("Any status")),
+    (selectors.STATUS_CHANGING, _("Changing")),
+    *((slug, STATUS_LABELS[status]) for status, slug in STATUS_SLUGS.items()),
+    (selectors.STATUS_GONE, _("Gone")),
+]
+AREA_CHOICES = [("", _("Any area")), *((AREA_SLUGS[a], label) for a, label in AREA_LABELS.items())]
+BILLING_CHOICES = [
+    ("", _("Any billing")),
+    *((BILLING_SLUGS[b], label) for b, label in BILLING_LABELS.items()),
+]
+SORT_CHOICES = [
+    (f"{direction}{key}", f"{direction}{key}")
+    for key in selectors.HOST_SORTS
+    for direction in ("", "-")
+]
+
+
+class LenientForm(forms.Form):
+    """A form over query parameters whose invalid fields take their default."""
+
+    def values(self) -> dict:
+        self.is_valid()  # cleans every field; the valid ones land in cleaned_data
+        values = {}
+        for name, field in self.fields.items():
+            value = None if name in self.errors else self.cleaned_data.get(name)
+            if value is None or value == "":
+                value = field.initial
+            if value is None and not isinstance(field, forms.IntegerField):
+                value = ""
+            values[name] = value
+        return values
+
+
+class HostFilterForm(LenientForm):
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label=_("Search"),
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name or id"), "autocomplete": "off"}
+        ),
+    )
+    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES, label=_("Status"))
+    area = forms.ChoiceField(required=False, choices=AREA_CHOICES, label=_("Area"))
+    billing = forms.ChoiceField(required=False, choices=BILLING_CHOICES, label=_("Billing"))
+    os = forms.CharField(required=False, max_length=100, label=_("Operating system"))
+    sort = forms.ChoiceField(
+        required=False, choices=SORT_CHOICES, initial=selectors.HOST_DEFAULT_SORT
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, initial=1)
+
+    def filters(self) -> tuple[dict, int]:
+        """The selector's keyword arguments and the page number."""
+        values = self.values()
+        page = values.pop("page")
+        return values, page
+
+
+class CatalogFilterForm(LenientForm):
+    billing = forms.ChoiceField(required=False, choices=BILLING_CHOICES, label=_("Billing"))
+    area = forms.ChoiceField(required=False, choices=AREA_CHOICES, label=_("Area"))
+
+
+def parse_versions(raw: str, *, limit: int = 200) -> dict[str, int]:
+    """`id:version,id:version` (what a polling page sends) as a dict; bad entries are dropped."""
+    versions: dict[str, int] = {}
+    for item in raw.split(",")[:limit]:
+        host_id, _sep, version = item.strip().rpartition(":")
+        if host_id and version.isdigit() and len(host_id) <= 64:
+            versions[host_id] = int(version)
+    return versions

@@ -1,0 +1,109 @@
+/* The dashboard's only script (no inline scripts: the pages run under a strict CSP).
+ *
+ * 1. Polling slows down while the tab is hidden. htmx polls `every Ns` on the few elements
+ *    marked `data-poll`; while the document is hidden, a poll is let through only once per
+ *    `data-poll-hidden-seconds`. When the tab shows again, a poll that is overdue fires at once
+ *    (the `xds:poll` trigger). The server stops the polling itself with HTTP 286.
+ * 2. "12 s ago" texts (`time.js-ago`) keep counting without asking the server.
+ * 3. Copy buttons (`data-copy="#selector"`).
+ */
+(function () {
+  "use strict";
+
+  var lastPoll = new Map(); // poller key -> time of its last request (ms)
+
+  function pollKey(elt) {
+    return elt.id || (elt.getAttribute("hx-get") || "").split("?")[0];
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-poll")) {
+      return;
+    }
+    var key = pollKey(elt);
+    var now = Date.now();
+    if (document.hidden) {
+      var hiddenMs = 1000 * (parseInt(elt.getAttribute("data-poll-hidden-seconds"), 10) || 60);
+      var last = lastPoll.get(key) || 0;
+      if (now - last < hiddenMs) {
+        evt.preventDefault(); // skip this tick; the timer keeps running
+        return;
+      }
+    }
+    lastPoll.set(key, now);
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !window.htmx) {
+      return;
+    }
+    document.querySelectorAll("[data-poll]").forEach(function (elt) {
+      var trigger = elt.getAttribute("hx-trigger") || "";
+      var last = lastPoll.get(pollKey(elt)) || 0;
+      if (trigger.indexOf("xds:poll") !== -1 && Date.now() - last > 2000) {
+        window.htmx.trigger(elt, "xds:poll");
+      }
+    });
+  });
+
+  // --- "N s ago" -----------------------------------------------------------------------------
+  var relative = null;
+  try {
+    relative = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, {
+      numeric: "always",
+      style: "narrow",
+    });
+  } catch (e) {
+    relative = null;
+  }
+
+  function formatAgo(seconds) {
+    if (!relative) {
+      return null;
+    }
+    if (seconds < 60) {
+      return relative.format(-seconds, "second");
+    }
+    if (seconds < 3600) {
+      return relative.format(-Math.floor(seconds / 60), "minute");
+    }
+    if (seconds < 86400) {
+      return relative.format(-Math.floor(seconds / 3600), "hour");
+    }
+    return relative.format(-Math.floor(seconds / 86400), "day");
+  }
+
+  function refreshAgo() {
+    document.querySelectorAll("time.js-ago[datetime]").forEach(function (elt) {
+      var then = Date.parse(elt.getAttribute("datetime"));
+      if (isNaN(then)) {
+        return;
+      }
+      var text = formatAgo(Math.max(0, Math.round((Date.now() - then) / 1000)));
+      if (text) {
+        elt.textContent = text;
+      }
+    });
+  }
+  setInterval(refreshAgo, 5000);
+
+  // --- Copy buttons --------------------------------------------------------------------------
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest ? evt.target.closest("[data-copy]") : null;
+    if (!button || !navigator.clipboard) {
+      return;
+    }
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) {
+      return;
+    }
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      var label = button.textContent;
+      button.textContent = button.getAttribute("data-copied-label") || label;
+      setTimeout(function () {
+        button.textContent = label;
+      }, 1500);
+    });
+  });
+})();
