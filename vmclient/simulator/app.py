@@ -133,8 +133,7 @@ class Simulator:
         self._stopping.clear()
         self._server = SimulatorHTTPServer((host, port), self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # so stop() returns in milliseconds
+            target=self._server.serve_until_stopped,
             name=f"xds-simulator-{self._server.server_address[1]}",
             daemon=True,
         )
@@ -164,12 +163,12 @@ class Simulator:
         if server is None:
             return
         self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        server.close_connections()
+        server.stop_serving()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        server.server_close()
+        server.close_connections()
 
     def __enter__(self) -> Simulator:
         if self._server is None:

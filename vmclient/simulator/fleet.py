@@ -262,7 +262,7 @@ class Fleet:
         gateway = _AREA_GATEWAYS.get(host.area, "gz")
         if host.is_windows:
             host.address = f"rdp-{gateway}.xds-sim.test"
-            host.port = 33890 + self.rng.randrange(10_000)
+            host.port = 33890 + self.rng.randrange(2_000)
         else:
             host.address = f"ssh-{gateway}.xds-sim.test"
             host.port = 22000 + self.rng.randrange(10_000)

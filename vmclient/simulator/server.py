@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import selectors
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +41,8 @@ RECENT_REQUESTS = 100
 
 class SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # a hanging answer must not keep the process alive
+    request_queue_size = 128  # the default 5 drops parallel connects (the dashboard reads pages
+    # in parallel) and the client's SYN retry costs a whole second
 
     def __init__(self, address: tuple[str, int], sim: Simulator) -> None:
         if ":" in address[0]:
@@ -48,6 +51,32 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         self.sim = sim
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+
+    def serve_until_stopped(self) -> None:
+        """Accept connections until `stop_serving`, which wakes the loop at once.
+
+        `serve_forever` only notices a shutdown at its next poll; tests start and stop a
+        simulator each, so that poll would cost more than the test.
+        """
+        with selectors.DefaultSelector() as selector:
+            selector.register(self, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            while not self._stopped.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self and not self._stopped.is_set():
+                        self._handle_request_noblock()
+
+    def stop_serving(self) -> None:
+        self._stopped.set()
+        with contextlib.suppress(OSError):
+            self._wake_writer.send(b"x")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
 
     def track(self, connection: socket.socket, *, open_: bool) -> None:
         with self._connections_lock:
@@ -70,6 +99,8 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
     server_version = "nginx"  # the provider sits behind nginx
     sys_version = ""
     timeout = 60  # an idle kept-alive connection is closed after this
+    # Headers and body go out in two writes; without this, Nagle and delayed ACKs add 40 ms.
+    disable_nagle_algorithm = True
     server: SimulatorHTTPServer
 
     def setup(self) -> None:
