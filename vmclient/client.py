@@ -111,9 +111,18 @@ class _Policy:
             return False
         if self.name == "delete":
             return isinstance(err, ConnectionFailed)
-        return err.retryable
+        # Only what passes within seconds; e.g. 7003 "unavailable, try later" is retryable by
+        # a person in a few minutes, not worth holding a click for.
+        return err.retryable and isinstance(err, _TRANSIENT)
 
 
+_TRANSIENT = (
+    TransportError,
+    ProtocolError,
+    UpstreamSystemError,
+    UpstreamInterfaceError,
+    RequestInProgress,
+)
 _READ = _Policy("read")
 _ACTION = _Policy("action")
 _DELETE = _Policy("delete")

@@ -386,3 +386,31 @@ def test_query_strings_are_not_logged(simulator, caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "vmclient"]
     assert any("/v1/pve/open/mypage" in m for m in messages)
     assert not any("pageSize" in m for m in messages)
+
+
+def test_host_unavailable_is_left_to_the_user_to_retry(simulator):
+    from vmclient.errors import HostUnavailable
+
+    host = simulator.fleet.add_host(status=HostStatus.SHUTTING_DOWN)
+    with client_for(simulator) as client, pytest.raises(HostUnavailable) as caught:
+        client.reboot(host.id)
+    assert caught.value.retryable  # a person may try again in a few minutes
+    assert simulator.request_count("/v1/pve/open/reboot/") == 1
+
+
+def test_vmclient_core_modules_import_nothing_from_django():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vmclient.client, vmclient.errors, vmclient.parsing, vmclient.types;"
+        "bad = [m for m in sys.modules if m == 'django' or m.startswith('django.')];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(  # noqa: S603 - a fixed command
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=root
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
