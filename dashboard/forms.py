@@ -14,6 +14,7 @@ from dashboard.models import (
     BILLING_SLUGS,
     STATUS_LABELS,
     STATUS_SLUGS,
+    is_host_id,
 )
 
 STATUS_CHOICES = [
@@ -85,6 +86,6 @@ def parse_versions(raw: str, *, limit: int = 200) -> dict[str, int]:
     versions: dict[str, int] = {}
     for item in raw.split(",")[:limit]:
         host_id, _sep, version = item.strip().rpartition(":")
-        if host_id and version.isdigit() and len(host_id) <= 64:
+        if is_host_id(host_id) and version.isdigit() and len(version) < 10:
             versions[host_id] = int(version)
     return versions

@@ -6,6 +6,7 @@ them, so a page renders in a few queries whatever the size of the fleet.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -82,6 +83,16 @@ MIRRORED_FIELDS = (
 )
 
 
+HOST_ID_MAX_LENGTH = 64
+_HOST_ID = re.compile(rf"[^\s\x00-\x1f\x7f]{{1,{HOST_ID_MAX_LENGTH}}}")
+
+
+def is_host_id(value: str) -> bool:
+    """Whether `value` can be a host id: bounded, no whitespace or control characters (a NUL
+    would make PostgreSQL fail the query)."""
+    return bool(_HOST_ID.fullmatch(value))
+
+
 class HostQuerySet(models.QuerySet):
     def present(self) -> HostQuerySet:
         """Hosts the last complete listing still had."""
@@ -97,7 +108,7 @@ class Host(models.Model):
     """One upstream host as the last sync saw it. The password (`hostPw`) is never stored."""
 
     # The upstream's id: stable, shown to users and used in URLs.
-    id = models.CharField(primary_key=True, max_length=64)
+    id = models.CharField(primary_key=True, max_length=HOST_ID_MAX_LENGTH)
     name = models.CharField(max_length=255, blank=True)
     gpu_description = models.CharField(max_length=255, blank=True)
     gpu_number = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from dashboard.models import MIRRORED_FIELDS, Host, SyncState
+from dashboard.models import MIRRORED_FIELDS, Host, SyncState, is_host_id
 from dashboard.selectors import CATALOG_CACHE_KEY
 from vmclient.errors import XdsError
 from vmclient.types import MAX_PAGE_SIZE, BillingType, HostPage
@@ -93,16 +93,21 @@ def _hosts_sync_locked(client) -> SyncResult:
         raise
 
     hosts: dict[str, UpstreamHost] = {}
+    unusable = set()
     for number in sorted(pages):  # page order, so a host listed twice keeps its first copy
         for host in pages[number].hosts:
-            hosts.setdefault(host.id, host)
+            if is_host_id(host.id):
+                hosts.setdefault(host.id, host)
+            else:
+                unusable.add(host.id)
+                logger.warning("host sync: skipped a host with an unusable id %r", host.id[:80])
     totals = {page.total for page in pages.values()}
     expected_pages = max(page.page_count for page in pages.values())
     complete = (
         error is None
         and len(totals) == 1  # the total did not move while we listed
         and len(pages) >= expected_pages
-        and len(hosts) >= totals.pop()  # nothing slipped between pages
+        and len(hosts) + len(unusable) >= totals.pop()  # nothing slipped between pages
     )
     if error is None and not complete:
         logger.warning(
@@ -245,7 +250,8 @@ def _mirrored_values(host: UpstreamHost) -> dict:
 
 
 def _text(value: str | None, limit: int) -> str:
-    return (value or "")[:limit]
+    # PostgreSQL refuses NUL in text; nothing legitimate upstream contains one.
+    return (value or "").replace("\x00", "")[:limit]
 
 
 def _count(value: int | None, limit: int = 2_147_483_647) -> int | None:

@@ -20,7 +20,7 @@ from dashboard import selectors, services
 from dashboard.connection import connection_for, rdp_filename
 from dashboard.forms import CatalogFilterForm, HostFilterForm, parse_versions
 from dashboard.htmx import render_page
-from dashboard.models import Host
+from dashboard.models import Host, is_host_id
 
 HOSTS_PER_PAGE = 50
 
@@ -101,7 +101,7 @@ def host_list_live(request: HttpRequest) -> HttpResponse:
 
 
 def _host_or_404(host_id: str) -> Host:
-    host = selectors.host_get(host_id=host_id)
+    host = selectors.host_get(host_id=host_id) if is_host_id(host_id) else None
     if host is None:
         raise Http404(_("No host with this id."))
     return host
