@@ -1,0 +1,130 @@
+"""/hosts/<id>/: everything about one host, and how to connect to it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from vmclient.types import HostStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, make_host):
+    host = make_host()
+    assert client.get(f"/hosts/{host.id}/").status_code == 302
+    assert client.get(f"/hosts/{host.id}/connect.rdp").status_code == 302
+
+
+def test_a_linux_host_shows_an_ssh_command_to_copy(member_client, make_host):
+    host = make_host(
+        operating_system="Ubuntu Server", login_user="root", address="203.0.113.7", port=20022
+    )
+    html = member_client.get(f"/hosts/{host.id}/").content.decode()
+    assert '<code id="ssh-command" class="mono">ssh -p 20022 root@203.0.113.7</code>' in html
+    assert 'data-copy="#ssh-command"' in html
+    assert "connect.rdp" not in html
+
+
+def test_the_ssh_command_falls_back_to_ipv4_host_and_port(member_client, make_host):
+    host = make_host(operating_system="Debian", address="", port=None, ipv4="198.51.100.2:2200")
+    html = member_client.get(f"/hosts/{host.id}/").content.decode()
+    assert "ssh -p 2200 root@198.51.100.2" in html
+
+
+def test_upstream_values_cannot_inject_shell_words(member_client, make_host):
+    host = make_host(login_user="root;rm -rf ~", address="203.0.113.7", port=22)
+    html = member_client.get(f"/hosts/{host.id}/").content.decode()
+    assert "ssh &#x27;root;rm -rf ~@203.0.113.7&#x27;" in html
+
+
+def test_a_windows_host_offers_an_rdp_file(member_client, make_host):
+    host = make_host(
+        name="win render/01",
+        operating_system="Windows Server",
+        login_user="Administrator",
+        address="203.0.113.9",
+        port=33890,
+    )
+    html = member_client.get(f"/hosts/{host.id}/").content.decode()
+    assert f'href="/hosts/{host.id}/connect.rdp"' in html
+    assert "ssh-command" not in html
+    assert "Administrator" in html
+
+    response = member_client.get(f"/hosts/{host.id}/connect.rdp")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-rdp"
+    assert response["Content-Disposition"] == 'attachment; filename="win-render-01.rdp"'
+    body = response.content.decode()
+    assert "full address:s:203.0.113.9:33890\r\n" in body
+    assert "username:s:Administrator\r\n" in body
+    assert "password" not in body.lower()
+
+
+def test_the_rdp_file_drops_control_characters(member_client, make_host):
+    host = make_host(
+        operating_system="Windows", login_user="Admin\r\nalternate shell:s:cmd", address="h"
+    )
+    body = member_client.get(f"/hosts/{host.id}/connect.rdp").content.decode()
+    assert "username:s:Adminalternate shell:s:cmd\r\n" in body
+    assert "\nalternate shell" not in body
+
+
+def test_no_rdp_file_for_a_linux_host_or_a_host_without_address(member_client, make_host):
+    linux = make_host(operating_system="Ubuntu Server")
+    no_address = make_host(operating_system="Windows", address="", ipv4="")
+    assert member_client.get(f"/hosts/{linux.id}/connect.rdp").status_code == 404
+    assert member_client.get(f"/hosts/{no_address.id}/connect.rdp").status_code == 404
+    html = member_client.get(f"/hosts/{no_address.id}/").content.decode()
+    assert "has not given an address" in html
+
+
+def test_the_page_shows_specs_rental_and_mirror_times(member_client, make_host):
+    host = make_host(
+        name="render-09",
+        gpu_number=4,
+        gpu_description="A100",
+        mac="52:54:00:aa:bb:cc",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    html = member_client.get(f"/hosts/{host.id}/").content.decode()
+    for text in ("render-09", "4 × A100", "52:54:00:aa:bb:cc", "Pay-as-you-go", "First seen"):
+        assert text in html, text
+    assert "never stores the host's password" in html
+
+
+def test_a_gone_host_keeps_its_page(member_client, make_host):
+    host = make_host(gone_at=timezone.now())
+    response = member_client.get(f"/hosts/{host.id}/")
+    assert response.status_code == 200
+    assert "no longer listed by Xuandashi" in response.content.decode()
+
+
+def test_an_unknown_host_is_a_404(member_client, db):
+    assert member_client.get("/hosts/nope/").status_code == 404
+    assert member_client.get("/hosts/nope/live/?v=1").status_code == 404
+
+
+def test_a_changing_host_polls_and_a_settled_one_does_not(member_client, make_host):
+    booting = make_host(status=HostStatus.BOOTING)
+    running = make_host(status=HostStatus.RUNNING)
+    html = member_client.get(f"/hosts/{booting.id}/").content.decode()
+    assert f'hx-get="/hosts/{booting.id}/live/?v=1&amp;s=' in html
+    assert 'hx-trigger="every 5s, xds:poll"' in html
+    assert "hx-trigger" not in member_client.get(f"/hosts/{running.id}/").content.decode()
+
+
+def test_the_detail_page_costs_a_fixed_number_of_queries(
+    member_client, make_host, django_assert_max_num_queries
+):
+    host = make_host()
+    with django_assert_max_num_queries(4):
+        assert member_client.get(f"/hosts/{host.id}/").status_code == 200
+
+
+@pytest.mark.parametrize("host_id", ["%00", "a%00b", "x" * 65, "a%20b"])
+def test_an_impossible_host_id_is_a_404_not_a_database_error(member_client, db, host_id):
+    assert member_client.get(f"/hosts/{host_id}/").status_code == 404
+    assert member_client.get(f"/hosts/{host_id}/live/?v=1").status_code == 404

@@ -1,0 +1,51 @@
+"""Every page needs a login; the login page itself does not."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/hosts/", "/hosts/x/", "/hosts/live/", "/packages/", "/images/", "/sync/wait/"]
+)
+def test_every_page_needs_a_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_the_login_page_is_open_and_styled(client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/css/dashboard.css" in html
+    assert 'name="password"' in html
+    assert "Refresh now" not in html  # no sync controls for visitors
+
+
+def test_logging_in_leads_to_the_hosts_and_out_again(client, member):
+    response = client.post(
+        "/accounts/login/", {"username": "member", "password": "a-long-test-password"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/hosts/"
+    assert client.get("/hosts/").status_code == 200
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert client.get("/hosts/").status_code == 302
+
+
+def test_a_wrong_password_says_so(client, member):
+    response = client.post("/accounts/login/", {"username": "member", "password": "nope"})
+    assert response.status_code == 200
+    assert "do not match" in response.content.decode()
+
+
+def test_pages_carry_the_csrf_token_for_htmx_and_no_inline_script_or_style(member_client):
+    html = member_client.get("/hosts/").content.decode()
+    assert '<body hx-headers=\'{"X-CSRFToken": "' in html
+    assert "<script>" not in html and "<script " not in html.replace('<script src="', "")
+    assert "style=" not in html and "<style" not in html
+    assert "hx-on" not in html
+    assert "/static/vendor/htmx-2.0.11.min.js" in html

@@ -1,0 +1,50 @@
+"""Page views read only the mirror and the cache: rendering any page or partial makes no call
+to the upstream, however many hosts there are and whatever state they are in."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard import services
+from dashboard.models import Host
+from vmclient.types import HostStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rendering_every_page_and_partial_makes_no_upstream_request(
+    member_client, make_simulator, point_client_at
+):
+    sim = point_client_at(make_simulator(hosts=200))
+    assert services.hosts_sync().ok
+    assert services.catalog_refresh() is not None
+    linux = Host.objects.exclude(operating_system__istartswith="windows").first()
+    windows = Host.objects.filter(operating_system__istartswith="windows").exclude(address="")
+    windows = windows.first()
+    changing = list(Host.objects.changing()[:5])
+    assert changing, "the seeded fleet has hosts booting, charging or shutting down"
+    versions = ",".join(f"{h.id}:{h.version - 1}" for h in changing)
+    htmx = {"HX-Request": "true"}
+    sim.clear_request_log()
+
+    urls = [
+        ("/hosts/", {}),
+        ("/hosts/?q=render&status=running&area=south-china&billing=rental&sort=-gpu", {}),
+        ("/hosts/?page=2&sort=expires", htmx),
+        ("/hosts/?status=changing", {}),
+        (f"/hosts/live/?v={versions}", htmx),
+        (f"/hosts/{linux.id}/", {}),
+        (f"/hosts/{windows.id}/", {}),
+        (f"/hosts/{windows.id}/connect.rdp", {}),
+        (f"/hosts/{changing[0].id}/live/?v=0", htmx),
+        ("/packages/", {}),
+        ("/packages/?billing=rental", htmx),
+        ("/images/", {}),
+        ("/sync/wait/?s=0", htmx),
+    ]
+    for url, headers in urls:
+        response = member_client.get(url, headers=headers)
+        assert response.status_code in (200, 204, 286), url
+
+    assert sim.request_count() == 0
+    assert Host.objects.filter(status__in=[s.value for s in HostStatus if s.is_changing]).exists()
