@@ -4,6 +4,7 @@ retry policy: the beat schedule runs them again within one interval anyway."""
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from dashboard import services
 
@@ -27,3 +28,11 @@ def sync_hosts() -> None:
 @shared_task(name="dashboard.tasks.refresh_catalog", ignore_result=True)
 def refresh_catalog() -> None:
     services.catalog_refresh()
+
+
+@worker_ready.connect
+def sync_when_the_worker_starts(sender, **kwargs) -> None:
+    """A fresh worker fills the mirror and the catalog at once, instead of after one interval
+    (the catalog's is several minutes)."""
+    sync_hosts.delay()
+    refresh_catalog.delay()

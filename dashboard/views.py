@@ -3,6 +3,7 @@ renders the page or, for HTMX, just the fragment that changed. No view calls the
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,6 +24,8 @@ from dashboard.htmx import render_page
 from dashboard.models import Host, is_host_id
 
 HOSTS_PER_PAGE = 50
+# How long a page waits for the sync that "refresh now" asked for before it stops asking.
+SYNC_WAIT_SECONDS = 120
 
 
 def _poll_context() -> dict:
@@ -218,7 +221,13 @@ def sync_now(request: HttpRequest) -> HttpResponse:
         "sync_status": status,
         "sync_message": text,
         "sync_message_level": "error" if failed else "info",
-        "sync_wait_url": "" if failed else _poll_url("sync-wait", s=status.hosts_stamp),
+        "sync_wait_url": (
+            ""
+            if failed
+            else _poll_url(
+                "sync-wait", s=status.hosts_stamp, until=int(time.time()) + SYNC_WAIT_SECONDS
+            )
+        ),
         **_poll_context(),
     }
     return render(request, "base.html#sync-status", context)
@@ -226,9 +235,13 @@ def sync_now(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def sync_wait(request: HttpRequest) -> HttpResponse:
-    """Polled after "refresh now": reloads the page once a host sync has finished since."""
+    """Polled after "refresh now": reloads the page once a host sync has finished since, and
+    gives up (286) after SYNC_WAIT_SECONDS, e.g. when no worker is running."""
     if request.GET.get("s", "") != selectors.sync_state_get().hosts_stamp:
         return HttpResponseClientRefresh()
+    until = request.GET.get("until", "")
+    if not until.isdigit() or int(until) < time.time():
+        return HttpResponseStopPolling()
     return HttpResponse(status=204)
 
 

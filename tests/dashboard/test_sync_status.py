@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -88,7 +89,7 @@ def test_refresh_now_enqueues_a_sync_and_waits_for_it(member_client, db, enqueue
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="sync-status"')
     assert "Sync started" in html
-    assert 'hx-get="/sync/wait/?s=0"' in html
+    assert 'hx-get="/sync/wait/?s=0&amp;until=' in html
 
     # A second click a moment later does not queue another sync.
     again = member_client.post("/sync/", headers={"HX-Request": "true"})
@@ -132,10 +133,16 @@ def test_refresh_now_needs_a_post_and_a_login(member_client, client):
 
 
 def test_the_wait_reloads_the_page_once_a_sync_finished(member_client, db):
-    assert member_client.get("/sync/wait/?s=0").status_code == 204
+    later = int(time.time()) + 60
+    assert member_client.get(f"/sync/wait/?s=0&until={later}").status_code == 204
     SyncState.objects.create(job=SyncState.Job.HOSTS, last_attempt_at=timezone.now())
-    response = member_client.get("/sync/wait/?s=0")
+    response = member_client.get(f"/sync/wait/?s=0&until={later}")
     assert response["HX-Refresh"] == "true"
+
+
+@pytest.mark.parametrize("until", ["1", "", "soon"])
+def test_the_wait_gives_up_when_no_sync_comes(member_client, db, until):
+    assert member_client.get(f"/sync/wait/?s=0&until={until}").status_code == 286
 
 
 def test_refresh_now_with_the_real_task_runs_the_sync(member_client, sim, monkeypatch):
