@@ -69,6 +69,18 @@ class HostFilterForm(LenientForm):
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, initial=1)
 
+    @classmethod
+    def for_display(cls, filters: dict, *, operating_systems: list[str]) -> HostFilterForm:
+        """The form showing `filters`, its OS field a choice of the fleet's systems."""
+        form = cls(initial=filters)
+        systems = list(operating_systems)
+        if filters["os"] and filters["os"] not in systems:
+            systems.append(filters["os"])
+        form.fields["os"].widget = forms.Select(
+            choices=[("", _("Any OS")), *((system, system) for system in systems)]
+        )
+        return form
+
     def filters(self) -> tuple[dict, int]:
         """The selector's keyword arguments and the page number."""
         values = self.values()

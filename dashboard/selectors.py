@@ -185,10 +185,6 @@ def hosts_with_versions(*, versions: dict[str, int]) -> tuple[list[Host], list[H
     return moved, changing
 
 
-def hosts_changing_count() -> int:
-    return Host.objects.changing().count()
-
-
 def host_status_counts() -> list[tuple[str, str, int]]:
     """(slug, label, count) per status of present hosts, for the summary above the table.
     One query."""
@@ -248,12 +244,6 @@ class Catalog:
     templates: tuple[TemplateRow, ...]
     image_groups: tuple[ImageGroup, ...]
     refreshed_at: datetime | None
-
-    @property
-    def age_seconds(self) -> int | None:
-        if self.refreshed_at is None:
-            return None
-        return max(0, int((timezone.now() - self.refreshed_at).total_seconds()))
 
 
 def catalog_get(*, billing: str = "", area: str = "") -> Catalog | None:

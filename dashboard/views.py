@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 from dashboard import selectors, services
 from dashboard.connection import connection_for, rdp_filename
 from dashboard.forms import CatalogFilterForm, HostFilterForm, parse_versions
-from dashboard.htmx import render_page
+from dashboard.htmx import render_page, wants_partial
 from dashboard.models import Host, is_host_id
 
 HOSTS_PER_PAGE = 50
@@ -61,21 +61,13 @@ def host_list(request: HttpRequest) -> HttpResponse:
         ),
         **_poll_context(),
     }
-    if not request.htmx or request.htmx.history_restore_request:
+    if not wants_partial(request):
         # Only the whole page shows the filter form and the fleet summary.
-        form = HostFilterForm(initial=filters)
-        form.fields["os"].widget = _os_select(filters["os"])
+        form = HostFilterForm.for_display(
+            filters, operating_systems=selectors.host_operating_systems()
+        )
         context.update(form=form, status_counts=selectors.host_status_counts())
     return render_page(request, "hosts/list.html", context, partial="host-table")
-
-
-def _os_select(current: str):
-    from django import forms
-
-    systems = selectors.host_operating_systems()
-    if current and current not in systems:
-        systems.append(current)
-    return forms.Select(choices=[("", _("Any OS")), *((os, os) for os in systems)])
 
 
 @require_GET
@@ -165,7 +157,7 @@ def host_rdp(request: HttpRequest, host_id: str) -> HttpResponse:
 # --- Catalog -------------------------------------------------------------------------------------
 
 
-def _catalog(request: HttpRequest, **filters):
+def _catalog(**filters):
     catalog = selectors.catalog_get(**filters)
     if catalog is None:
         # Never fetched here: the worker is asked, and the page shows "loading" meanwhile.
@@ -177,7 +169,7 @@ def _catalog(request: HttpRequest, **filters):
 def package_list(request: HttpRequest) -> HttpResponse:
     filters = CatalogFilterForm(request.GET).values()
     context = {
-        "catalog": _catalog(request, **filters),
+        "catalog": _catalog(**filters),
         "filters": filters,
         "form": CatalogFilterForm(initial=filters),
         **_poll_context(),
@@ -187,7 +179,7 @@ def package_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def image_list(request: HttpRequest) -> HttpResponse:
-    context = {"catalog": _catalog(request), **_poll_context()}
+    context = {"catalog": _catalog(), **_poll_context()}
     return render_page(request, "catalog/images.html", context, partial="catalog")
 
 

@@ -49,3 +49,13 @@ def test_pages_carry_the_csrf_token_for_htmx_and_no_inline_script_or_style(membe
     assert "style=" not in html and "<style" not in html
     assert "hx-on" not in html
     assert "/static/vendor/htmx-2.0.11.min.js" in html
+
+
+def test_the_admin_shows_the_mirror_read_only(client, admin_user, make_host):
+    host = make_host(name="in-the-admin")
+    assert client.get("/admin/login/").status_code == 200  # open despite the login middleware
+    client.force_login(admin_user)
+    assert "in-the-admin" in client.get("/admin/dashboard/host/").content.decode()
+    assert client.get(f"/admin/dashboard/host/{host.id}/change/").status_code == 200
+    assert client.get("/admin/dashboard/host/add/").status_code == 403
+    assert client.get("/admin/dashboard/syncstate/").status_code == 200
