@@ -197,6 +197,17 @@ XDS_POLL_SECONDS = env_int("XDS_POLL_SECONDS", 5)
 XDS_POLL_HIDDEN_SECONDS = env_int("XDS_POLL_HIDDEN_SECONDS", 60)
 # Rental hosts expiring within this many days are highlighted.
 XDS_EXPIRY_WARNING_DAYS = env_int("XDS_EXPIRY_WARNING_DAYS", 3)
+for _name in (
+    "XDS_SYNC_INTERVAL",
+    "XDS_SYNC_CONCURRENCY",
+    "XDS_CATALOG_CACHE_SECONDS",
+    "XDS_POLL_SECONDS",
+    "XDS_POLL_HIDDEN_SECONDS",
+):
+    if globals()[_name] < 1:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{_name} must be at least 1, not {globals()[_name]}")
 
 CELERY_BEAT_SCHEDULE = {
     "xds-sync-hosts": {
