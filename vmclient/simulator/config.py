@@ -166,8 +166,10 @@ def _coerce(name: str, current: Any, value: Any) -> Any:
         except ArithmeticError as exc:
             raise ValueError(f"{name} must be a number") from exc
     if isinstance(current, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{name} must be an integer")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be an integer, 0 or more")
+        if name == "max_page_size" and value < 1:
+            raise ValueError("max_page_size must be at least 1")
         return value
     if isinstance(current, float):
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

@@ -171,6 +171,14 @@ class _HostTable(dict):
         self._changed()
         super().update(*args, **kwargs)
 
+    def setdefault(self, key, default=None):
+        self._changed()
+        return super().setdefault(key, default)
+
+    def popitem(self):
+        self._changed()
+        return super().popitem()
+
 
 class Fleet:
     def __init__(self, config: SimulatorConfig, clock: Clock, rng: Random) -> None:

@@ -1,11 +1,12 @@
 """`manage.py simulator`: serve the simulated upstream in the foreground until Ctrl-C or SIGTERM.
 
 The account defaults to the dashboard's configured one (XDS_UUID / XDS_SECRET), so a demo's
-dashboard and simulator agree without any setup.
+dashboard and simulator agree without any setup. Request lines are logged with `-v 2`.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from decimal import Decimal, InvalidOperation
@@ -64,6 +65,9 @@ class Command(BaseCommand):
             token_lifetime_ms=options["token_lifetime_ms"],
             **account,
         )
+        if options["verbosity"] < 2:
+            # One line per request drowns a demo's terminal; -v 2 shows them.
+            logging.getLogger("vmclient.simulator").setLevel(logging.WARNING)
         sim = Simulator(config=config, hosts=options["hosts"], rng_seed=options["seed"])
         try:
             sim.start(host=options["host"], port=options["port"])
@@ -90,7 +94,9 @@ class Command(BaseCommand):
             while not stop.wait(0.5):
                 pass
         finally:
+            # Handlers stay ours until the server is down, so a second Ctrl-C (or `timeout`
+            # signalling the whole group) cannot interrupt the stop with a traceback.
+            sim.stop()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            sim.stop()
             self.stdout.write("simulator: stopped")
