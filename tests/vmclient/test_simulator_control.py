@@ -168,6 +168,12 @@ def test_fleet_add_host_refuses_unknown_fields(simulator):
         simulator.fleet.add_host(colour="red")
 
 
+def test_an_added_expired_host_is_a_rental_that_expired(simulator):
+    host = simulator.fleet.add_host(status=HostStatus.EXPIRED)
+    assert host.use_type == 1
+    assert host.expiration_time <= simulator.clock.now_ms()
+
+
 def test_reading_fleet_hosts_after_advancing_the_clock_shows_the_new_status(simulator):
     host = simulator.fleet.add_host(status=HostStatus.BOOTING)
     simulator.clock.advance(31)

@@ -292,7 +292,7 @@ class Fleet:
     ) -> SimHost:
         """A host with the template's specs and the image's OS (not yet in the fleet)."""
         has_gpu = bool(package.gpu_number)
-        host = SimHost(
+        return SimHost(
             id=self.new_host_id(),
             name=name or self.host_name_for(package),
             gpu_configuration=package.gpu_name if has_gpu and package.gpu_name else "-",
@@ -315,14 +315,14 @@ class Fleet:
             status=status,
             package_id=package.package_id,
         )
-        return host
 
     def add_host(self, **overrides: Any) -> SimHost:
         """Put a host in the fleet directly (for tests); RUNNING pay-as-you-go unless overridden.
 
         `package_id` / `image_id` pick the template and image; every other keyword is a `SimHost`
         field. A transient status without `transition_at` ends after the config's duration; a
-        rental (`use_type=1`) without `expiration_time` expires in 30 days.
+        rental (`use_type=1`) without `expiration_time` expires in 30 days; an EXPIRED host is a
+        rental that expired just now.
         """
         unknown = set(overrides) - _HOST_FIELDS - {"image_id"}
         if unknown:
@@ -332,10 +332,12 @@ class Fleet:
             package = self._pick_package(overrides.pop("package_id", None))
             image = self._pick_image(package, overrides.pop("image_id", None))
             status = HostStatus(overrides.pop("status", HostStatus.RUNNING))
+            # Only rentals expire, so an expired host is a rental unless told otherwise.
+            default_use = RENTAL if status is HostStatus.EXPIRED else PAY_AS_YOU_GO
             host = self.build_host(
                 package,
                 image,
-                use_type=overrides.get("use_type", PAY_AS_YOU_GO),
+                use_type=overrides.get("use_type", default_use),
                 create_time=now,
                 status=status,
             )
