@@ -1,0 +1,87 @@
+"""What every benchmark shares: a throwaway Django environment and honest statistics.
+
+Each benchmark runs in its own temporary XDS_VAR_DIR (SQLite unless DATABASE_URL says
+otherwise), so it never touches a developer's data.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup_django() -> Path:
+    """Point Django at a fresh var dir, migrate, and return the dir."""
+    sys.path.insert(0, str(ROOT))
+    var_dir = Path(tempfile.mkdtemp(prefix="xds-bench-"))
+    os.environ.setdefault("XDS_VAR_DIR", str(var_dir))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return var_dir
+
+
+def timed(fn: Callable[[], object], *, runs: int, warmup: int = 3) -> list[float]:
+    """Wall times in milliseconds of `runs` calls, after `warmup` unmeasured ones."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median": statistics.median(ordered), "p95": p95, "n": len(ordered)}
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    db = os.environ.get("DATABASE_URL", "sqlite").split(":", 1)[0]
+    rev = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return (
+        f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, db {db}, "
+        f"commit {rev or '?'}"
+    )
+
+
+def report(title: str, rows: list[tuple[str, dict[str, float] | str]]) -> None:
+    print(f"\n## {title}\n{machine()}\n")
+    for label, value in rows:
+        if isinstance(value, dict):
+            print(
+                f"- {label}: median {value['median']:.1f} ms, p95 {value['p95']:.1f} ms "
+                f"(n={value['n']})"
+            )
+        else:
+            print(f"- {label}: {value}")
