@@ -5,8 +5,16 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 pytest_plugins = ["tests.simulator_fixtures"]
+
+
+# In CI property tests draw the same examples every run, so a red run can be reproduced and a
+# green one cannot hide a lucky draw that a later run would not repeat.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def _reachable(url: str, default_port: int) -> bool:
