@@ -7,10 +7,7 @@ command. Each records its outcome in `SyncState`, which the banner on every page
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from dashboard.locks import cache_lock
 from dashboard.models import MIRRORED_FIELDS, Host, SyncState, is_host_id
 from dashboard.selectors import CATALOG_CACHE_KEY
 from vmclient.errors import XdsError
@@ -69,7 +67,7 @@ def hosts_sync(*, client=None) -> SyncResult:
     still saved but nothing is marked gone: a partial listing must never make hosts vanish.
     Two syncs never overlap (a cache lock shared by every process).
     """
-    with _cache_lock(SYNC_LOCK_KEY, SYNC_LOCK_SECONDS) as acquired:
+    with cache_lock(SYNC_LOCK_KEY, SYNC_LOCK_SECONDS) as acquired:
         if not acquired:
             logger.info("host sync skipped: another sync is running")
             return SyncResult(skipped=True)
@@ -361,15 +359,3 @@ def _state_failed(job: str, exc: Exception, *, at: datetime) -> None:
     SyncState.objects.update_or_create(
         job=job, defaults={"last_attempt_at": at, "last_error_at": at, **values}
     )
-
-
-@contextmanager
-def _cache_lock(key: str, timeout: int) -> Iterator[bool]:
-    """A lock every process sharing the cache respects; it expires by itself after `timeout`."""
-    token = uuid.uuid4().hex
-    acquired = cache.add(key, token, timeout)
-    try:
-        yield acquired
-    finally:
-        if acquired and cache.get(key) == token:
-            cache.delete(key)

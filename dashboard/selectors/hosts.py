@@ -1,36 +1,25 @@
-"""Reads: everything a page shows, from the local mirror and the catalog cache only.
-
-No function here calls the upstream; each costs a fixed number of queries whatever the size
-of the fleet.
-"""
+"""Reads of the mirror: the sync state and the hosts. No function here calls the upstream; each
+costs a fixed number of queries whatever the size of the fleet."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dashboard.models import (
-    AREA_LABELS,
     AREA_SLUGS,
-    BILLING_LABELS,
     BILLING_SLUGS,
     STATUS_LABELS,
     STATUS_SLUGS,
     Host,
     SyncState,
 )
-from vmclient.types import Area, BillingType, HostStatus, Image, Package
-
-CATALOG_CACHE_KEY = "xds:catalog:v1"
+from vmclient.types import HostStatus
 
 # --- Sync state ----------------------------------------------------------------------------------
 
@@ -199,116 +188,3 @@ def host_status_counts() -> list[tuple[str, str, int]]:
     if unknown:
         summary.append(("unknown", str(_("Unknown")), unknown))
     return summary
-
-
-# --- Catalog -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TemplateRow:
-    """One template of the catalog, merged across the two lists it may appear in."""
-
-    package: Package
-    billing_types: tuple[BillingType, ...]
-    hourly_prices: tuple[Decimal, ...]  # distinct prices after discount, usually one
-    images: tuple[Image, ...] = field(default=())
-
-    @property
-    def area_label(self) -> str:
-        area = self.package.area
-        return "" if area is None else str(AREA_LABELS[area])
-
-    @property
-    def billing_labels(self) -> list[str]:
-        return [str(BILLING_LABELS[billing]) for billing in self.billing_types]
-
-    @property
-    def discounted(self) -> bool:
-        return self.package.amount is not None and self.package.discount < 1
-
-
-@dataclass(frozen=True)
-class ImageRow:
-    image: Image
-    template_count: int  # templates of the image's type
-
-
-@dataclass(frozen=True)
-class ImageGroup:
-    system: str
-    images: tuple[ImageRow, ...]
-
-
-@dataclass(frozen=True)
-class Catalog:
-    templates: tuple[TemplateRow, ...]
-    image_groups: tuple[ImageGroup, ...]
-    refreshed_at: datetime | None
-
-
-def catalog_get(*, billing: str = "", area: str = "") -> Catalog | None:
-    """The cached catalog, filtered; None while it is not cached yet (or has expired)."""
-    cached = cache.get(CATALOG_CACHE_KEY)
-    if not cached:
-        return None
-    packages: Iterable[Package] = cached.get("packages", ())
-    images: tuple[Image, ...] = tuple(cached.get("images", ()))
-    templates = _merge_templates(packages, images)
-    if billing in BILLING_BY_SLUG:
-        wanted = BillingType(BILLING_BY_SLUG[billing])
-        templates = [row for row in templates if wanted in row.billing_types]
-    if area in AREA_BY_SLUG:
-        templates = [row for row in templates if row.package.area == Area(AREA_BY_SLUG[area])]
-    return Catalog(
-        templates=tuple(templates),
-        image_groups=_group_images(images, _merge_templates(packages, ())),
-        refreshed_at=cached.get("refreshed_at"),
-    )
-
-
-def _merge_templates(packages: Iterable[Package], images: tuple[Image, ...]) -> list[TemplateRow]:
-    copies: dict[str, list[Package]] = defaultdict(list)
-    for package in packages:
-        copies[package.package_id].append(package)
-    rows = []
-    for same in copies.values():
-        first = same[0]
-        billing_types = tuple(b for b in BillingType if any(p.allows(b) for p in same))
-        prices = tuple(sorted({p.hourly_price for p in same if p.hourly_price is not None}))
-        compatible = tuple(
-            sorted(
-                (image for image in images if first.is_compatible_with(image)),
-                key=lambda image: image.label,
-            )
-        )
-        rows.append(TemplateRow(first, billing_types, prices, compatible))
-    rows.sort(
-        key=lambda row: (
-            row.package.area is None,
-            row.package.area or 0,
-            row.hourly_prices[0] if row.hourly_prices else Decimal("Infinity"),
-            row.package.name,
-        )
-    )
-    return rows
-
-
-def _group_images(
-    images: tuple[Image, ...], templates: list[TemplateRow]
-) -> tuple[ImageGroup, ...]:
-    per_type: dict[str, int] = defaultdict(int)
-    for row in templates:
-        if row.package.type:
-            per_type[row.package.type] += 1
-    groups: dict[str, list[ImageRow]] = defaultdict(list)
-    for image in images:
-        groups[image.system_name or ""].append(ImageRow(image, per_type.get(image.type or "", 0)))
-    return tuple(
-        ImageGroup(
-            system=system,
-            images=tuple(
-                sorted(rows, key=lambda r: (r.image.system_version or "", r.image.image_id))
-            ),
-        )
-        for system, rows in sorted(groups.items(), key=lambda item: (not item[0], item[0]))
-    )

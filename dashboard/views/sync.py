@@ -1,0 +1,80 @@
+"""'Refresh now': ask the worker for a sync, and reload the page once it has run."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
+
+from dashboard import selectors, services
+from dashboard.views.common import poll_context, poll_url
+
+# How long a page waits for the sync that "refresh now" asked for before it stops asking.
+SYNC_WAIT_SECONDS = 120
+
+
+@require_POST
+def sync_now(request: HttpRequest) -> HttpResponse:
+    """ "Refresh now": enqueue a sync. The page reloads itself once the sync has finished."""
+    status = selectors.sync_state_get()
+    try:
+        queued = services.hosts_sync_request()
+    except services.TaskQueueUnavailable:
+        level = messages.ERROR
+        text = _(
+            "The task queue cannot be reached, so no sync was started. The pages still show "
+            "the last synced state; an administrator should check the worker and its broker."
+        )
+    else:
+        level = messages.SUCCESS if queued else messages.INFO
+        text = (
+            _("Sync started: this page reloads when it is done.")
+            if queued
+            else _("A sync was started a moment ago; this page reloads when it is done.")
+        )
+    if not request.htmx:
+        messages.add_message(request, level, text)
+        return redirect(_safe_next(request))
+    failed = level == messages.ERROR
+    context = {
+        "sync_status": status,
+        "sync_message": text,
+        "sync_message_level": "error" if failed else "info",
+        "sync_wait_url": (
+            ""
+            if failed
+            else poll_url(
+                "sync-wait", s=status.hosts_stamp, until=int(time.time()) + SYNC_WAIT_SECONDS
+            )
+        ),
+        **poll_context(),
+    }
+    return render(request, "base.html#sync-status", context)
+
+
+@require_GET
+def sync_wait(request: HttpRequest) -> HttpResponse:
+    """Polled after "refresh now": reloads the page once a host sync has finished since, and
+    gives up (286) after SYNC_WAIT_SECONDS, e.g. when no worker is running."""
+    if request.GET.get("s", "") != selectors.sync_state_get().hosts_stamp:
+        return HttpResponseClientRefresh()
+    until = request.GET.get("until", "")
+    if not until.isdigit() or int(until) < time.time():
+        return HttpResponseStopPolling()
+    return HttpResponse(status=204)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.headers.get("referer", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("host-list")
