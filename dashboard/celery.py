@@ -1,9 +1,23 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
+
+from dashboard.logging import connect_celery_signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 app = Celery("dashboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+connect_celery_signals()
+
+
+@setup_logging.connect(weak=False)
+def use_djangos_logging(**kwargs) -> None:
+    """The worker and beat log through Django's LOGGING (JSON lines, request ids, redaction)
+    instead of Celery's own handlers; a receiver of this signal is how Celery is told so."""
+    from django.conf import settings
+    from django.utils.log import configure_logging
+
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)

@@ -4,11 +4,13 @@ With nothing set, the dashboard runs on embedded defaults: SQLite under var/, an
 filesystem broker for Celery, and the local simulator as the upstream.
 """
 
+import sys
 from pathlib import Path
 
 import dj_database_url
 
 from dashboard.env import env_bool, env_float, env_int, env_list, env_str
+from dashboard.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("XDS_VAR_DIR", str(BASE_DIR / "var")))
@@ -140,20 +142,25 @@ XDS_SECRET = env_str("XDS_SECRET", "simulated-secret")
 XDS_TIMEOUT = env_float("XDS_TIMEOUT", 10.0)
 XDS_CONNECT_TIMEOUT = env_float("XDS_CONNECT_TIMEOUT", 3.05)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+# Logs: JSON lines on stdout in production, one readable line each for the demo and development;
+# every record carries its request id, and secrets are redacted (dashboard/logging.py).
+XDS_LOG_FORMAT = env_str("XDS_LOG_FORMAT") or ("plain" if DEBUG else "json")
+if XDS_LOG_FORMAT not in ("json", "plain"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"XDS_LOG_FORMAT must be json or plain, not {XDS_LOG_FORMAT!r}")
+# Services (gunicorn, the Celery worker and beat) log to stdout; manage.py commands to stderr, so
+# a command's own output stays clean (`manage.py dumpdata > backup.json`).
+XDS_LOG_STREAM = env_str("XDS_LOG_STREAM") or (
+    "stderr" if Path(sys.argv[0]).name == "manage.py" else "stdout"
+)
+if XDS_LOG_STREAM not in ("stdout", "stderr"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"XDS_LOG_STREAM must be stdout or stderr, not {XDS_LOG_STREAM!r}")
+LOGGING = logging_config(
+    fmt=XDS_LOG_FORMAT, level=env_str("DJANGO_LOG_LEVEL", "INFO"), stream=XDS_LOG_STREAM
+)
 
 # --- The fleet in the browser: the mirror, its sync, the pages --------------------------------
 # Every page needs a login; the login page opts out (Django's LoginView is login_not_required).
@@ -225,3 +232,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Running anywhere: the demo, the containers, health checks ----------------------------------
+# Every request gets an id first thing (logs, the X-Request-ID response header).
+MIDDLEWARE = ["dashboard.logging.RequestIdMiddleware", *MIDDLEWARE]

@@ -1,0 +1,79 @@
+"""Fixtures for the deployment tests: free ports, an environment for child processes that
+cannot touch the developer's var/, and an isolated cache."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.core.cache import cache
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+# What a child process must not inherit from the test run: the services the suite was told to
+# use, and anything that would point it somewhere else than the test says.
+_SERVICE_VARIABLES = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "CACHE_URL",
+    "XDS_BASE_URL",
+    "XDS_UUID",
+    "XDS_SECRET",
+    "XDS_VAR_DIR",
+    "XDS_LOG_FORMAT",
+    "XDS_LOG_STREAM",
+    "DJANGO_DEBUG",
+    "DJANGO_SETTINGS_MODULE",
+    "WEB_PORT",
+    "SIM_PORT",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def child_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a child process: embedded defaults under `var_dir`, then overrides."""
+    env = {k: v for k, v in os.environ.items() if k not in _SERVICE_VARIABLES}
+    env["XDS_VAR_DIR"] = str(var_dir)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(overrides)
+    return env
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or default_port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def require_or_skip(what: str) -> None:
+    """CI (XDS_REQUIRE_SERVICES) fails a test whose service is missing; a laptop skips it."""
+    if os.environ.get("XDS_REQUIRE_SERVICES"):
+        pytest.fail(f"XDS_REQUIRE_SERVICES is set but {what}")
+    pytest.skip(what)
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(settings):
+    """Each test gets its own empty cache (the upstream health answer is cached in it)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"xds-deploy-test-{uuid.uuid4().hex}",
+        }
+    }
+    yield
+    cache.clear()
