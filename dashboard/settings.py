@@ -236,3 +236,20 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # --- Running anywhere: the demo, the containers, health checks ----------------------------------
 # Every request gets an id first thing (logs, the X-Request-ID response header).
 MIDDLEWARE = ["dashboard.logging.RequestIdMiddleware", *MIDDLEWARE]
+
+# Beat writes its schedule file after every task it sends, so the file's age tells whether beat
+# is alive (`manage.py healthz --check beat`, the beat container's health check).
+CELERY_BEAT_SYNC_EVERY = 1
+
+# A database that does not answer must fail a request (and a health check) within seconds, not
+# after the operating system's TCP timeout.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
+
+# /healthz: the last host sync must be younger than this (seconds), and the upstream account is
+# checked at most once per XDS_HEALTH_UPSTREAM_CACHE_SECONDS (the answer is cached and shared).
+XDS_HEALTH_SYNC_MAX_AGE = env_int("XDS_HEALTH_SYNC_MAX_AGE", 3 * XDS_SYNC_INTERVAL)
+XDS_HEALTH_UPSTREAM_CACHE_SECONDS = env_int("XDS_HEALTH_UPSTREAM_CACHE_SECONDS", 60)
+XDS_HEALTH_BEAT_MAX_AGE = env_int("XDS_HEALTH_BEAT_MAX_AGE", max(3 * XDS_SYNC_INTERVAL, 60))
