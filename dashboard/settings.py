@@ -237,6 +237,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every request gets an id first thing (logs, the X-Request-ID response header).
 MIDDLEWARE = ["dashboard.logging.RequestIdMiddleware", *MIDDLEWARE]
 
+# The filesystem broker's URL with a host name: the same broker, without kombu warning that none
+# was supplied on every connection.
+if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_URL = "filesystem://localhost//"
+
 # Beat writes its schedule file after every task it sends, so the file's age tells whether beat
 # is alive (`manage.py healthz --check beat`, the beat container's health check).
 CELERY_BEAT_SYNC_EVERY = 1
@@ -246,6 +251,12 @@ CELERY_BEAT_SYNC_EVERY = 1
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
+
+# SQLite (the demo): write-ahead logging lets the pages read while the worker's sync writes.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
 
 # /healthz: the last host sync must be younger than this (seconds), and the upstream account is
