@@ -237,6 +237,28 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every request gets an id first thing (logs, the X-Request-ID response header).
 MIDDLEWARE = ["dashboard.logging.RequestIdMiddleware", *MIDDLEWARE]
 
+# The web process serves the collected static files itself (WhiteNoise: compressed copies with
+# hashed names, cached for ever by browsers). The image turns it on and runs collectstatic at
+# build; without it, runserver serves static files in development.
+XDS_SERVE_STATIC = env_bool("XDS_SERVE_STATIC", False)
+STATIC_ROOT = Path(env_str("XDS_STATIC_ROOT") or STATIC_ROOT)
+if XDS_SERVE_STATIC:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+# Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto, send cookies only over
+# HTTPS, and accept form posts from the public origin(s) (https://dash.example.com).
+if env_bool("DJANGO_HTTPS", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
 # The filesystem broker's URL with a host name: the same broker, without kombu warning that none
 # was supplied on every connection.
 if CELERY_BROKER_URL == "filesystem://":
@@ -253,8 +275,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
     )
 
-# SQLite (the demo): write-ahead logging lets the pages read while the worker's sync writes.
+# SQLite (the demo): its directory must exist whatever else uses var/ (with Redis, nothing
+# else does), and write-ahead logging lets the pages read while the worker's sync writes.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if str(DATABASES["default"]["NAME"]) not in ("", ":memory:"):
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )

@@ -1,0 +1,127 @@
+"""The same settings run on every combination a deployment may choose: SQLite or PostgreSQL, the
+embedded filesystem broker or Redis. Each combination starts a fresh process (settings are read
+once per process), which checks the project, reaches its database, broker and cache, and reports.
+
+PostgreSQL and Redis come from DATABASE_URL / CELERY_BROKER_URL / CACHE_URL when they name
+servers (as in CI), else from the usual local addresses. Unreachable, they fail the test when
+XDS_REQUIRE_SERVICES is set and skip it otherwise."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+
+import pytest
+
+from tests.deploy.conftest import PYTHON, ROOT, child_env, reachable, require_or_skip
+
+
+def _server_url(name: str, fallback: str, schemes: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "")
+    return value if value.startswith(schemes) else fallback
+
+
+POSTGRES = _server_url(
+    "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test", ("postgres", "postgresql")
+)
+REDIS_BROKER = _server_url("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0", ("redis",))
+REDIS_CACHE = _server_url("CACHE_URL", "redis://127.0.0.1:6379/1", ("redis",))
+
+_SCRIPT = textwrap.dedent(
+    """
+    import json, uuid
+    import django
+    django.setup()
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+    from dashboard.health import check_broker, check_database
+
+    call_command("check", databases=["default"], fail_level="WARNING", verbosity=0)
+    database, broker = check_database(), check_broker()
+    key = "xds:settings-test:" + uuid.uuid4().hex
+    cache.set(key, "here", 30)
+    cached = cache.get(key)
+    cache.delete(key)
+    print(json.dumps({
+        "vendor": connection.vendor,
+        "database_ok": database["ok"],
+        "broker": broker["transport"],
+        "broker_ok": broker["ok"],
+        "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+        "cache_ok": cached == "here",
+    }))
+    """
+)
+
+
+def run_settings(tmp_path, **env: str) -> dict:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [PYTHON, "-c", _SCRIPT],
+        cwd=ROOT,
+        env=child_env(tmp_path / "var", DJANGO_SETTINGS_MODULE="dashboard.settings", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("broker", ["filesystem", "redis"])
+def test_the_settings_run_on_every_database_and_broker(tmp_path, database, broker):
+    env: dict[str, str] = {}
+    if database == "postgresql":
+        if not reachable(POSTGRES, 5432):
+            require_or_skip(f"PostgreSQL is unreachable at {POSTGRES.rsplit('@', 1)[-1]}")
+        env["DATABASE_URL"] = POSTGRES
+    if broker == "redis":
+        if not reachable(REDIS_BROKER, 6379):
+            require_or_skip(f"Redis is unreachable at {REDIS_BROKER.rsplit('@', 1)[-1]}")
+        env["CELERY_BROKER_URL"] = REDIS_BROKER
+        env["CACHE_URL"] = REDIS_CACHE
+
+    report = run_settings(tmp_path, **env)
+
+    assert report == {
+        "vendor": database,
+        "database_ok": True,
+        "broker": broker,
+        "broker_ok": True,
+        "cache": "RedisCache" if broker == "redis" else "FileBasedCache",
+        "cache_ok": True,
+    }
+
+
+def test_the_embedded_defaults_stay_under_the_var_directory(tmp_path):
+    run_settings(tmp_path)
+
+    assert {p.name for p in (tmp_path / "var").iterdir()} >= {"broker", "cache", "db.sqlite3"}
+    assert sorted(p.name for p in (tmp_path / "var" / "broker").iterdir()) == [
+        "control",
+        "processed",
+        "queue",
+    ]
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = subprocess.run(  # noqa: S603
+        [PYTHON, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=child_env(
+            tmp_path / "var",
+            DJANGO_SETTINGS_MODULE="dashboard.settings",
+            DJANGO_REQUIRE_SECRET_KEY="true",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
