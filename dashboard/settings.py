@@ -275,8 +275,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
     )
 
-# SQLite (the demo): its directory must exist whatever else uses var/ (with Redis, nothing
-# else does), and write-ahead logging lets the pages read while the worker's sync writes.
+# var/ holds beat's schedule file whatever else is configured (with PostgreSQL and Redis,
+# nothing else creates it), and SQLite's file when that is the database.
+Path(CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
+
+# SQLite (the demo): write-ahead logging lets the pages read while the worker's sync writes.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if str(DATABASES["default"]["NAME"]) not in ("", ":memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)

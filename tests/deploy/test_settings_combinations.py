@@ -38,6 +38,7 @@ _SCRIPT = textwrap.dedent(
     from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
+    from pathlib import Path
     from dashboard.health import check_broker, check_database
 
     call_command("check", databases=["default"], fail_level="WARNING", verbosity=0)
@@ -53,6 +54,8 @@ _SCRIPT = textwrap.dedent(
         "broker_ok": broker["ok"],
         "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
         "cache_ok": cached == "here",
+        # beat can write its schedule file (nothing else may have created var/)
+        "beat_dir_ok": Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.is_dir(),
     }))
     """
 )
@@ -95,6 +98,7 @@ def test_the_settings_run_on_every_database_and_broker(tmp_path, database, broke
         "broker_ok": True,
         "cache": "RedisCache" if broker == "redis" else "FileBasedCache",
         "cache_ok": True,
+        "beat_dir_ok": True,
     }
 
 
