@@ -238,3 +238,24 @@ def test_the_demo_users_are_created_once_and_get_new_passwords(django_user_model
     alice = django_user_model.objects.get(username="alice")
     assert not alice.is_superuser and not alice.is_staff
     assert alice.check_password(second["alice"]) and first["alice"] != second["alice"]
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="checks for leftovers through /proc")
+def test_when_one_process_dies_the_demo_stops_the_others(tmp_path):
+    web, sim = free_port(), free_port()
+    env = child_env(tmp_path / "var", WEB_PORT=str(web), SIM_PORT=str(sim), DEMO_HOSTS="2")
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    demo = Demo(env)
+    try:
+        demo.wait_for("the dashboard", lambda: "Ctrl-C stops everything" in demo.output, deadline)
+        children = demo.child_pids()
+        os.kill(children["beat"], signal.SIGKILL)
+
+        assert demo.proc.wait(30) == 1
+        demo._reader.join(5)
+    except BaseException:
+        demo.kill_everything()
+        raise
+
+    assert re.search(r"demo: beat exited with code -9; stopping everything", demo.output)
+    assert processes_in_groups(set(children.values()) | {demo.proc.pid}) == []
