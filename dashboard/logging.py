@@ -240,7 +240,11 @@ def _redact_value(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [_redact_value(v) for v in value]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Anything else is written as its str() (django.request passes the request, whose repr
+    # holds the query string): redact that text.
+    return redact(str(value))
 
 
 # The attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -340,8 +344,12 @@ def logging_config(*, fmt: str, level: str, stream: str = "stdout") -> dict:
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Naming Django's loggers drops the handlers Django gives them by default (a console
+            # handler in DEBUG, mail to ADMINS), which would print every line a second time,
+            # unredacted: their records reach ours through the root logger.
+            "django": {"handlers": [], "level": level, "propagate": True},
             "django.db.backends": {"level": "WARNING"},
             # runserver's own line per request; ours (dashboard.access) carries the request id.
-            "django.server": {"level": "WARNING"},
+            "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
         },
     }

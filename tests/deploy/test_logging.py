@@ -204,10 +204,16 @@ def test_a_secret_never_reaches_the_log_however_it_is_logged(log_lines):
         logger.exception("failed")
     logger.info("stack", stack_info=True, extra={"note": SENTINEL})
 
+    class Request:
+        def __str__(self) -> str:
+            return "<WSGIRequest: GET '/hosts/?token=tok-777777'>"
+
+    logger.warning("Not Found", extra={"request": Request()})
+
     text = log_lines.text()
-    assert len(log_lines.read()) == 6
+    assert len(log_lines.read()) == 7
     assert SENTINEL not in text
-    assert "tok-123456" not in text and "tok-654321" not in text
+    assert "tok-123456" not in text and "tok-654321" not in text and "tok-777777" not in text
 
 
 def test_the_configured_handler_redacts_and_adds_request_ids(settings):
@@ -232,6 +238,8 @@ _SCRIPT = textwrap.dedent(
     )
     print("HEADER", response["X-Request-ID"], flush=True)
     logging.getLogger("dashboard").warning("the secret is %s", "{secret}")
+    logging.getLogger("django.request").warning("django's own: %s", "{secret}")
+    Client(HTTP_HOST="localhost").get("/no-such-page/")
     with Simulator(config=SimulatorConfig(secret="{secret}")) as sim:
         client = build_client(base_url=sim.url)
         client.authenticate()  # logs the getToken call
@@ -275,6 +283,10 @@ def test_the_demo_and_development_log_plain_lines(tmp_path):
     line = r" INFO +dashboard\.access \[proc-req-1\] GET /accounts/login/ 200"
     assert re.search(line, result.stdout)
     assert SENTINEL not in result.stdout + result.stderr
+    # Django's default DEBUG console handler is gone: its lines are written once, by ours.
+    output = result.stdout + result.stderr
+    assert output.count("Not Found: /no-such-page/") == 1
+    assert output.count("django's own: ") == 1
 
 
 @pytest.mark.parametrize(
