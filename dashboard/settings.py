@@ -88,6 +88,13 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("DJANGO_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# The interface in English and Simplified Chinese (locale/README.md). The browser's
+# Accept-Language decides until a member picks a language in the header; that choice is kept in
+# the language cookie for a year.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = env_bool("DJANGO_HTTPS", False)
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -279,13 +286,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # nothing else creates it), and SQLite's file when that is the database.
 Path(CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
 
-# SQLite (the demo): write-ahead logging lets the pages read while the worker's sync writes.
+# SQLite (the demo) is written by the web server and the worker's processes: write-ahead logging
+# lets pages read while a sync writes, and a transaction takes the write lock when it begins (two
+# cannot deadlock upgrading their locks, which fails at once with "database is locked") and waits
+# up to 20 s for it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if str(DATABASES["default"]["NAME"]) not in ("", ":memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-    )
+    _sqlite = DATABASES["default"].setdefault("OPTIONS", {})
+    _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+    _sqlite.setdefault("transaction_mode", "IMMEDIATE")
+    _sqlite.setdefault("timeout", 20)
 
 # /healthz: the last host sync must be younger than this (seconds), and the upstream account is
 # checked at most once per XDS_HEALTH_UPSTREAM_CACHE_SECONDS (the answer is cached and shared).
