@@ -303,3 +303,100 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 XDS_HEALTH_SYNC_MAX_AGE = env_int("XDS_HEALTH_SYNC_MAX_AGE", 3 * XDS_SYNC_INTERVAL)
 XDS_HEALTH_UPSTREAM_CACHE_SECONDS = env_int("XDS_HEALTH_UPSTREAM_CACHE_SECONDS", 60)
 XDS_HEALTH_BEAT_MAX_AGE = env_int("XDS_HEALTH_BEAT_MAX_AGE", max(3 * XDS_SYNC_INTERVAL, 60))
+
+# --- Actions: the operations members ask for, run by the worker ---------------------------------
+# Members see their messages in their browser's language: English, or Chinese where the upstream's
+# errors say so (every error has both).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "django.middleware.locale.LocaleMiddleware",
+)
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+
+# The Celery queue the dashboard's tasks go through: two dashboards (or a test run) can share one
+# broker with queues of their own.
+CELERY_TASK_DEFAULT_QUEUE = env_str("XDS_TASK_QUEUE", "celery")
+
+# Seconds between two polls of a host while an action runs on it (the provider suggests 15).
+XDS_ACTION_POLL_SECONDS = env_float("XDS_ACTION_POLL_SECONDS", 5.0)
+# An accepted action (or a new host, once found) that has not reached its target state after this
+# many seconds fails.
+XDS_ACTION_TIMEOUT = env_int("XDS_ACTION_TIMEOUT", 600)
+# Hard time limit of one run of an operation (one upstream call, or one listing of every host);
+# the run's per-host lock expires with it.
+XDS_ACTION_TASK_TIME_LIMIT = env_int("XDS_ACTION_TASK_TIME_LIMIT", 240)
+# Queued operations that have not started this many seconds after they were due (the broker was
+# down when they were asked for) are enqueued again; also how often beat looks for them.
+XDS_ACTION_REQUEUE_SECONDS = env_int("XDS_ACTION_REQUEUE_SECONDS", 15)
+# Operations in flight that no worker has touched for this many seconds (their worker was killed)
+# are resumed by the reconciler, which runs every XDS_ACTION_RECONCILE_INTERVAL seconds.
+XDS_ACTION_STALE_SECONDS = env_int("XDS_ACTION_STALE_SECONDS", 300)
+XDS_ACTION_RECONCILE_INTERVAL = env_int("XDS_ACTION_RECONCILE_INTERVAL", 60)
+# A task message delivered this many times more than it was sent (a worker dying on it again and
+# again) ends its operation instead of running for ever.
+XDS_ACTION_MAX_REDELIVERIES = env_int("XDS_ACTION_MAX_REDELIVERIES", 10)
+# Creates: "creation waiting" (6005), or no connection to the provider, is retried after
+# XDS_CREATE_RETRY_SECONDS, doubling up to XDS_CREATE_RETRY_MAX_SECONDS, until XDS_CREATE_DEADLINE
+# seconds after the member asked; then the create fails (nothing was bought).
+XDS_CREATE_RETRY_SECONDS = env_float("XDS_CREATE_RETRY_SECONDS", 15.0)
+XDS_CREATE_RETRY_MAX_SECONDS = env_float("XDS_CREATE_RETRY_MAX_SECONDS", 300.0)
+XDS_CREATE_DEADLINE = env_int("XDS_CREATE_DEADLINE", 1800)
+# A create whose answer was lost looks for its new host in the listing for this many seconds, then
+# ends as "outcome unknown" for an administrator to check (it is never sent again).
+XDS_CREATE_FIND_TIMEOUT = env_int("XDS_CREATE_FIND_TIMEOUT", 900)
+# How far the provider's clock may be behind ours when a new host's createTime is compared with
+# the moment the create was sent.
+XDS_CREATE_CLOCK_SKEW_SECONDS = env_int("XDS_CREATE_CLOCK_SKEW_SECONDS", 300)
+
+
+def _refuse(message: str) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(message)
+
+
+if XDS_ACTION_POLL_SECONDS <= 0:
+    _refuse(f"XDS_ACTION_POLL_SECONDS must be above 0, not {XDS_ACTION_POLL_SECONDS}")
+for _name in (
+    "XDS_ACTION_TIMEOUT",
+    "XDS_ACTION_TASK_TIME_LIMIT",
+    "XDS_ACTION_REQUEUE_SECONDS",
+    "XDS_ACTION_STALE_SECONDS",
+    "XDS_ACTION_RECONCILE_INTERVAL",
+    "XDS_ACTION_MAX_REDELIVERIES",
+    "XDS_CREATE_DEADLINE",
+    "XDS_CREATE_FIND_TIMEOUT",
+):
+    if globals()[_name] < 1:
+        _refuse(f"{_name} must be at least 1, not {globals()[_name]}")
+# A run still holding its host's lock must not look dead to the reconciler.
+if XDS_ACTION_STALE_SECONDS <= XDS_ACTION_TASK_TIME_LIMIT:
+    _refuse("XDS_ACTION_STALE_SECONDS must be above XDS_ACTION_TASK_TIME_LIMIT")
+# Redis redelivers a task it has not seen acknowledged within the visibility timeout, whether it
+# waits for its countdown or runs: every limit, countdown and backoff must be shorter.
+for _name in (
+    "CELERY_TASK_TIME_LIMIT",
+    "XDS_ACTION_TASK_TIME_LIMIT",
+    "XDS_ACTION_POLL_SECONDS",
+    "XDS_CREATE_RETRY_MAX_SECONDS",
+):
+    if globals()[_name] >= CELERY_BROKER_VISIBILITY_TIMEOUT:
+        _refuse(f"{_name} must be below XDS_BROKER_VISIBILITY_TIMEOUT")
+
+CELERY_BEAT_SCHEDULE["xds-requeue-operations"] = {
+    "task": "dashboard.tasks.requeue_operations",
+    "schedule": float(XDS_ACTION_REQUEUE_SECONDS),
+    "options": {"expires": float(XDS_ACTION_REQUEUE_SECONDS)},
+}
+CELERY_BEAT_SCHEDULE["xds-reconcile-operations"] = {
+    "task": "dashboard.tasks.reconcile_operations",
+    "schedule": float(XDS_ACTION_RECONCILE_INTERVAL),
+    "options": {"expires": float(XDS_ACTION_RECONCILE_INTERVAL)},
+}
+
+# SQLite's test database is a file, so a worker in another process (the tests that kill one) sees
+# it; one per test run, as two runs at once must not share it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    from os import getpid
+
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{getpid()}.sqlite3")}

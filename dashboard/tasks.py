@@ -1,10 +1,15 @@
 """Celery is just another interface: each task calls one service and logs its outcome. No
-retry policy: the beat schedule runs them again within one interval anyway."""
+retry policy: the beat schedule runs them again within one interval anyway, and an operation's
+run dispatches its own next run.
+
+Every task is safe to run twice, even at the same time (Redis delivers at least once). Tasks
+take ids, never a token or a secret: the worker builds its own upstream client."""
 
 import logging
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 
 from dashboard import services
 
@@ -28,6 +33,33 @@ def sync_hosts() -> None:
 @shared_task(name="dashboard.tasks.refresh_catalog", ignore_result=True)
 def refresh_catalog() -> None:
     services.catalog_refresh()
+
+
+@shared_task(
+    name="dashboard.tasks.run_operation",
+    ignore_result=True,
+    # Acknowledged when done, requeued if the worker dies: a run is safe to repeat (see
+    # dashboard/services/operation_run.py), and a create is never sent twice.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=settings.XDS_ACTION_TASK_TIME_LIMIT,
+    soft_time_limit=max(1, settings.XDS_ACTION_TASK_TIME_LIMIT - 10),
+)
+def run_operation(operation_id: int, dispatch_id: str) -> None:
+    outcome = services.operation_run(operation_id=operation_id, dispatch_id=dispatch_id)
+    logger.info("operation %s: %s", operation_id, outcome)
+
+
+@shared_task(name="dashboard.tasks.requeue_operations", ignore_result=True)
+def requeue_operations() -> None:
+    """Queued operations the broker never got (it was down when they were asked for)."""
+    services.operations_requeue()
+
+
+@shared_task(name="dashboard.tasks.reconcile_operations", ignore_result=True)
+def reconcile_operations() -> None:
+    """Operations in flight that a killed worker left behind."""
+    services.operations_reconcile()
 
 
 @worker_ready.connect

@@ -17,8 +17,18 @@ from dashboard.models.hosts import (
     SyncState,
     is_host_id,
 )
+from dashboard.models.operations import (
+    ACTION_SLUGS,
+    PERIOD_LABELS,
+    PERIOD_LABELS_PLURAL,
+    Operation,
+    OperationEvent,
+    OperationQuerySet,
+    host_actions_allowed,
+)
 
 __all__ = [
+    "ACTION_SLUGS",
     "AREA_LABELS",
     "AREA_SLUGS",
     "BILLING_LABELS",
@@ -26,11 +36,17 @@ __all__ = [
     "CHANGING_STATUSES",
     "HOST_ID_MAX_LENGTH",
     "MIRRORED_FIELDS",
+    "PERIOD_LABELS",
+    "PERIOD_LABELS_PLURAL",
     "PURPOSE_LABELS",
     "STATUS_LABELS",
     "STATUS_SLUGS",
     "Host",
     "HostQuerySet",
+    "Operation",
+    "OperationEvent",
+    "OperationQuerySet",
     "SyncState",
+    "host_actions_allowed",
     "is_host_id",
 ]

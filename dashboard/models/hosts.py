@@ -11,7 +11,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from vmclient.types import Area, BillingType, HostStatus, Purpose
@@ -99,9 +101,14 @@ class HostQuerySet(models.QuerySet):
         return self.filter(gone_at__isnull=True)
 
     def changing(self) -> HostQuerySet:
-        """Hosts worth polling. The actions issue adds "or has an operation in flight" here and
-        in `Host.is_changing`; both must keep meaning the same thing."""
-        return self.present().filter(status__in=CHANGING_STATUSES)
+        """Hosts worth polling: present in a status that moves on by itself, or with an operation
+        in flight. `Host.is_changing` must keep meaning the same thing."""
+        from dashboard.models.operations import Operation
+
+        in_flight = Operation.objects.in_flight().filter(host=OuterRef("pk"))
+        return self.filter(
+            Q(gone_at__isnull=True, status__in=CHANGING_STATUSES) | Q(Exists(in_flight))
+        )
 
 
 class Host(models.Model):
@@ -164,10 +171,25 @@ class Host(models.Model):
     def is_gone(self) -> bool:
         return self.gone_at is not None
 
+    @cached_property
+    def operation_in_flight(self):
+        """The operation running on this host, or None. Selectors that list hosts set it for a
+        whole page in one query; read alone, it costs one."""
+        return self.operations.in_flight().first()
+
     @property
     def is_changing(self) -> bool:
         """Worth polling until it settles (see `HostQuerySet.changing`)."""
+        if self.operation_in_flight is not None:
+            return True
         return not self.is_gone and self.status in CHANGING_STATUSES
+
+    @property
+    def actions_allowed(self) -> tuple[str, ...]:
+        """The operation kinds its state allows now (see `host_actions_allowed`)."""
+        from dashboard.models.operations import host_actions_allowed
+
+        return host_actions_allowed(self)
 
     @property
     def status_slug(self) -> str:

@@ -9,8 +9,10 @@ from dashboard.selectors.catalog import (
     Catalog,
     ImageGroup,
     ImageRow,
+    PackageChoice,
     TemplateRow,
     catalog_get,
+    package_choice,
 )
 from dashboard.selectors.hosts import (
     AREA_BY_SLUG,
@@ -28,6 +30,14 @@ from dashboard.selectors.hosts import (
     hosts_with_versions,
     sync_state_get,
 )
+from dashboard.selectors.operations import (
+    STATE_ACTIVE,
+    operation_get,
+    operation_list,
+    operation_people,
+    operations_for_host,
+    operations_in_flight_attach,
+)
 
 __all__ = [
     "AREA_BY_SLUG",
@@ -35,12 +45,14 @@ __all__ = [
     "CATALOG_CACHE_KEY",
     "HOST_DEFAULT_SORT",
     "HOST_SORTS",
+    "STATE_ACTIVE",
     "STATUS_BY_SLUG",
     "STATUS_CHANGING",
     "STATUS_GONE",
     "Catalog",
     "ImageGroup",
     "ImageRow",
+    "PackageChoice",
     "SyncStatus",
     "TemplateRow",
     "catalog_get",
@@ -49,5 +61,11 @@ __all__ = [
     "host_operating_systems",
     "host_status_counts",
     "hosts_with_versions",
+    "operation_get",
+    "operation_list",
+    "operation_people",
+    "operations_for_host",
+    "operations_in_flight_attach",
+    "package_choice",
     "sync_state_get",
 ]

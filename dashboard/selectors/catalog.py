@@ -127,3 +127,46 @@ def _group_images(
         )
         for system, rows in sorted(groups.items(), key=lambda item: (not item[0], item[0]))
     )
+
+
+@dataclass(frozen=True)
+class PackageChoice:
+    """What a create can be made of with one template: its compatible images, the billing types
+    it allows, and the copy of the template each billing type's list priced it with."""
+
+    row: TemplateRow
+    copies: tuple[Package, ...]
+
+    @property
+    def package(self) -> Package:
+        return self.row.package
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        return self.row.images
+
+    @property
+    def billing_types(self) -> tuple[BillingType, ...]:
+        return self.row.billing_types
+
+    def package_for(self, billing: BillingType) -> Package | None:
+        """The copy priced for `billing`: the one from that billing type's list if any."""
+        allowing = [copy for copy in self.copies if copy.allows(billing)]
+        listed = [copy for copy in allowing if copy.listed_for is billing]
+        return (listed or allowing or [None])[0]
+
+    def image(self, image_id: str) -> Image | None:
+        return next((image for image in self.images if image.image_id == image_id), None)
+
+
+def package_choice(*, package_id: str) -> PackageChoice | None:
+    """The cached template `package_id` with its compatible images; None when the catalog is
+    not cached or has no such template."""
+    cached = cache.get(CATALOG_CACHE_KEY)
+    if not cached or not package_id:
+        return None
+    copies = tuple(p for p in cached.get("packages", ()) if p.package_id == package_id)
+    if not copies:
+        return None
+    rows = _merge_templates(copies, tuple(cached.get("images", ())))
+    return PackageChoice(row=rows[0], copies=copies)

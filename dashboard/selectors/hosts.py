@@ -19,6 +19,7 @@ from dashboard.models import (
     Host,
     SyncState,
 )
+from dashboard.selectors.operations import operations_in_flight_attach
 from vmclient.types import HostStatus
 
 # --- Sync state ----------------------------------------------------------------------------------
@@ -167,8 +168,8 @@ def host_get(*, host_id: str) -> Host | None:
 
 def hosts_with_versions(*, versions: dict[str, int]) -> tuple[list[Host], list[Host]]:
     """For a polling page that shows `versions` (host id -> version): the hosts whose version
-    moved, and the hosts still changing (to poll again). One query."""
-    hosts = Host.objects.filter(id__in=list(versions)).order_by("id")
+    moved, and the hosts still changing (to poll again). Two queries."""
+    hosts = operations_in_flight_attach(Host.objects.filter(id__in=list(versions)).order_by("id"))
     moved = [host for host in hosts if host.version != versions[host.id]]
     changing = [host for host in hosts if host.is_changing]
     return moved, changing

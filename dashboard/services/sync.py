@@ -160,11 +160,12 @@ def _list_every_page(client) -> tuple[dict[int, HostPage], XdsError | None]:
     return pages, error
 
 
-def _upsert_hosts(hosts, *, now: datetime) -> tuple[int, int]:
-    """Insert new hosts, update known ones; returns (created, changed)."""
+def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:
+    """Insert new hosts, update known ones; returns (created, changed). `known` narrows the rows
+    read to compare with (all of them by default: one query, whatever the fleet)."""
     existing = {
         row["id"]: row
-        for row in Host.objects.values(
+        for row in (Host.objects.all() if known is None else known).values(
             "id", "first_seen_at", "gone_at", "status_changed_at", "changed_at", "version",
             *MIRRORED_FIELDS,
         ).iterator(chunk_size=2000)
@@ -213,6 +214,25 @@ def _upsert_hosts(hosts, *, now: datetime) -> tuple[int, int]:
             ],
         )
     return created, changed
+
+
+def host_mirror_save(*, host: UpstreamHost) -> tuple[Host, int | None]:
+    """Bring one host's mirror row in step with what the upstream just said of it (an action's
+    poll), bumping its version if anything changed so pages showing it refresh. Returns the row
+    and the status the mirror had before (None for a new row)."""
+    if not is_host_id(host.id):
+        raise ValueError(f"unusable host id {host.id[:80]!r}")
+    before = Host.objects.filter(id=host.id).values_list("status", flat=True).first()
+    _upsert_hosts([host], now=timezone.now(), known=Host.objects.filter(id=host.id))
+    return Host.objects.get(id=host.id), before
+
+
+def host_mark_gone(*, host_id: str) -> None:
+    """The upstream no longer lists the host (a delete went through)."""
+    now = timezone.now()
+    Host.objects.filter(id=host_id, gone_at__isnull=True).update(
+        gone_at=now, changed_at=now, version=F("version") + 1
+    )
 
 
 def _mark_gone(*, now: datetime) -> int:

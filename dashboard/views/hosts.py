@@ -28,6 +28,7 @@ def host_list(request: HttpRequest) -> HttpResponse:
     filters, page_number = HostFilterForm(request.GET).filters()
     page = Paginator(selectors.host_list(**filters), HOSTS_PER_PAGE).get_page(page_number)
     status = selectors.sync_state_get()
+    page.object_list = selectors.operations_in_flight_attach(page.object_list)
     changing = [host for host in page.object_list if host.is_changing]
     context = {
         "filters": filters,
@@ -72,16 +73,21 @@ def host_list_live(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _host_or_404(host_id: str) -> Host:
+def host_or_404(host_id: str) -> Host:
     host = selectors.host_get(host_id=host_id) if is_host_id(host_id) else None
     if host is None:
         raise Http404(_("No host with this id."))
     return host
 
 
-def _host_detail_context(host: Host, status) -> dict:
+def host_detail_context(host: Host, status=None, **extra) -> dict:
+    """What the host panel shows: the host, how to connect, its latest operations (which tell
+    whether one is in flight), and its poller while it is changing."""
+    status = status or selectors.sync_state_get()
+    operations = selectors.operations_for_host(host=host)
     return {
         "host": host,
+        "operations": operations,
         "connection": connection_for(host),
         "sync_status": status,
         "poll_url": (
@@ -90,30 +96,26 @@ def _host_detail_context(host: Host, status) -> dict:
             else ""
         ),
         **poll_context(),
+        **extra,
     }
 
 
 @require_GET
 def host_detail(request: HttpRequest, host_id: str) -> HttpResponse:
-    host = _host_or_404(host_id)
-    context = _host_detail_context(host, selectors.sync_state_get())
-    return render(request, "hosts/detail.html", context)
+    host = host_or_404(host_id)
+    return render(request, "hosts/detail.html", host_detail_context(host))
 
 
 @require_GET
 def host_detail_live(request: HttpRequest, host_id: str) -> HttpResponse:
     """The detail page's poll: the host panel when it moved, 286 once the host settled."""
-    host = _host_or_404(host_id)
+    host = host_or_404(host_id)
     status = selectors.sync_state_get()
     moved = request.GET.get("v", "") != str(host.version)
     status_moved = request.GET.get("s", "") != status.stamp
+    context = host_detail_context(host, status, moved=moved, status_moved=status_moved)
     if host.is_changing and not moved and not status_moved:
         return HttpResponse(status=204)
-    context = {
-        **_host_detail_context(host, status),
-        "moved": moved,
-        "status_moved": status_moved,
-    }
     response = render(request, "hosts/detail.html#host-live", context)
     if not host.is_changing:
         response.status_code = HttpResponseStopPolling.status_code
@@ -122,7 +124,7 @@ def host_detail_live(request: HttpRequest, host_id: str) -> HttpResponse:
 
 @require_GET
 def host_rdp(request: HttpRequest, host_id: str) -> HttpResponse:
-    host = _host_or_404(host_id)
+    host = host_or_404(host_id)
     connection = connection_for(host)
     if connection is None or connection.protocol != "rdp":
         raise Http404(_("This host has no remote desktop address."))

@@ -119,3 +119,98 @@ def make_hosts(db):
         return Host.objects.bulk_create([Host(**host_values(**overrides)) for _ in range(count)])
 
     return make
+
+
+# --- Operations ---------------------------------------------------------------------------------
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "real_worker: runs of operations go through the real broker to a real Celery worker",
+    )
+
+
+@pytest.fixture(autouse=True)
+def dispatched(request, monkeypatch):
+    """Runs of operations the code under test dispatched, as (operation id, dispatch id,
+    countdown), instead of publishing them. Tests marked `real_worker` publish for real."""
+    if request.node.get_closest_marker("real_worker"):
+        return None
+    from dashboard import tasks
+
+    calls: list[tuple[int, str, float | None]] = []
+
+    def record(args=(), kwargs=None, countdown=None, **options):
+        calls.append((args[0], args[1], countdown))
+
+    monkeypatch.setattr(tasks.run_operation, "apply_async", record)
+    return calls
+
+
+@pytest.fixture
+def catalog_cached(sim):
+    """The simulator's catalog in the cache, as the worker's refresh leaves it."""
+    from dashboard import services
+
+    assert services.catalog_refresh() is not None
+    return sim
+
+
+@pytest.fixture
+def ask(member, django_capture_on_commit_callbacks):
+    """Ask for an operation as a member would (the dispatch runs once the transaction commits)."""
+    from dashboard import services
+
+    def ask(kind, host=None, *, user=None, key=None, **params):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.operation_request(
+                user=user or member,
+                kind=kind,
+                host=host,
+                params=params or None,
+                idempotency_key=key or uuid.uuid4(),
+            )
+
+    return ask
+
+
+@pytest.fixture
+def run(dispatched):
+    """Play the dispatched runs of an operation in this process, as a worker would, until it is
+    final; `between()` is called after each run (to move the simulator's clock on)."""
+    from dashboard import services
+
+    def run(operation, *, client=None, between=None, max_runs=60):
+        for _ in range(max_runs):
+            operation.refresh_from_db()
+            if operation.is_final:
+                return operation
+            services.operation_run(
+                operation_id=operation.pk, dispatch_id=operation.dispatch_id, client=client
+            )
+            if between is not None:
+                between()
+        operation.refresh_from_db()
+        return operation
+
+    return run
+
+
+@pytest.fixture
+def mirrored(sim):
+    """Put a host in the simulator and mirror it, as a sync would."""
+    from dashboard import services
+
+    def mirrored(**overrides) -> Host:
+        upstream = sim.fleet.add_host(**overrides)
+        services.host_mirror_save(host=_client_host(upstream.id))
+        return Host.objects.get(id=upstream.id)
+
+    return mirrored
+
+
+def _client_host(host_id):
+    from vmclient.factory import get_client
+
+    return get_client().get_host(host_id)

@@ -1,0 +1,246 @@
+"""Operations: every action a member asks for (create, power on/off, reboot, delete), its state
+and the timeline of what happened when.
+
+A row is written before anything is sent upstream and is the single truth the Celery tasks
+work from: a task takes only the operation's id, reads the row, and moves it on. Creates cost
+money, so the row also carries what guards a create from being bought twice (its state, taken
+under a row lock, and the mirror's watermark used to find the new host by listing).
+
+Like the change log of NetBox, a row keeps the requester's and the host's names frozen beside
+their foreign keys, so history stays readable after a user or a host is gone.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dashboard.models.hosts import CHANGING_STATUSES, Host
+from vmclient.types import HostStatus, PeriodType
+
+# The rental periods a create offers, as the form and the operation pages name them.
+PERIOD_LABELS = {
+    PeriodType.DAY: _("Day"),
+    PeriodType.WEEK: _("Week"),
+    PeriodType.MONTH: _("Month"),
+    PeriodType.QUARTER: _("Quarter"),
+    PeriodType.YEAR: _("Year"),
+}
+PERIOD_LABELS_PLURAL = {
+    PeriodType.DAY: _("days"),
+    PeriodType.WEEK: _("weeks"),
+    PeriodType.MONTH: _("months"),
+    PeriodType.QUARTER: _("quarters"),
+    PeriodType.YEAR: _("years"),
+}
+# The URL slug of each host action.
+ACTION_SLUGS = {
+    "power_on": "power-on",
+    "power_off": "power-off",
+    "reboot": "reboot",
+    "delete": "delete",
+}
+
+
+class OperationQuerySet(models.QuerySet):
+    def in_flight(self) -> OperationQuerySet:
+        """Queued, submitted or waiting: not final yet."""
+        return self.filter(state__in=Operation.ACTIVE_STATES)
+
+    def final(self) -> OperationQuerySet:
+        return self.exclude(state__in=Operation.ACTIVE_STATES)
+
+
+class Operation(models.Model):
+    class Kind(models.TextChoices):
+        CREATE_PAY_AS_YOU_GO = "create_payg", _("Create (pay-as-you-go)")
+        CREATE_RENTAL = "create_rental", _("Create (rental)")
+        POWER_ON = "power_on", _("Power on")
+        POWER_OFF = "power_off", _("Power off")
+        REBOOT = "reboot", _("Reboot")
+        DELETE = "delete", _("Delete")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SUBMITTED = "submitted", _("Submitted")
+        WAITING = "waiting", _("Waiting for the host")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Outcome unknown")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    CREATE_KINDS = (Kind.CREATE_PAY_AS_YOU_GO, Kind.CREATE_RENTAL)
+    HOST_KINDS = (Kind.POWER_ON, Kind.POWER_OFF, Kind.REBOOT, Kind.DELETE)
+    ACTIVE_STATES = (State.QUEUED, State.SUBMITTED, State.WAITING)
+    FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.UNKNOWN, State.CANCELLED)
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+
+    # Who asked: the user (kept null when the account is deleted) and the name frozen at the time.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="xds_operations",
+    )
+    requested_by_name = models.CharField(max_length=150)
+    # The host: known from the start for an action on one, found by a create. Not a database
+    # constraint: a create may name a host before the mirror has its row.
+    host = models.ForeignKey(
+        Host,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="operations",
+    )
+    host_name = models.CharField(max_length=255, blank=True)
+    # What was asked, as the member confirmed it: for a create the template and image (with a
+    # snapshot of their specs, to recognise the new host) and the price shown.
+    params = models.JSONField(default=dict, blank=True)
+    # One per form: a double click or a resubmitted form finds the operation it already made.
+    idempotency_key = models.UUIDField(unique=True, null=True, blank=True)
+
+    # The outcome: the upstream's code and trace id, and the message in both languages.
+    error_code = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+    message_zh = models.TextField(blank=True)
+    trace_id = models.CharField(max_length=128, blank=True)
+
+    # The runs. A run is one delivery of a task message that carries the operation's id and the
+    # dispatch id of the message; a message whose dispatch id is no longer the operation's was
+    # superseded (a poll rescheduled, a reconciler's requeue) and does nothing.
+    attempts = models.PositiveIntegerField(default=0)  # calls sent upstream
+    deliveries = models.PositiveIntegerField(default=0)  # runs started
+    dispatches = models.PositiveIntegerField(default=0)  # messages sent, or tried (polls too)
+    dispatch_id = models.CharField(max_length=32, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)  # when the next run is due
+    # Why the last dispatch failed (the broker was down); empty once a dispatch got through.
+    queue_error = models.TextField(blank=True)
+    # Creates: the newest `first_seen_at` in the mirror just before the create was sent. A host
+    # the mirror had seen by then cannot be the one this create bought.
+    mirror_watermark = models.DateTimeField(null=True, blank=True)
+    # What a run needs to remember between polls (e.g. that a rebooting host was seen down).
+    progress = models.JSONField(default=dict, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    # The heartbeat: every run and every change touches it; a reconciler resumes an operation
+    # whose heartbeat stopped (its worker was killed).
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)  # last call sent upstream
+    accepted_at = models.DateTimeField(null=True, blank=True)  # accepted, or the new host found
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Bumped on every change a page shows: the operation's poll answers only when it moved.
+    version = models.PositiveIntegerField(default=1)
+
+    objects = OperationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            # One action in flight per host, even if two requests race past the service's check.
+            models.UniqueConstraint(
+                fields=["host"],
+                condition=Q(state__in=["queued", "submitted", "waiting"], host__isnull=False),
+                name="operation_one_in_flight_per_host",
+            ),
+            # A new host is claimed by one create only.
+            models.UniqueConstraint(
+                fields=["host"],
+                condition=Q(kind__in=["create_payg", "create_rental"], host__isnull=False),
+                name="operation_one_create_per_host",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_run_at"], name="operation_state_due_idx"),
+            models.Index(fields=["created_at"], name="operation_created_idx"),
+            models.Index(fields=["requested_by", "created_at"], name="operation_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        target = self.host_name or self.host_id or self.params.get("package_name", "")
+        return f"{self.get_kind_display()} {target}".strip()
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in self.FINAL_STATES
+
+    @property
+    def is_create(self) -> bool:
+        return self.kind in self.CREATE_KINDS
+
+    @property
+    def host_label(self) -> str:
+        return self.host_name or self.host_id or ""
+
+    def message_in(self, language: str | None) -> str:
+        """The outcome message in the member's language (English unless Chinese)."""
+        if language and language.lower().replace("_", "-").startswith("zh") and self.message_zh:
+            return self.message_zh
+        return self.message
+
+
+class OperationEvent(models.Model):
+    """One line of an operation's timeline."""
+
+    class Event(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        QUEUE_DOWN = "queue_down", _("Saved, but the task queue could not be reached")
+        SUBMITTED = "submitted", _("Sent to Xuandashi")
+        ACCEPTED = "accepted", _("Accepted by Xuandashi")
+        RETRY = "retry", _("Not created yet; trying again later")
+        ANSWER_LOST = (
+            "answer_lost",
+            _("Answer lost; looking for the new host instead of buying again"),
+        )
+        FOUND = "found", _("New host found")
+        STATUS = "status", _("Host status")
+        RESUMED = "resumed", _("Resumed by the reconciler")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Outcome unknown")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    event = models.CharField(max_length=16, choices=Event.choices)
+    detail = models.TextField(blank=True)
+    detail_zh = models.TextField(blank=True)
+    code = models.CharField(max_length=64, blank=True)
+    trace_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_event_display()}"
+
+    def detail_in(self, language: str | None) -> str:
+        if language and language.lower().replace("_", "-").startswith("zh") and self.detail_zh:
+            return self.detail_zh
+        return self.detail
+
+
+def host_actions_allowed(host: Host) -> tuple[str, ...]:
+    """The actions the host's state allows, in button order. None while an operation is in
+    flight on it or once it is gone. A host whose status the upstream does not report (the
+    original document version) gets every action: the upstream decides."""
+    if host.is_gone or host.operation_in_flight is not None:
+        return ()
+    kind = Operation.Kind
+    if host.status is None:
+        return (kind.POWER_ON, kind.POWER_OFF, kind.REBOOT, kind.DELETE)
+    status = HostStatus(host.status)
+    allowed = []
+    if status is HostStatus.OFF:
+        allowed.append(kind.POWER_ON)
+    if status is HostStatus.RUNNING:
+        allowed += [kind.POWER_OFF, kind.REBOOT]
+    if status.value not in CHANGING_STATUSES:
+        allowed.append(kind.DELETE)
+    return tuple(allowed)

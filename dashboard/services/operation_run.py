@@ -1,0 +1,669 @@
+"""The state machine a run of an operation steps through. `operation_run` is all a task calls.
+
+    queued ──submit──▶ submitted ──accepted──▶ waiting ──target reached──▶ succeeded
+       ▲                   │  │                   │
+       └─6005 / no conn.───┘  └─refused──▶ failed ◀──timeout──┘
+    (creates)             (creates) answer lost ─▶ waiting: find the host by listing
+                                                     └─not found by the deadline─▶ unknown
+
+Celery delivers at least once, so every run must be safe to repeat, even at the same time:
+
+- A run carries its operation's id and the id of the dispatch that sent it. Every dispatch (the
+  first, each poll rescheduled, a requeue) makes a new id, so a run of a superseded message, a
+  message delivered twice after its operation moved on, does nothing.
+- Each run counts its delivery. Deliveries beyond the dispatches are redeliveries; past
+  XDS_ACTION_MAX_REDELIVERIES (a worker dying on the same message again and again) the
+  operation ends instead of running for ever.
+- One run per host at a time: a cache lock per host (per operation while a create has none),
+  expiring with the task's hard time limit, so a killed worker's lock frees itself.
+- A create is sent at most once per "queued" state: under a row lock the run moves the
+  operation from queued to submitted and commits before it calls the upstream. A run that finds
+  a create submitted without a result, whatever happened to the run before, never sends it
+  again: it looks for the new host in the listing. Only answers that prove nothing was bought
+  (6005, or no connection made) put a create back to queued.
+- Polls are not slept in the worker: a run that is not done dispatches the next one with a
+  countdown (XDS_ACTION_POLL_SECONDS).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from dashboard.locks import cache_lock
+from dashboard.models import STATUS_LABELS, Host, Operation, OperationEvent
+from dashboard.services.operations import operation_change, operation_dispatch, operation_finish
+from dashboard.services.sync import host_mark_gone, host_mirror_save
+from vmclient.errors import ConnectionFailed, CreationWaiting, OutcomeUnknown, XdsError
+from vmclient.types import Host as UpstreamHost
+from vmclient.types import HostStatus, PeriodType
+
+logger = logging.getLogger(__name__)
+
+State = Operation.State
+Kind = Operation.Kind
+Event = OperationEvent.Event
+
+# An action that failed to reach the upstream this many times (each a run that died mid-call)
+# fails rather than try again.
+MAX_SUBMISSIONS = 5
+# The status each action waits for.
+TARGETS = {
+    Kind.CREATE_PAY_AS_YOU_GO: HostStatus.RUNNING,
+    Kind.CREATE_RENTAL: HostStatus.RUNNING,
+    Kind.POWER_ON: HostStatus.RUNNING,
+    Kind.POWER_OFF: HostStatus.OFF,
+    Kind.REBOOT: HostStatus.RUNNING,
+}
+TARGET_MESSAGES = {
+    HostStatus.RUNNING: ("The host is running.", "主机运行中。"),
+    HostStatus.OFF: ("The host is off.", "主机已关机。"),
+}
+STATUS_LABELS_ZH = {
+    HostStatus.OFF: "已关机",
+    HostStatus.BOOTING: "开机中",
+    HostStatus.RUNNING: "运行中",
+    HostStatus.CHARGING: "扣费中",
+    HostStatus.SHUTTING_DOWN: "关机中",
+    HostStatus.EXPIRED: "已到期",
+}
+
+
+def operation_run(*, operation_id: int, dispatch_id: str, client=None) -> str:
+    """One run of an operation: one step of its state machine, then the next run dispatched if
+    it is not done. Returns what happened, for the task's log: "gone", "final", "superseded",
+    "busy" (another run holds the host), "gave up" or "ran"."""
+    operation = Operation.objects.filter(pk=operation_id).first()
+    if operation is None:
+        return "gone"
+    if operation.is_final:
+        return "final"
+    if operation.dispatch_id != dispatch_id:
+        return "superseded"
+    counted = Operation.objects.filter(
+        pk=operation_id, dispatch_id=dispatch_id, state__in=Operation.ACTIVE_STATES
+    ).update(deliveries=F("deliveries") + 1, updated_at=timezone.now())
+    if not counted:
+        return "superseded"
+    operation.refresh_from_db()
+    if operation.deliveries > operation.dispatches + settings.XDS_ACTION_MAX_REDELIVERIES:
+        _give_up(operation)
+        return "gave up"
+
+    lock_key = f"xds:operation-poller:{operation.host_id or f'operation-{operation.pk}'}"
+    with cache_lock(lock_key, settings.XDS_ACTION_TASK_TIME_LIMIT + 10) as acquired:
+        if not acquired:
+            return "busy"
+        if client is None:
+            from vmclient.factory import get_client
+
+            client = get_client()
+        countdown = _step(operation, client)
+    if countdown is not None:
+        operation_dispatch(operation=operation, countdown=countdown)
+    return "ran"
+
+
+def _step(operation: Operation, client) -> float | None:
+    """Move the operation on by one step; the seconds until the next run, or None when done."""
+    if operation.is_create:
+        if operation.state == State.QUEUED:
+            return _create_submit(operation, client)
+        if operation.state == State.SUBMITTED:
+            # A run sent the create (or was about to) and its result was never recorded: the
+            # worker died, or the task hit its time limit. Never send it again: look for it.
+            operation_change(
+                operation,
+                expect=(State.SUBMITTED,),
+                event=Event.ANSWER_LOST,
+                note={
+                    "detail": "The run that sent the create stopped before recording the answer.",
+                    "detail_zh": "发送创建请求的任务在记录结果前中断。",
+                },
+                state=State.WAITING,
+            )
+        if operation.host_id is None:
+            return _create_find(operation, client)
+        return _follow(operation, client)
+    if operation.state in (State.QUEUED, State.SUBMITTED):
+        return _action_submit(operation, client)
+    if operation.kind == Kind.DELETE:
+        return _follow_delete(operation, client)
+    return _follow(operation, client)
+
+
+def _poll() -> float:
+    return settings.XDS_ACTION_POLL_SECONDS
+
+
+# --- Creates -----------------------------------------------------------------------------------
+
+
+def _create_submit(operation: Operation, client) -> float | None:
+    now = timezone.now()
+    deadline = operation.created_at + timedelta(seconds=settings.XDS_CREATE_DEADLINE)
+    with transaction.atomic():
+        locked = Operation.objects.select_for_update().get(pk=operation.pk)
+        if locked.state != State.QUEUED or locked.dispatch_id != operation.dispatch_id:
+            return None  # another run moved it on; that run dispatches what follows
+        if now >= deadline:
+            _fail_waited_too_long(locked, now)
+            return None
+        watermark = Host.objects.aggregate(newest=Max("first_seen_at"))["newest"]
+        operation_change(
+            locked,
+            expect=(State.QUEUED,),
+            event=Event.SUBMITTED,
+            now=now,
+            state=State.SUBMITTED,
+            submitted_at=now,
+            attempts=locked.attempts + 1,
+            mirror_watermark=watermark,
+        )
+    # Committed: whatever happens from here, no run sends this create again.
+    operation.refresh_from_db()
+    params = operation.params
+    try:
+        if operation.kind == Kind.CREATE_RENTAL:
+            host_id = client.create_rental(
+                params["package_id"],
+                params["image_id"],
+                params["period_number"],
+                PeriodType(params["period_type"]),
+            )
+        else:
+            host_id = client.create_pay_as_you_go(params["package_id"], params["image_id"])
+    except (CreationWaiting, ConnectionFailed) as err:
+        # Nothing was bought: 6005 says so, and no connection means nothing was sent.
+        return _create_retry_later(operation, err, deadline)
+    except OutcomeUnknown as err:
+        operation_change(
+            operation,
+            expect=(State.SUBMITTED,),
+            event=Event.ANSWER_LOST,
+            note=_note(err),
+            state=State.WAITING,
+            error_code=_code(err),
+            trace_id=err.trace_id or "",
+        )
+        return _poll()
+    except XdsError as err:
+        operation_finish(operation, State.FAILED, **_error_fields(err), expect=(State.SUBMITTED,))
+        return None
+    except Exception:
+        logger.exception("create %s: unexpected error after sending", operation.pk)
+        operation_change(
+            operation,
+            expect=(State.SUBMITTED,),
+            event=Event.ANSWER_LOST,
+            note={
+                "detail": (
+                    "An unexpected error came after the create was sent (see the worker's log)."
+                ),
+                "detail_zh": "发送创建请求后出现意外错误（详见 worker 日志）。",
+            },
+            state=State.WAITING,
+        )
+        return _poll()
+
+    if host_id:
+        if _claim(operation, host_id, name=""):
+            return 0
+        # Another create claimed that id: the upstream's answer cannot be trusted; look.
+        logger.error("create %s: host %s is claimed by another create", operation.pk, host_id)
+    operation_change(
+        operation,
+        expect=(State.SUBMITTED,),
+        event=Event.ACCEPTED,
+        note={
+            "detail": "Xuandashi did not say which host it created; looking for it in the listing.",
+            "detail_zh": "渲大师未返回新主机的 ID，正在主机列表中查找。",
+        },
+        state=State.WAITING,
+    )
+    return _poll()
+
+
+def _create_retry_later(operation: Operation, err: XdsError, deadline: datetime) -> float | None:
+    delay = min(
+        settings.XDS_CREATE_RETRY_MAX_SECONDS,
+        settings.XDS_CREATE_RETRY_SECONDS * 2 ** max(0, operation.attempts - 1),
+    )
+    delay *= random.uniform(0.8, 1.0)  # jitter: creates waiting together do not retry together
+    now = timezone.now()
+    if now + timedelta(seconds=delay) >= deadline:
+        operation_finish(operation, State.FAILED, **_error_fields(err), expect=(State.SUBMITTED,))
+        return None
+    retry_at = timezone.localtime(now + timedelta(seconds=delay))
+    note = _note(err)
+    note["detail"] += f" Trying again at {retry_at:%H:%M:%S}."
+    note["detail_zh"] += f" 将于 {retry_at:%H:%M:%S} 重试。"
+    changed = operation_change(
+        operation,
+        expect=(State.SUBMITTED,),
+        event=Event.RETRY,
+        note=note,
+        state=State.QUEUED,
+        error_code=_code(err),
+        trace_id=err.trace_id or "",
+    )
+    return delay if changed else None
+
+
+def _fail_waited_too_long(operation: Operation, now: datetime) -> None:
+    minutes = settings.XDS_CREATE_DEADLINE // 60
+    operation_finish(
+        operation,
+        State.FAILED,
+        message=(
+            f"Xuandashi could not take the create for {minutes} min (it kept asking to wait, or "
+            "could not be reached). Nothing was bought: try again later."
+        ),
+        message_zh=(
+            f"渲大师在 {minutes} 分钟内一直无法受理创建请求（要求等待或无法连接）。"
+            "未购买任何主机，请稍后重试。"
+        ),
+        code=operation.error_code,
+        trace_id=operation.trace_id,
+        now=now,
+        expect=(State.QUEUED,),
+    )
+
+
+def _create_find(operation: Operation, client) -> float | None:
+    """Look for the host a create bought, in the upstream's listing."""
+    now = timezone.now()
+    deadline = (operation.submitted_at or operation.created_at) + timedelta(
+        seconds=settings.XDS_CREATE_FIND_TIMEOUT
+    )
+    try:
+        listing = client.list_all_hosts(workers=settings.XDS_SYNC_CONCURRENCY)
+    except XdsError as err:
+        logger.warning(
+            "create %s: listing failed while looking for the host: %s", operation.pk, err
+        )
+        listing = None
+    if listing is not None:
+        for host in _candidates(operation, listing):
+            if _claim(operation, host.id, name=host.name or ""):
+                return _observe(operation, host)
+    if now >= deadline:
+        minutes = settings.XDS_CREATE_FIND_TIMEOUT // 60
+        params = operation.params
+        operation_finish(
+            operation,
+            State.UNKNOWN,
+            message=(
+                f"No new host of template {params.get('package_name')} with "
+                f"{params.get('image_label')} appeared in Xuandashi's listing within {minutes} "
+                "min of the create, whose answer was lost. It may or may not have been bought: "
+                "an administrator must check the provider's console before anyone creates it "
+                "again."
+            ),
+            message_zh=(
+                f"创建请求的响应丢失后 {minutes} 分钟内，渲大师的主机列表中没有出现模板 "
+                f"{params.get('package_name')}、镜像 {params.get('image_label')} 的新主机。"
+                "可能已购买，也可能没有：请管理员先在服务商控制台核实，再决定是否重新创建。"
+            ),
+            code=operation.error_code,
+            trace_id=operation.trace_id,
+            expect=(State.WAITING,),
+        )
+        return None
+    return _poll()
+
+
+def _candidates(operation: Operation, listing: list[UpstreamHost]) -> list[UpstreamHost]:
+    """Hosts the create may have bought, oldest first: not in the mirror before the create was
+    sent, not claimed by another create, with the template's specs and the image's system, and
+    created no earlier than the create was sent (less the clock skew allowed)."""
+    watermark = operation.mirror_watermark
+    known = (
+        set(Host.objects.filter(first_seen_at__lte=watermark).values_list("id", flat=True))
+        if watermark is not None
+        else set()
+    )
+    earliest = (operation.submitted_at or operation.created_at) - timedelta(
+        seconds=settings.XDS_CREATE_CLOCK_SKEW_SECONDS
+    )
+    match = operation.params.get("match", {})
+    found = [
+        host
+        for host in listing
+        if host.id not in known
+        and (host.created_at is None or host.created_at >= earliest)
+        and _matches(host, match)
+    ]
+    claimed = set(
+        Operation.objects.filter(kind__in=Operation.CREATE_KINDS, host_id__in=[h.id for h in found])
+        .exclude(pk=operation.pk)
+        .values_list("host_id", flat=True)
+    )
+    found = [host for host in found if host.id not in claimed]
+    far = timezone.now() + timedelta(days=3650)
+    return sorted(found, key=lambda host: (host.created_at or far, host.id))
+
+
+def _matches(host: UpstreamHost, match: dict) -> bool:
+    def same(ours, theirs) -> bool:
+        return ours is None or theirs is None or ours == theirs
+
+    system = match.get("operating_system")
+    return (
+        same(match.get("cpu_cores"), host.cpu_cores)
+        and same(match.get("memory_gb"), host.memory_gb)
+        and same(match.get("disk_gb"), host.disk_gb)
+        and (match.get("gpu_number") or 0) == (host.gpu_number or 0)
+        and same(match.get("area"), None if host.area is None else int(host.area))
+        and same(
+            match.get("billing_type"), None if host.billing_type is None else int(host.billing_type)
+        )
+        and (
+            not system
+            or not host.operating_system
+            or system.casefold() == host.operating_system.casefold()
+        )
+    )
+
+
+def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
+    """Make `host_id` this create's host. A unique constraint lets one create claim it."""
+    label = f"{name} ({host_id})" if name else host_id
+    try:
+        return operation_change(
+            operation,
+            expect=(State.SUBMITTED, State.WAITING),
+            event=Event.FOUND,
+            note={"detail": label, "detail_zh": label},
+            state=State.WAITING,
+            host_id=host_id,
+            host_name=name or host_id,
+            accepted_at=timezone.now(),
+        )
+    except IntegrityError:
+        if Operation.objects.filter(kind__in=Operation.CREATE_KINDS, host_id=host_id).exists():
+            return False  # another create's host
+        # A member already acts on the new host (a sync showed it before this run found it):
+        # the create is done, and ends so that the other action keeps the host.
+        return operation_finish(
+            operation,
+            State.SUCCEEDED,
+            message=f"Created host {label}; another action on it is already in flight.",
+            message_zh=f"已创建主机 {label}；该主机上已有其他操作在进行。",
+            host_id=host_id,
+            host_name=name or host_id,
+            accepted_at=timezone.now(),
+        )
+
+
+# --- Power, reboot, delete ------------------------------------------------------------------
+
+
+def _action_submit(operation: Operation, client) -> float | None:
+    if operation.attempts >= MAX_SUBMISSIONS:
+        operation_finish(
+            operation,
+            State.FAILED,
+            message=(
+                f"The worker stopped {MAX_SUBMISSIONS} times while sending this action; it is "
+                "not tried again. Check the host, then try again if needed."
+            ),
+            message_zh=(
+                f"发送该操作时 worker 已中断 {MAX_SUBMISSIONS} 次，不再重试。"
+                "请检查主机状态，如有需要再重试。"
+            ),
+        )
+        return None
+    if not operation_change(
+        operation,
+        expect=(State.QUEUED, State.SUBMITTED),
+        event=Event.SUBMITTED,
+        state=State.SUBMITTED,
+        submitted_at=timezone.now(),
+        attempts=operation.attempts + 1,
+    ):
+        return None  # cancelled meanwhile
+    host_id = operation.host_id
+    try:
+        if operation.kind == Kind.POWER_ON:
+            client.power_on(host_id)
+        elif operation.kind == Kind.POWER_OFF:
+            client.power_off(host_id)
+        elif operation.kind == Kind.REBOOT:
+            client.reboot(host_id)
+        elif not client.delete_host(host_id):
+            # "Not deleted": unless an earlier attempt did delete it, that is a refusal.
+            return _delete_refused(operation, client)
+    except XdsError as err:
+        operation_finish(operation, State.FAILED, **_error_fields(err), expect=(State.SUBMITTED,))
+        return None
+    operation_change(
+        operation,
+        expect=(State.SUBMITTED,),
+        event=Event.ACCEPTED,
+        state=State.WAITING,
+        accepted_at=timezone.now(),
+    )
+    return _poll()
+
+
+def _delete_refused(operation: Operation, client) -> float | None:
+    try:
+        listed = _is_listed(operation.host_id, client)
+    except XdsError as err:
+        logger.warning("delete %s: listing failed: %s", operation.pk, err)
+        listed = True
+    if not listed:
+        return _deleted(operation)
+    operation_finish(
+        operation,
+        State.FAILED,
+        message=(
+            "Xuandashi answered that it did not delete the host. A host that is starting or "
+            "stopping cannot be deleted: wait until it has settled, then try again."
+        ),
+        message_zh="渲大师回复未删除该主机。正在开机或关机的主机无法删除：请等待其状态稳定后重试。",
+        code="false",
+        expect=(State.SUBMITTED,),
+    )
+    return None
+
+
+def _follow_delete(operation: Operation, client) -> float | None:
+    if _timed_out(operation):
+        return None
+    try:
+        listed = _is_listed(operation.host_id, client)
+    except XdsError as err:
+        logger.warning("delete %s: listing failed: %s", operation.pk, err)
+        return _poll()
+    return _poll() if listed else _deleted(operation)
+
+
+def _deleted(operation: Operation) -> None:
+    host_mark_gone(host_id=operation.host_id)
+    operation_finish(
+        operation,
+        State.SUCCEEDED,
+        message="Deleted: Xuandashi no longer lists the host.",
+        message_zh="已删除：渲大师的主机列表中已没有该主机。",
+    )
+    return None
+
+
+def _is_listed(host_id: str, client) -> bool:
+    listing = client.list_all_hosts(workers=settings.XDS_SYNC_CONCURRENCY)
+    return any(host.id == host_id for host in listing)
+
+
+# --- Following a host to its target status --------------------------------------------------
+
+
+def _follow(operation: Operation, client) -> float | None:
+    if _timed_out(operation):
+        return None
+    try:
+        host = client.get_host(operation.host_id)
+    except XdsError as err:
+        logger.warning(
+            "operation %s: reading host %s failed: %s", operation.pk, operation.host_id, err
+        )
+        return _poll()
+    return _observe(operation, host)
+
+
+def _observe(operation: Operation, host: UpstreamHost) -> float | None:
+    """Record what the upstream says of the host (the mirror, the timeline) and finish the
+    operation once the host reached its target status."""
+    row, before = host_mirror_save(host=host)
+    status = host.status
+    target = TARGETS[operation.kind]
+    changes = {}
+    if operation.host_name != (row.name or row.id):
+        changes["host_name"] = row.name or row.id
+    if status is not None and status is not target and not operation.progress.get("left"):
+        changes["progress"] = {**operation.progress, "left": True}  # seen away from the target
+    if status is not None and before != int(status):
+        label = {"detail": str(STATUS_LABELS[status]), "detail_zh": STATUS_LABELS_ZH[status]}
+        operation_change(
+            operation, expect=(State.WAITING,), event=Event.STATUS, note=label, **changes
+        )
+    elif changes:
+        operation_change(operation, expect=(State.WAITING,), **changes)
+
+    if status is None:
+        operation_finish(
+            operation,
+            State.SUCCEEDED,
+            message=(
+                "Xuandashi accepted it. It does not report the host's status, so the result is "
+                "not confirmed."
+            ),
+            message_zh="渲大师已受理。其未提供主机状态，无法确认结果。",
+        )
+        return None
+    if _reached(operation, status):
+        message, message_zh = TARGET_MESSAGES[target]
+        operation_finish(operation, State.SUCCEEDED, message=message, message_zh=message_zh)
+        return None
+    if status is HostStatus.EXPIRED:
+        operation_finish(
+            operation,
+            State.FAILED,
+            message="The host has expired: its rental period is over.",
+            message_zh="主机已到期：租用期已结束。",
+        )
+        return None
+    return None if _timed_out(operation) else _poll()
+
+
+def _reached(operation: Operation, status: HostStatus) -> bool:
+    target = TARGETS[operation.kind]
+    if status is not target:
+        return False
+    if operation.kind != Kind.REBOOT:
+        return True
+    # A rebooting host is running before and after: done once it was seen down, or once it has
+    # been running for a few polls after Xuandashi accepted (a reboot quicker than a poll).
+    if operation.progress.get("left"):
+        return True
+    grace = max(3 * settings.XDS_ACTION_POLL_SECONDS, 30)
+    accepted = operation.accepted_at or operation.created_at
+    return timezone.now() - accepted >= timedelta(seconds=grace)
+
+
+def _timed_out(operation: Operation) -> bool:
+    """Past XDS_ACTION_TIMEOUT since it was accepted (or the new host found): fail it."""
+    started = operation.accepted_at or operation.submitted_at or operation.created_at
+    if timezone.now() - started < timedelta(seconds=settings.XDS_ACTION_TIMEOUT):
+        return False
+    minutes = max(1, settings.XDS_ACTION_TIMEOUT // 60)
+    target = TARGETS.get(operation.kind)
+    if target is None:
+        message = f"Xuandashi still lists the host {minutes} min after accepting to delete it."
+        message_zh = f"渲大师受理删除 {minutes} 分钟后，主机仍在列表中。"
+    else:
+        message = (
+            f"The host did not become {str(STATUS_LABELS[target]).lower()} within {minutes} min. "
+            "Check it on its page; Xuandashi may still be working on it."
+        )
+        message_zh = (
+            f"主机在 {minutes} 分钟内未变为{STATUS_LABELS_ZH[target]}。"
+            "请在主机页面查看，渲大师可能仍在处理。"
+        )
+    operation_finish(
+        operation, State.FAILED, message=message, message_zh=message_zh, code="timeout"
+    )
+    return True
+
+
+# --- Giving up --------------------------------------------------------------------------------
+
+
+def _give_up(operation: Operation) -> None:
+    times = operation.deliveries
+    sent = operation.is_create and operation.state != State.QUEUED
+    if sent and not operation.host_id:
+        operation_finish(
+            operation,
+            State.UNKNOWN,
+            message=(
+                f"Stopped after its task was delivered {times} times without finishing. The "
+                "create was sent and may have bought a host: an administrator must check the "
+                "provider's console before anyone creates it again."
+            ),
+            message_zh=(
+                f"任务已投递 {times} 次仍未完成，已停止。创建请求已发送，可能已购买主机："
+                "请管理员先在服务商控制台核实，再决定是否重新创建。"
+            ),
+            code="redelivered",
+        )
+        return
+    bought = f" The create bought host {operation.host_id}." if sent else ""
+    bought_zh = f"创建请求已购买主机 {operation.host_id}。" if sent else ""
+    operation_finish(
+        operation,
+        State.FAILED,
+        message=(
+            f"Stopped after its task was delivered {times} times without finishing.{bought} "
+            "Check the host, then try again if needed; the worker's log says what went wrong."
+        ),
+        message_zh=(
+            f"任务已投递 {times} 次仍未完成，已停止。{bought_zh}请检查主机状态，如有需要再重试；"
+            "原因见 worker 日志。"
+        ),
+        code="redelivered",
+    )
+
+
+def _code(err: XdsError) -> str:
+    """The upstream's code, or the kind of failure when there was none (no answer, a 502 page);
+    for an unknown outcome, that of the failure that made it unknown."""
+    err = getattr(err, "cause", err)
+    return str(err.code) if err.code is not None else type(err).__name__
+
+
+def _error_fields(err: XdsError) -> dict:
+    """An upstream error as the fields that end an operation, in both languages."""
+    return {
+        "message": err.user_message("en"),
+        "message_zh": err.user_message("zh"),
+        "code": _code(err),
+        "trace_id": err.trace_id or "",
+    }
+
+
+def _note(err: XdsError) -> dict:
+    """An upstream error as a timeline entry."""
+    return {
+        "detail": err.user_message("en"),
+        "detail_zh": err.user_message("zh"),
+        "code": _code(err),
+        "trace_id": err.trace_id or "",
+    }
