@@ -2,17 +2,33 @@
 renders the page or, for HTMX, just the fragment that changed. No view calls the upstream.
 One module per subject; the package exports the views the URLconf names."""
 
+from dashboard.views.actions import host_action, host_delete
 from dashboard.views.catalog import image_list, package_list
+from dashboard.views.create import host_create, host_create_price
 from dashboard.views.hosts import host_detail, host_detail_live, host_list, host_list_live, host_rdp
+from dashboard.views.operations import (
+    operation_cancel,
+    operation_detail,
+    operation_list,
+    operation_live,
+)
 from dashboard.views.sync import sync_now, sync_wait
 
 __all__ = [
+    "host_action",
+    "host_create",
+    "host_create_price",
+    "host_delete",
     "host_detail",
     "host_detail_live",
     "host_list",
     "host_list_live",
     "host_rdp",
     "image_list",
+    "operation_cancel",
+    "operation_detail",
+    "operation_list",
+    "operation_live",
     "package_list",
     "sync_now",
     "sync_wait",

@@ -1,11 +1,13 @@
-"""What every page's view needs: the polling settings, poll URLs."""
+"""What the pages' views share: the polling settings, poll URLs, where to go back to."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def poll_context() -> dict:
@@ -17,3 +19,14 @@ def poll_context() -> dict:
 
 def poll_url(name: str, *, args=(), **params) -> str:
     return f"{reverse(name, args=args)}?{urlencode(params)}"
+
+
+def safe_next(request: HttpRequest, *, default: str) -> str:
+    """Where a form without JavaScript goes back to: its `next` field or the referring page,
+    if on this site; else `default`."""
+    target = request.POST.get("next") or request.headers.get("referer", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -8,13 +8,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from dashboard import selectors, services
-from dashboard.views.common import poll_context, poll_url
+from dashboard.views.common import poll_context, poll_url, safe_next
 
 # How long a page waits for the sync that "refresh now" asked for before it stops asking.
 SYNC_WAIT_SECONDS = 120
@@ -41,7 +40,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
         )
     if not request.htmx:
         messages.add_message(request, level, text)
-        return redirect(_safe_next(request))
+        return redirect(safe_next(request, default=reverse("host-list")))
     failed = level == messages.ERROR
     context = {
         "sync_status": status,
@@ -69,12 +68,3 @@ def sync_wait(request: HttpRequest) -> HttpResponse:
     if not until.isdigit() or int(until) < time.time():
         return HttpResponseStopPolling()
     return HttpResponse(status=204)
-
-
-def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.headers.get("referer", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("host-list")

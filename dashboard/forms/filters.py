@@ -14,6 +14,7 @@ from dashboard.models import (
     BILLING_SLUGS,
     STATUS_LABELS,
     STATUS_SLUGS,
+    Operation,
     is_host_id,
 )
 
@@ -101,3 +102,47 @@ def parse_versions(raw: str, *, limit: int = 200) -> dict[str, int]:
         if is_host_id(host_id) and version.isdigit() and len(version) < 10:
             versions[host_id] = int(version)
     return versions
+
+
+class OperationFilterForm(LenientForm):
+    person = forms.CharField(required=False, max_length=150, label=_("Person"))
+    host = forms.CharField(
+        required=False,
+        max_length=100,
+        label=_("Host"),
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Host name or id"), "autocomplete": "off"}
+        ),
+    )
+    kind = forms.ChoiceField(
+        required=False,
+        choices=[("", _("Any action")), *Operation.Kind.choices],
+        label=_("Action"),
+    )
+    state = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", _("Any state")),
+            (selectors.STATE_ACTIVE, _("In flight")),
+            *Operation.State.choices,
+        ],
+        label=_("State"),
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, initial=1)
+
+    @classmethod
+    def for_display(cls, filters: dict, *, people: list[str]) -> OperationFilterForm:
+        """The form showing `filters`, its person field a choice of the people who can act."""
+        form = cls(initial=filters)
+        names = list(people)
+        if filters["person"] and filters["person"] not in names:
+            names.append(filters["person"])
+        form.fields["person"].widget = forms.Select(
+            choices=[("", _("Anyone")), *((name, name) for name in names)]
+        )
+        return form
+
+    def filters(self) -> tuple[dict, int]:
+        values = self.values()
+        page = values.pop("page")
+        return values, page

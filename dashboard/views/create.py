@@ -1,0 +1,135 @@
+"""Buying a host: choose (template, image, billing, period), review the price, confirm.
+
+The price is computed on the server at every step: live while choosing (an HTMX partial),
+again on the review page, and once more when the member confirms, where a price that moved
+since the review is refused rather than bought.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRefresh
+
+from dashboard import selectors, services
+from dashboard.forms import CreateHostForm
+from dashboard.forms.operations import BILLING_BY_SLUG
+from dashboard.views.common import poll_context
+from dashboard.views.operations import operation_card_context
+
+TEMPLATE = "hosts/create.html"
+
+
+@require_http_methods(["GET", "POST"])
+def host_create(request: HttpRequest) -> HttpResponse:
+    package_id = request.POST.get("package") or request.GET.get("package", "")
+    choice = selectors.package_choice(package_id=package_id)
+    if request.htmx and request.htmx.target == "catalog":
+        # The "catalog loading" box asking again: reload the page once the catalog is there.
+        if selectors.catalog_get() is not None:
+            return HttpResponseClientRefresh()
+        return _no_template(request, package_id)
+    if choice is None:
+        return _no_template(request, package_id)
+    if request.method == "GET" or "edit" in request.POST:
+        data = request.POST if "edit" in request.POST else None
+        form = CreateHostForm(data, choice=choice)
+        return _choose(request, form)
+
+    form = CreateHostForm(request.POST, choice=choice)
+    if not form.is_valid():
+        return _choose(request, form)
+    quote = form.cleaned_data["quote"]
+    price = quote.total_price if quote.total_price is not None else quote.hourly_price
+    if "confirm" not in request.POST:
+        return _review(request, form, quote)
+    if form.cleaned_data["confirmed_price"] != price:
+        # Nothing is bought at a price the member has not seen and confirmed.
+        error = _("The price changed since you saw it; check the new price and confirm again.")
+        return _review(request, form, quote, error=error)
+    try:
+        operation = services.operation_request(
+            user=request.user,
+            kind=form.kind,
+            params=form.operation_params(),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except services.OperationRefused as refused:
+        return _review(request, form, quote, error=refused.message)
+    if operation.queue_error:
+        text = _(
+            "The order is saved, but the task queue cannot be reached: it is sent to Xuandashi "
+            "by itself as soon as the queue is back."
+        )
+        level = messages.WARNING
+    else:
+        text = _("Order sent to the worker: this page follows it until the host runs.")
+        level = messages.SUCCESS
+    if request.htmx:
+        context = {**operation_card_context(operation), "notice": text}
+        return render(request, "operations/detail.html#operation-card", context)
+    messages.add_message(request, level, text)
+    return redirect("operation-detail", operation.pk)
+
+
+@require_GET
+def host_create_price(request: HttpRequest) -> HttpResponse:
+    """The price box, again for the choices in the form (HTMX, on every change)."""
+    choice = selectors.package_choice(package_id=request.GET.get("package", ""))
+    quote, error = None, ""
+    if choice is not None:
+        form = CreateHostForm(request.GET, choice=choice)
+        if form.is_valid():
+            quote = form.cleaned_data["quote"]
+        else:
+            error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    return render(request, f"{TEMPLATE}#create-price", {"quote": quote, "price_error": error})
+
+
+def _choose(request: HttpRequest, form: CreateHostForm) -> HttpResponse:
+    quote = form.cleaned_data.get("quote") if form.is_bound and form.is_valid() else None
+    if not form.is_bound:
+        quote = _initial_quote(form)
+    context = {"form": form, "choice": form.choice, "quote": quote, "step": "choose"}
+    return render(request, TEMPLATE, context)
+
+
+def _initial_quote(form: CreateHostForm):
+    initial = form.initial
+    try:
+        return services.create_quote(
+            package_id=form.choice.package.package_id,
+            billing=BILLING_BY_SLUG[initial["billing"]],
+            image_id=initial.get("image", ""),
+            period_type=initial.get("period_type", form.fields["period_type"].initial),
+            period_number=form.fields["period_number"].initial,
+        )
+    except (services.OperationRefused, KeyError):
+        return None
+
+
+def _review(request, form: CreateHostForm, quote, *, error: str = "") -> HttpResponse:
+    price = quote.total_price if quote.total_price is not None else quote.hourly_price
+    context = {
+        "form": form,
+        "choice": form.choice,
+        "quote": quote,
+        "step": "review",
+        "image": form.choice.image(quote.image_id),
+        "confirmed_price": "" if price is None else f"{price:.2f}",
+        "error": error,
+    }
+    return render(request, TEMPLATE, context)
+
+
+def _no_template(request: HttpRequest, package_id: str) -> HttpResponse:
+    catalog = selectors.catalog_get()
+    if catalog is None:
+        services.catalog_refresh_request()  # the page says "loading" and asks again
+    context = {"catalog": catalog, "package_id": package_id, "step": "missing", **poll_context()}
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#create-loading", context)
+    return render(request, TEMPLATE, context, status=200 if catalog is None else 404)

@@ -1,0 +1,87 @@
+"""Operations: everyone's, filtered; one with its timeline; its live card, which polls itself
+until the operation is final (HTTP 286 then tells htmx to stop)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from dashboard import selectors, services
+from dashboard.forms import OperationFilterForm
+from dashboard.htmx import render_page, wants_partial
+from dashboard.models import Operation
+from dashboard.views.common import poll_context, poll_url
+
+OPERATIONS_PER_PAGE = 50
+
+
+@require_GET
+def operation_list(request: HttpRequest) -> HttpResponse:
+    filters, page_number = OperationFilterForm(request.GET).filters()
+    operations = selectors.operation_list(**filters)
+    page = Paginator(operations, OPERATIONS_PER_PAGE).get_page(page_number)
+    context = {"filters": filters, "page": page}
+    if not wants_partial(request):
+        context["form"] = OperationFilterForm.for_display(
+            filters, people=selectors.operation_people()
+        )
+    return render_page(request, "operations/list.html", context, partial="operation-table")
+
+
+def _operation_or_404(operation_id: int) -> Operation:
+    operation = selectors.operation_get(operation_id=operation_id)
+    if operation is None:
+        raise Http404(_("No operation with this number."))
+    return operation
+
+
+def operation_card_context(operation: Operation) -> dict:
+    """The live card of an operation: its state, message, timeline, and its poller until it is
+    final."""
+    return {
+        "operation": operation,
+        "poll_url": (
+            ""
+            if operation.is_final
+            else poll_url("operation-live", args=[operation.pk], v=operation.version)
+        ),
+        **poll_context(),
+    }
+
+
+@require_GET
+def operation_detail(request: HttpRequest, operation_id: int) -> HttpResponse:
+    operation = _operation_or_404(operation_id)
+    return render(request, "operations/detail.html", operation_card_context(operation))
+
+
+@require_GET
+def operation_live(request: HttpRequest, operation_id: int) -> HttpResponse:
+    """The card's poll: 204 while nothing moved, the card when it did, 286 once final."""
+    operation = _operation_or_404(operation_id)
+    if not operation.is_final and request.GET.get("v", "") == str(operation.version):
+        return HttpResponse(status=204)
+    response = render(
+        request, "operations/detail.html#operation-card", operation_card_context(operation)
+    )
+    if operation.is_final:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@require_POST
+def operation_cancel(request: HttpRequest, operation_id: int) -> HttpResponse:
+    """Cancel an operation still queued (nothing was sent upstream yet)."""
+    _operation_or_404(operation_id)
+    try:
+        operation = services.operation_cancel(user=request.user, operation_id=operation_id)
+    except services.OperationRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("%(operation)s cancelled.") % {"operation": operation})
+    return redirect("operation-detail", operation_id)
