@@ -1,0 +1,264 @@
+"""Each action end to end through the real broker and a real Celery worker (not eager mode),
+against the simulator; and the faults the issue names: an upstream that times out during a
+create, a broker that stops while a member clicks, a worker killed in the middle of a poll.
+
+The worker consumes a queue of this module's own, on the configured broker: Redis in CI, the
+filesystem transport locally. One worker serves the module (starting and stopping one costs a
+second or more); the Redis test starts its own, on a Redis of its own."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+from django.utils import timezone
+
+from dashboard import tasks
+from dashboard.models import Host, Operation
+from tests.dashboard.workers import (
+    RedisServer,
+    WorkerProcess,
+    in_process_worker,
+    own_queue,
+    wait_for,
+)
+from vmclient.simulator import Fault
+from vmclient.types import HostStatus
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_worker]
+
+HTMX = {"HX-Request": "true"}
+CREATE = "/v1/pve/open/createquantity"
+
+
+@pytest.fixture(scope="module")
+def queue():
+    with own_queue() as name, in_process_worker():
+        yield name
+
+
+@pytest.fixture
+def sim(make_simulator, point_client_at, settings, queue):
+    """A simulator whose hosts change within a fraction of a second, polled every 0.1 s, and
+    the module's worker listening."""
+    settings.XDS_ACTION_POLL_SECONDS = 0.1
+    return point_client_at(
+        make_simulator(
+            boot_seconds=0.3, shutdown_seconds=0.3, reboot_seconds=0.3, charging_seconds=0.2
+        )
+    )
+
+
+def final(operation: Operation, timeout: float = 20) -> Operation:
+    def done():
+        operation.refresh_from_db()
+        return operation.is_final
+
+    wait_for(done, timeout=timeout, what=f"operation {operation.pk} to finish")
+    return operation
+
+
+def events(operation: Operation) -> list[str]:
+    return list(operation.events.values_list("event", flat=True))
+
+
+def buy(member_client, package_id: str, image_id: str, **choices) -> Operation:
+    """What a member does on the create page: choose, review the price, confirm."""
+    form = {
+        "package": package_id,
+        "image": image_id,
+        "billing": "payg",
+        "idempotency_key": "8d0f6f7e-2f1c-4c55-9a53-7d2b8e3b1a01",
+        **choices,
+    }
+    review = member_client.post("/hosts/new/", form)
+    assert review.status_code == 200
+    price = re.search(r'name="confirmed_price" value="([^"]*)"', review.content.decode())
+    response = member_client.post(
+        "/hosts/new/", {**form, "confirmed_price": price.group(1), "confirm": "1"}, headers=HTMX
+    )
+    assert response.status_code == 200, response.content
+    return Operation.objects.get()
+
+
+def test_a_pay_as_you_go_host_is_bought_once_and_followed_until_it_runs(
+    sim, member_client, catalog_cached
+):
+    operation = final(buy(member_client, "Pi8tcH1NSd", "8991"))
+
+    assert operation.state == "succeeded", operation.message
+    assert sim.request_count(CREATE) == 1
+    (upstream,) = sim.fleet.hosts.values()
+    assert operation.host_id == upstream.id
+    assert Host.objects.get(id=upstream.id).status == HostStatus.RUNNING
+    assert events(operation)[:3] == ["requested", "submitted", "found"]
+
+
+def test_a_rental_is_bought_at_the_price_shown(sim, member_client, catalog_cached):
+    sim.config.doc_version = "original"  # the create answers `true`: found by listing
+    balance = sim.config.wallet_balance
+    operation = final(
+        buy(
+            member_client,
+            "Pi8tcH1NSd",
+            "8991",
+            billing="rental",
+            period_type="2",
+            period_number="3",
+        )
+    )
+
+    assert operation.state == "succeeded", operation.message
+    assert operation.kind == "create_rental"
+    # 5.00 an hour x 0.9 x 3 weeks of 168 hours
+    assert operation.params["total_price"] == "2268.00"
+    assert balance - sim.config.wallet_balance == 2268
+    assert len(sim.fleet.hosts) == 1 and sim.request_count("/v1/pve/open/createRent") == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "start", "end"),
+    [
+        ("power_on", HostStatus.OFF, HostStatus.RUNNING),
+        ("power_off", HostStatus.RUNNING, HostStatus.OFF),
+        ("reboot", HostStatus.RUNNING, HostStatus.RUNNING),
+    ],
+)
+def test_power_and_reboot_end_to_end(sim, mirrored, member_client, kind, start, end):
+    host = mirrored(status=start)
+    slug = kind.replace("_", "-")
+    response = member_client.post(
+        f"/hosts/{host.id}/actions/{slug}/",
+        {"idempotency_key": "5b1c1f0e-6a57-4c43-8f0e-3f5d6d0c2b11"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert "is still running" not in response.content.decode()
+
+    operation = final(Operation.objects.get())
+    assert operation.state == "succeeded", operation.message
+    host.refresh_from_db()
+    assert host.status == end
+    if kind == "reboot":
+        assert "Booting" in operation.events.filter(event="status").values_list("detail", flat=True)
+
+
+def test_delete_end_to_end(sim, mirrored, member_client):
+    host = mirrored(status=HostStatus.OFF, name="scratch-01")
+    member_client.post(
+        f"/hosts/{host.id}/delete/",
+        {"name": "scratch-01", "idempotency_key": "0c7e3b5a-3f59-4b8e-9d1e-6a8d6b1f2c33"},
+    )
+    operation = final(Operation.objects.get())
+
+    assert operation.state == "succeeded", operation.message
+    assert host.id not in sim.fleet.hosts
+    host.refresh_from_db()
+    assert host.is_gone
+
+
+@pytest.mark.parametrize("doc_version", ["later", "original"])
+def test_an_upstream_timeout_during_a_create_buys_exactly_one_host(
+    sim, ask, catalog_cached, settings, doc_version
+):
+    sim.config.doc_version = doc_version
+    settings.XDS_TIMEOUT = 0.5
+    # The provider creates the host, then answers only after the client gave up.
+    sim.add_fault(Fault(kind="hang", path=CREATE, phase="after", seconds=1.5))
+
+    operation = final(ask("create_payg", package_id="Pi8tcH1NSd", image_id="8991"))
+
+    assert operation.state == "succeeded", operation.message
+    assert sim.request_count(CREATE) == 1
+    assert list(sim.fleet.hosts) == [operation.host_id]
+    assert "answer_lost" in events(operation) and "found" in events(operation)
+
+
+@pytest.fixture
+def redis_server():
+    if not RedisServer.available():
+        if os.environ.get("XDS_REQUIRE_SERVICES"):
+            pytest.fail(f"{RedisServer.binary} is missing: the broker-down test cannot run")
+        pytest.skip("no redis-server on this machine")
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+def test_redis_stops_while_a_member_clicks_and_the_operation_completes_once_it_returns(
+    sim, mirrored, member_client, redis_server
+):
+    host = mirrored(status=HostStatus.OFF)
+    with own_queue(broker_url=redis_server.url) as queue:
+        redis_server.stop()
+        started = time.monotonic()
+        response = member_client.post(
+            f"/hosts/{host.id}/actions/power-on/",
+            {"idempotency_key": "1d4f4c4e-0a0b-4d7b-8e89-2c4a7c9d8e55"},
+            headers=HTMX,
+        )
+        assert time.monotonic() - started < 10  # the click does not hang on the dead broker
+        assert response.status_code == 200
+        assert "task queue cannot be reached" in response.content.decode()
+        operation = Operation.objects.get()
+        assert operation.state == "queued" and operation.queue_error
+        assert operation.host.operation_in_flight == operation  # the host shows it meanwhile
+
+        redis_server.start()
+        worker = WorkerProcess(
+            queue=queue,
+            sim=sim,
+            CELERY_BROKER_URL=redis_server.url,
+            XDS_ACTION_POLL_SECONDS="0.1",
+            XDS_ACTION_REQUEUE_SECONDS="1",
+        ).start()
+        try:
+            time.sleep(1)  # the operation is now overdue for the requeue
+            tasks.requeue_operations.delay()  # what beat sends every few seconds
+            final(operation, timeout=30)
+        finally:
+            output = worker.output()
+            worker.close()
+
+    assert operation.state == "succeeded", (operation.message, output)
+    assert operation.queue_error == ""
+    assert "queue_down" in events(operation)
+    assert sim.request_count("/v1/pve/open/operate") == 1
+
+
+def test_a_worker_killed_mid_poll_leaves_the_operation_to_the_reconciler(
+    sim, mirrored, ask, settings
+):
+    sim.config.boot_seconds = 3600  # booting until the test says otherwise
+    settings.XDS_ACTION_POLL_SECONDS = 0.2
+    host = mirrored(status=HostStatus.OFF)
+    # A queue of its own: the module's worker must not take the killed worker's messages.
+    with own_queue() as queue:
+        worker = WorkerProcess(queue=queue, sim=sim, XDS_ACTION_POLL_SECONDS="0.2").start()
+        try:
+            operation = ask("power_on", host)
+
+            def polling():
+                operation.refresh_from_db()
+                return operation.state == "waiting" and operation.deliveries >= 3
+
+            wait_for(polling, timeout=30, what="the worker to poll the booting host")
+            worker.kill()  # SIGKILL in the middle of polling: nothing acknowledged or cleaned
+        finally:
+            output = worker.output()
+            worker.close()
+    operation.refresh_from_db()
+    assert operation.state == "waiting", output
+
+    sim.clock.advance(3600)  # the host has booted meanwhile
+    settings.XDS_ACTION_STALE_SECONDS = 0
+    time.sleep(0.5)  # the last poll the killed worker scheduled was due by now
+    tasks.reconcile_operations.delay()  # what beat sends every minute; the module's worker runs it
+    final(operation)
+
+    assert operation.state == "succeeded", operation.message
+    assert "resumed" in events(operation)
+    assert sim.request_count("/v1/pve/open/operate") == 1  # never sent twice
+    assert operation.finished_at <= timezone.now()
