@@ -266,7 +266,7 @@ def _port(name: str, default: int) -> int:
 # --- The demo ---------------------------------------------------------------------------------
 
 
-def _environment(web_port: int, sim_port: int) -> tuple[dict[str, str], bool]:
+def _environment(sim_port: int) -> tuple[dict[str, str], bool]:
     """The children's environment, and whether the demo runs its own simulator."""
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
@@ -295,7 +295,7 @@ def main() -> int:
     web_port = _port("WEB_PORT", 8000)
     sim_port = _port("SIM_PORT", 8765)
     hosts = os.environ.get("DEMO_HOSTS", "60")
-    env, own_simulator = _environment(web_port, sim_port)
+    env, own_simulator = _environment(sim_port)
     os.environ.update(env)  # this process migrates and creates the users with the same settings
 
     supervisor = Supervisor(env=env)
