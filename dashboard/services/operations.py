@@ -27,7 +27,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from dashboard import permissions, selectors
-from dashboard.models import Host, Operation, OperationEvent
+from dashboard.models import BILLING_LABELS, Host, Operation, OperationEvent
 from vmclient.types import RENTAL_PERIODS, BillingType, PeriodType
 
 logger = logging.getLogger(__name__)
@@ -171,6 +171,11 @@ class CreateQuote:
     hourly_price: Decimal | None
     total_price: Decimal | None  # rentals: hourly amount x discount x hours
 
+    @property
+    def price(self) -> Decimal | None:
+        """What the member confirms: a rental's total, or the hourly price."""
+        return self.total_price if self.billing is BillingType.RENTAL else self.hourly_price
+
 
 def create_quote(
     *,
@@ -192,7 +197,7 @@ def create_quote(
     if package is None:
         raise OperationRefused(
             _("This template cannot be bought as %(billing)s.")
-            % {"billing": _billing_label(billing).lower()}
+            % {"billing": str(BILLING_LABELS[billing]).lower()}
         )
     if choice.image(image_id) is None:
         raise OperationRefused(
@@ -239,9 +244,8 @@ def create_params_checked(*, kind: str, params: dict) -> dict:
         period_type=params.get("period_type"),
         period_number=params.get("period_number"),
     )
-    price = quote.total_price if billing is BillingType.RENTAL else quote.hourly_price
     confirmed = params.get("confirmed_price")
-    if confirmed is not None and _decimal(confirmed) != price:
+    if confirmed is not None and _decimal(confirmed) != quote.price:
         raise OperationRefused(
             _("The price changed since you saw it; check the new price and confirm again.")
         )
@@ -275,12 +279,6 @@ def _decimal(value) -> Decimal | None:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
-
-
-def _billing_label(billing: BillingType) -> str:
-    from dashboard.models import BILLING_LABELS
-
-    return str(BILLING_LABELS[billing])
 
 
 def operation_cancel(*, user, operation_id: int) -> Operation:

@@ -43,10 +43,9 @@ def host_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _choose(request, form)
     quote = form.cleaned_data["quote"]
-    price = quote.total_price if quote.total_price is not None else quote.hourly_price
     if "confirm" not in request.POST:
         return _review(request, form, quote)
-    if form.cleaned_data["confirmed_price"] != price:
+    if form.cleaned_data["confirmed_price"] != quote.price:
         # Nothing is bought at a price the member has not seen and confirmed.
         error = _("The price changed since you saw it; check the new price and confirm again.")
         return _review(request, form, quote, error=error)
@@ -112,7 +111,7 @@ def _initial_quote(form: CreateHostForm):
 
 
 def _review(request, form: CreateHostForm, quote, *, error: str = "") -> HttpResponse:
-    price = quote.total_price if quote.total_price is not None else quote.hourly_price
+    price = quote.price
     context = {
         "form": form,
         "choice": form.choice,
