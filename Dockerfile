@@ -30,6 +30,7 @@ COPY manage.py pyproject.toml ./
 COPY dashboard/ dashboard/
 COPY vmclient/ vmclient/
 COPY templates/ templates/
+COPY locale/ locale/
 COPY static/ static/
 COPY deploy/ deploy/
 # Hashed, compressed copies for WhiteNoise; the build needs no secrets or services for it.

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from django.views.generic import RedirectView
+from django.views.i18n import set_language
 
 from dashboard import health, views
 
@@ -32,4 +34,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    # The language switcher, on the login page too: no login needed.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]
