@@ -51,12 +51,12 @@ def sim(make_simulator, point_client_at, settings, queue):
     )
 
 
-def final(operation: Operation, timeout: float = 20) -> Operation:
+def final(operation: Operation, timeout: float = 20, worker=None) -> Operation:
     def done():
         operation.refresh_from_db()
         return operation.is_final
 
-    wait_for(done, timeout=timeout, what=f"operation {operation.pk} to finish")
+    wait_for(done, timeout=timeout, what=f"operation {operation.pk} to finish", worker=worker)
     return operation
 
 
@@ -217,7 +217,7 @@ def test_redis_stops_while_a_member_clicks_and_the_operation_completes_once_it_r
         try:
             time.sleep(1)  # the operation is now overdue for the requeue
             tasks.requeue_operations.delay()  # what beat sends every few seconds
-            final(operation, timeout=30)
+            final(operation, timeout=60, worker=worker)
         finally:
             output = worker.output()
             worker.close()
@@ -244,7 +244,7 @@ def test_a_worker_killed_mid_poll_leaves_the_operation_to_the_reconciler(
                 operation.refresh_from_db()
                 return operation.state == "waiting" and operation.deliveries >= 3
 
-            wait_for(polling, timeout=30, what="the worker to poll the booting host")
+            wait_for(polling, timeout=60, what="the worker to poll the booting host", worker=worker)
             worker.kill()  # SIGKILL in the middle of polling: nothing acknowledged or cleaned
         finally:
             output = worker.output()

@@ -35,14 +35,21 @@ from dashboard.celery import app
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_for(predicate: Callable[[], object], *, timeout: float = 20, what: str = "it") -> object:
+def wait_for(
+    predicate: Callable[[], object],
+    *,
+    timeout: float = 20,
+    what: str = "it",
+    worker: WorkerProcess | None = None,
+) -> object:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+            log = f"\nthe worker's output:\n{worker.output()[-5000:]}" if worker else ""
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{log}")
         time.sleep(0.05)
 
 
