@@ -50,9 +50,6 @@ class OperationQuerySet(models.QuerySet):
         """Queued, submitted or waiting: not final yet."""
         return self.filter(state__in=Operation.ACTIVE_STATES)
 
-    def final(self) -> OperationQuerySet:
-        return self.exclude(state__in=Operation.ACTIVE_STATES)
-
 
 class Operation(models.Model):
     class Kind(models.TextChoices):
@@ -73,7 +70,6 @@ class Operation(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     CREATE_KINDS = (Kind.CREATE_PAY_AS_YOU_GO, Kind.CREATE_RENTAL)
-    HOST_KINDS = (Kind.POWER_ON, Kind.POWER_OFF, Kind.REBOOT, Kind.DELETE)
     ACTIVE_STATES = (State.QUEUED, State.SUBMITTED, State.WAITING)
     FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.UNKNOWN, State.CANCELLED)
 

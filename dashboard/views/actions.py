@@ -18,15 +18,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dashboard import services
 from dashboard.forms import ActionForm, DeleteHostForm
 from dashboard.htmx import wants_partial
-from dashboard.models import Host, Operation
+from dashboard.models import ACTION_SLUGS, Host, Operation
 from dashboard.views.common import safe_next
 from dashboard.views.hosts import host_detail_context, host_or_404
 
-ACTIONS = {
-    "power-on": Operation.Kind.POWER_ON,
-    "power-off": Operation.Kind.POWER_OFF,
-    "reboot": Operation.Kind.REBOOT,
-}
+# The actions a button posts (delete has a page of its own), by their URL slug.
+ACTIONS = {slug: kind for kind, slug in ACTION_SLUGS.items() if kind != Operation.Kind.DELETE}
 
 
 @require_POST
