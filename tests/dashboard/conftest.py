@@ -3,7 +3,9 @@ the client is pointed at, and a quick way to put hosts in the mirror."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import uuid
 from datetime import timedelta
 
@@ -214,3 +216,14 @@ def _client_host(host_id):
     from vmclient.factory import get_client
 
     return get_client().get_host(host_id)
+
+
+def pytest_sessionfinish(session):
+    """SQLite leaves its write-ahead log beside the test database Django deleted."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and str(name).startswith(str(settings.VAR_DIR)):
+        for suffix in ("-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{name}{suffix}")
