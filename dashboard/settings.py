@@ -113,6 +113,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Without this kombu writes its exchange bindings to ./control in the working directory.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu polls the folder, one message a poll: at its default of 1 s, a burst of 100
+        # actions would take 100 s to reach the worker.
+        "polling_interval": 0.05,
     }
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
