@@ -10,20 +10,23 @@ import shutil
 import subprocess
 import sys
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse
 
 import polib
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from dashboard import services
 from dashboard.models import Operation, SyncState
+from dashboard.templatetags.dashboard import money, period_label
 from vmclient.errors import PowerBalanceTooLow
 from vmclient.factory import build_client, reset_client
 from vmclient.simulator import Fault
+from vmclient.types import PeriodType
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "locale"
@@ -292,6 +295,25 @@ def test_messages_from_python_code_follow_the_language(member_client):
     html = member_client.get("/hosts/", headers={"accept-language": "zh-CN"}).content.decode()
     assert "全部状态" in html  # a form's choices (gettext_lazy)
     assert "尚未同步" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", ["1 month", "3 months", "1 day", "2 years", "¥4.50 / h"]),
+        ("zh-hans", ["1 个月", "3 个月", "1 天", "2 年", "¥4.50 / 小时"]),
+    ],
+)
+def test_periods_and_prices_are_worded_in_the_language(language, expected):
+    with translation.override(language):
+        words = [
+            period_label(PeriodType.MONTH, 1),
+            period_label(PeriodType.MONTH, 3),
+            period_label(PeriodType.DAY, 1),
+            period_label(PeriodType.YEAR, "2"),
+            money(Decimal("4.5"), "h"),
+        ]
+    assert words == expected
 
 
 # --- Xuandashi's errors in the member's language ------------------------------------------------

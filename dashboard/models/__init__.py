@@ -20,7 +20,6 @@ from dashboard.models.hosts import (
 from dashboard.models.operations import (
     ACTION_SLUGS,
     PERIOD_LABELS,
-    PERIOD_LABELS_PLURAL,
     Operation,
     OperationEvent,
     OperationQuerySet,
@@ -37,7 +36,6 @@ __all__ = [
     "HOST_ID_MAX_LENGTH",
     "MIRRORED_FIELDS",
     "PERIOD_LABELS",
-    "PERIOD_LABELS_PLURAL",
     "PURPOSE_LABELS",
     "STATUS_LABELS",
     "STATUS_SLUGS",

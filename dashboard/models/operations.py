@@ -29,13 +29,6 @@ PERIOD_LABELS = {
     PeriodType.QUARTER: _("Quarter"),
     PeriodType.YEAR: _("Year"),
 }
-PERIOD_LABELS_PLURAL = {
-    PeriodType.DAY: _("days"),
-    PeriodType.WEEK: _("weeks"),
-    PeriodType.MONTH: _("months"),
-    PeriodType.QUARTER: _("quarters"),
-    PeriodType.YEAR: _("years"),
-}
 # The URL slug of each host action.
 ACTION_SLUGS = {
     "power_on": "power-on",

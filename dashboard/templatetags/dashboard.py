@@ -4,14 +4,26 @@ from decimal import Decimal
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
-from dashboard.models import ACTION_SLUGS, PERIOD_LABELS, PERIOD_LABELS_PLURAL, Operation
+from dashboard.models import ACTION_SLUGS, PERIOD_LABELS, Operation
 from dashboard.permissions import can_request
 from vmclient.types import PeriodType
 
 register = template.Library()
+
+
+# The units a price can be per, as the member's language writes them.
+PRICE_UNITS = {"h": pgettext_lazy("a price per hour: ¥4.50 / h", "h")}
+# A number of rental periods: one message each, so every language words it its own way ("3 个月").
+PERIOD_COUNTS = {
+    PeriodType.DAY: ngettext_lazy("%(n)d day", "%(n)d days", "n"),
+    PeriodType.WEEK: ngettext_lazy("%(n)d week", "%(n)d weeks", "n"),
+    PeriodType.MONTH: ngettext_lazy("%(n)d month", "%(n)d months", "n"),
+    PeriodType.QUARTER: ngettext_lazy("%(n)d quarter", "%(n)d quarters", "n"),
+    PeriodType.YEAR: ngettext_lazy("%(n)d year", "%(n)d years", "n"),
+}
 
 
 @register.filter
@@ -20,7 +32,7 @@ def money(value: Decimal | None, per: str = "") -> str:
     if value is None or value == "":
         return "—"
     text = f"¥{Decimal(value):,.2f}"
-    return f"{text} / {per}" if per else text
+    return f"{text} / {PRICE_UNITS.get(per, per)}" if per else text
 
 
 @register.filter
@@ -95,5 +107,6 @@ def period_label(value, number=None) -> str:
         return "—"
     if number in (None, ""):
         return str(PERIOD_LABELS.get(period, "—"))
-    labels = PERIOD_LABELS_PLURAL if int(number) != 1 else PERIOD_LABELS
-    return f"{number} {str(labels.get(period, '')).lower()}"
+    if period not in PERIOD_COUNTS:
+        return "—"
+    return PERIOD_COUNTS[period] % {"n": int(number)}
