@@ -85,3 +85,47 @@ def report(title: str, rows: list[tuple[str, dict[str, float] | str]]) -> None:
             )
         else:
             print(f"- {label}: {value}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def session_cookie(username: str = "bench") -> str:
+    """A signed-in session for `username` (created as a superuser), as a Cookie header value."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        user = user_model.objects.create_superuser(username, password="bench-password-1")
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    """The production web server on loopback, with the same config file the image uses."""
+    import urllib.request
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "dashboard.wsgi:application"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_LOG_LEVEL": "WARNING", **env},
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
