@@ -62,8 +62,8 @@ def main() -> None:
         upstream_calls = sim.request_count() - calls_before
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     report(
         f"gunicorn ({args.workers} sync workers) on the row partial, {args.hosts} hosts, "
