@@ -17,7 +17,7 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 
-def _reachable(url: str, default_port: int) -> bool:
+def reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
         with socket.create_connection((parsed.hostname, parsed.port or default_port), timeout=3):
@@ -37,5 +37,5 @@ def pytest_sessionstart(session):
     for name, (url, port) in required.items():
         if not url or url.startswith(("sqlite", "filesystem")):
             pytest.exit(f"XDS_REQUIRE_SERVICES is set but {name} names no server", returncode=3)
-        if not _reachable(url, port):
+        if not reachable(url, port):
             pytest.exit(f"{name} is unreachable: {urlparse(url).netloc}", returncode=3)

@@ -8,7 +8,6 @@ import socket
 import sys
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.core.cache import cache
@@ -48,15 +47,6 @@ def child_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(overrides)
     return env
-
-
-def reachable(url: str, default_port: int) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port or default_port), timeout=3):
-            return True
-    except OSError:
-        return False
 
 
 def require_or_skip(what: str) -> None:

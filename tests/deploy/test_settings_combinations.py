@@ -15,7 +15,8 @@ import textwrap
 
 import pytest
 
-from tests.deploy.conftest import PYTHON, ROOT, child_env, reachable, require_or_skip
+from tests.conftest import reachable
+from tests.deploy.conftest import PYTHON, ROOT, child_env, require_or_skip
 
 
 def _server_url(name: str, fallback: str, schemes: tuple[str, ...]) -> str:
