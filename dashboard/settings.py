@@ -267,6 +267,13 @@ if XDS_SERVE_STATIC:
 if env_bool("DJANGO_HTTPS", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    # Health probes come over plain HTTP from inside the container network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Browsers remember to use HTTPS only; set XDS_HSTS_SECONDS=0 while trying TLS out.
+    SECURE_HSTS_SECONDS = env_int("XDS_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("XDS_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("XDS_HSTS_PRELOAD", True)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # The filesystem broker's URL with a host name: the same broker, without kombu warning that none
