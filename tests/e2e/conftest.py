@@ -16,10 +16,6 @@ import pytest
 
 from vmclient.factory import reset_client
 
-# Playwright's sync API runs an event loop in the test's thread; the ORM calls made from the
-# test itself are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "e2e"
 PASSWORD = "e2e-password-!42"
 CHROMIUM_ARGS = [
@@ -39,8 +35,23 @@ def _chromium_path() -> str | None:
     return os.environ.get("XDS_CHROMIUM") or shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="package", autouse=True)
+def orm_beside_playwright():
+    """Playwright's sync API keeps an event loop in the test's thread while the browser is open;
+    the ORM calls made there meanwhile are still synchronous and safe. Only while these tests
+    run: no other test, nor a child process it starts, may inherit it (`check --deploy` rightly
+    warns about it)."""
+    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if saved is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
+
+
+@pytest.fixture(scope="package")
+def browser(orm_beside_playwright):
     executable = _chromium_path()
     if executable is None:
         if os.environ.get("CI") or os.environ.get("XDS_REQUIRE_SERVICES"):
