@@ -52,7 +52,29 @@ class LenientForm(forms.Form):
         return values
 
 
-class HostFilterForm(LenientForm):
+class PagedFilterForm(LenientForm):
+    """The filters of a list with pages; `choice_field` lets a page offer only the values that
+    exist (the fleet's systems, the people who acted), keeping the current one."""
+
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, initial=1)
+
+    def filters(self) -> tuple[dict, int]:
+        """The selector's keyword arguments and the page number."""
+        values = self.values()
+        page = values.pop("page")
+        return values, page
+
+    def offer_choices(self, name: str, options: list[str], *, any_label) -> None:
+        current = self.initial.get(name)
+        options = list(options)
+        if current and current not in options:
+            options.append(current)
+        self.fields[name].widget = forms.Select(
+            choices=[("", any_label), *((option, option) for option in options)]
+        )
+
+
+class HostFilterForm(PagedFilterForm):
     q = forms.CharField(
         required=False,
         max_length=100,
@@ -68,25 +90,13 @@ class HostFilterForm(LenientForm):
     sort = forms.ChoiceField(
         required=False, choices=SORT_CHOICES, initial=selectors.HOST_DEFAULT_SORT
     )
-    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, initial=1)
 
     @classmethod
     def for_display(cls, filters: dict, *, operating_systems: list[str]) -> HostFilterForm:
         """The form showing `filters`, its OS field a choice of the fleet's systems."""
         form = cls(initial=filters)
-        systems = list(operating_systems)
-        if filters["os"] and filters["os"] not in systems:
-            systems.append(filters["os"])
-        form.fields["os"].widget = forms.Select(
-            choices=[("", _("Any OS")), *((system, system) for system in systems)]
-        )
+        form.offer_choices("os", operating_systems, any_label=_("Any OS"))
         return form
-
-    def filters(self) -> tuple[dict, int]:
-        """The selector's keyword arguments and the page number."""
-        values = self.values()
-        page = values.pop("page")
-        return values, page
 
 
 class CatalogFilterForm(LenientForm):
@@ -104,7 +114,7 @@ def parse_versions(raw: str, *, limit: int = 200) -> dict[str, int]:
     return versions
 
 
-class OperationFilterForm(LenientForm):
+class OperationFilterForm(PagedFilterForm):
     person = forms.CharField(required=False, max_length=150, label=_("Person"))
     host = forms.CharField(
         required=False,
@@ -128,21 +138,10 @@ class OperationFilterForm(LenientForm):
         ],
         label=_("State"),
     )
-    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, initial=1)
 
     @classmethod
     def for_display(cls, filters: dict, *, people: list[str]) -> OperationFilterForm:
         """The form showing `filters`, its person field a choice of the people who can act."""
         form = cls(initial=filters)
-        names = list(people)
-        if filters["person"] and filters["person"] not in names:
-            names.append(filters["person"])
-        form.fields["person"].widget = forms.Select(
-            choices=[("", _("Anyone")), *((name, name) for name in names)]
-        )
+        form.offer_choices("person", people, any_label=_("Anyone"))
         return form
-
-    def filters(self) -> tuple[dict, int]:
-        values = self.values()
-        page = values.pop("page")
-        return values, page
