@@ -1,0 +1,49 @@
+"""A member changes their own password, and an idle session ends by itself."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_member_changes_their_password_and_signs_in_with_the_new_one(member_client, client):
+    page = member_client.get("/accounts/password/")
+    assert page.status_code == 200
+    assert 'href="/accounts/password/"' in member_client.get("/hosts/").content.decode()
+
+    done = member_client.post(
+        "/accounts/password/",
+        {
+            "old_password": "a-long-test-password",
+            "new_password1": "another-long-passphrase-42",
+            "new_password2": "another-long-passphrase-42",
+        },
+    )
+    assert done.status_code == 302 and done["Location"] == "/accounts/password/done/"
+    assert member_client.get("/hosts/").status_code == 200  # this session stays signed in
+
+    member_client.logout()
+    assert client.login(username="member", password="another-long-passphrase-42")
+
+
+def test_a_wrong_old_password_changes_nothing(member_client):
+    answer = member_client.post(
+        "/accounts/password/",
+        {
+            "old_password": "not-it",
+            "new_password1": "another-long-passphrase-42",
+            "new_password2": "another-long-passphrase-42",
+        },
+    )
+    assert answer.status_code == 200
+    assert "form-error" in answer.content.decode()
+
+
+def test_the_session_expiry_moves_with_every_request(member_client):
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_COOKIE_AGE == settings.XDS_SESSION_IDLE_MINUTES * 60
+    response = member_client.get("/hosts/")
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert int(cookie["max-age"]) == settings.SESSION_COOKIE_AGE
