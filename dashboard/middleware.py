@@ -1,3 +1,5 @@
+import time
+
 from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.views import redirect_to_login
 from django_htmx.http import HttpResponseClientRedirect
@@ -21,3 +23,37 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
             self.get_redirect_field_name(view_func),
         )
         return HttpResponseClientRedirect(response["Location"])
+
+
+# How often a session in use gets its expiry moved forward. Saving it on every request would add
+# a database write to every poll of every open page.
+SESSION_REFRESH_SECONDS = 60
+_TOUCHED = "xds_touched"
+
+
+def session_touch(session) -> None:
+    """Marks the session used now: it is saved, and so its expiry set a full idle time ahead."""
+    session[_TOUCHED] = int(time.time())
+
+
+class IdleSessionMiddleware:
+    """Ends a session after XDS_SESSION_IDLE_MINUTES without use (its cookie age), keeping it
+    alive while it is used, at the cost of one session write a minute at most."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        due = session is not None and (
+            int(time.time()) - session.get(_TOUCHED, 0) >= SESSION_REFRESH_SECONDS
+        )
+        if due and request.user.is_authenticated:
+            session_touch(session)
+        return self.get_response(request)
+
+
+def touch_on_login(sender, request, user, **kwargs) -> None:
+    """A fresh session counts as used: its first minute of pages needs no write."""
+    if request is not None and hasattr(request, "session"):
+        session_touch(request.session)

@@ -198,10 +198,11 @@ LOGGING = logging_config(
 MIDDLEWARE = [*MIDDLEWARE, "dashboard.middleware.LoginRequiredMiddleware"]
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.sync_status")
 LOGIN_URL = "login"
-# A session ends after this many idle minutes: every request pushes the expiry further.
+# A session ends after this many idle minutes: while it is used, dashboard.middleware moves its
+# expiry forward (at most once a minute, not on every poll).
 XDS_SESSION_IDLE_MINUTES = env_int("XDS_SESSION_IDLE_MINUTES", 8 * 60)
 SESSION_COOKIE_AGE = XDS_SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+MIDDLEWARE = [*MIDDLEWARE, "dashboard.middleware.IdleSessionMiddleware"]
 LOGIN_REDIRECT_URL = "host-list"
 LOGOUT_REDIRECT_URL = "login"
 
