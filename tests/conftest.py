@@ -2,9 +2,11 @@
 
 import os
 import socket
+import uuid
 from urllib.parse import urlparse
 
 import pytest
+from django.core.cache import cache
 from hypothesis import settings as hypothesis_settings
 
 pytest_plugins = ["tests.simulator_fixtures"]
@@ -15,6 +17,20 @@ pytest_plugins = ["tests.simulator_fixtures"]
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(settings):
+    """Each test gets its own empty in-memory cache: nothing leaks between tests, and CI's Redis
+    (CACHE_URL) holds nothing of a test's afterwards."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"xds-test-{uuid.uuid4().hex}",
+        }
+    }
+    yield
+    cache.clear()
 
 
 def reachable(url: str, default_port: int) -> bool:

@@ -9,14 +9,12 @@ import re
 import shutil
 import subprocess
 import sys
-import uuid
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse
 
 import polib
 import pytest
-from django.core.cache import cache
 from django.utils import timezone, translation
 from django.utils.html import escape
 
@@ -180,18 +178,6 @@ def test_the_image_ships_the_catalogs():
 
 
 # --- Pages in the member's language ---------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def isolated_cache(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"xds-i18n-test-{uuid.uuid4().hex}",
-        }
-    }
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from dashboard.models import Host
@@ -18,19 +17,6 @@ from vmclient.factory import reset_client
 from vmclient.types import Area, BillingType, HostStatus
 
 _ids = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def isolated_cache(settings):
-    """Each test gets its own empty cache (CI's Redis is shared with nothing of ours)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"xds-test-{uuid.uuid4().hex}",
-        }
-    }
-    yield
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,9 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -54,16 +52,3 @@ def require_or_skip(what: str) -> None:
     if os.environ.get("XDS_REQUIRE_SERVICES"):
         pytest.fail(f"XDS_REQUIRE_SERVICES is set but {what}")
     pytest.skip(what)
-
-
-@pytest.fixture(autouse=True)
-def isolated_cache(settings):
-    """Each test gets its own empty cache (the upstream health answer is cached in it)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"xds-deploy-test-{uuid.uuid4().hex}",
-        }
-    }
-    yield
-    cache.clear()
