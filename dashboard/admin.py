@@ -1,8 +1,17 @@
-"""The mirror and the operations in the admin, read-only: the sync and the worker own these rows."""
+"""The mirror, the operations and the audit trail in the admin, all read-only: the sync and the
+worker own the first two, and the audit trail is append-only for everyone, superusers too."""
+
+import csv
+import json
 
 from django.contrib import admin
+from django.http import StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from dashboard.models import Host, Operation, OperationEvent, SyncState
+from dashboard.models import AuditEvent, Host, Operation, OperationEvent, SyncState
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -16,12 +25,50 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class HostOperationInline(ReadOnlyInline):
+    """A host's history: every operation asked for on it, newest first, and who asked."""
+
+    model = Operation
+    fk_name = "host"
+    fields = ("created_at", "kind", "requested_by_name", "state", "error_code", "trace_id")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    verbose_name_plural = _("History")
+
+
 @admin.register(Host)
 class HostAdmin(ReadOnlyAdmin):
-    list_display = ("id", "name", "status", "operating_system", "area", "billing_type", "gone_at")
-    list_filter = ("status", "area", "billing_type", "operating_system")
-    search_fields = ("id", "name")
+    list_display = ("id", "name", "owner_name", "created_by", "status", "billing_type", "gone_at")
+    list_filter = ("status", "area", "billing_type", "operating_system", "owner_name")
+    search_fields = ("id", "name", "owner_name")
     date_hierarchy = "created_at"
+    inlines = [HostOperationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("operations")
+
+    @admin.display(description=_("Created by"))
+    def created_by(self, host):
+        """The member whose create bought it, through the dashboard (blank if it was not)."""
+        for operation in host.operations.all():
+            if operation.kind in Operation.CREATE_KINDS:
+                return operation.requested_by_name
+        return ""
 
 
 @admin.register(SyncState)
@@ -29,15 +76,19 @@ class SyncStateAdmin(ReadOnlyAdmin):
     list_display = ("job", "last_success_at", "last_error_at", "error_code", "error_trace_id")
 
 
-class OperationEventInline(admin.TabularInline):
+class OperationEventInline(ReadOnlyInline):
     model = OperationEvent
     fields = ("at", "event", "detail", "code", "trace_id")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
+    show_change_link = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
+
+class OperationAuditInline(ReadOnlyInline):
+    model = AuditEvent
+    fields = ("at", "action", "actor_name", "ip", "summary")
+    readonly_fields = fields
+    show_change_link = False
+    verbose_name_plural = _("Audit trail")
 
 
 @admin.register(Operation)
@@ -54,7 +105,104 @@ class OperationAdmin(ReadOnlyAdmin):
         "error_code",
         "trace_id",
     )
-    list_filter = ("state", "kind")
+    list_filter = ("state", "kind", "requested_by_name")
     search_fields = ("host_id", "host_name", "requested_by_name", "trace_id")
     date_hierarchy = "created_at"
-    inlines = [OperationEventInline]
+    inlines = [OperationEventInline, OperationAuditInline]
+
+
+# Spreadsheet programs run a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_COLUMNS = (
+    "at",
+    "action",
+    "actor_name",
+    "ip",
+    "user_agent",
+    "host_id",
+    "host_name",
+    "operation_id",
+    "summary",
+    "details",
+)
+
+
+def audit_csv_rows(queryset):
+    yield CSV_COLUMNS
+    for event in queryset.iterator(chunk_size=2000):
+        yield (
+            event.at.isoformat(),
+            event.action,
+            event.actor_name,
+            event.ip,
+            event.user_agent,
+            event.host_id,
+            event.host_name,
+            event.operation_id,
+            event.summary,
+            json.dumps(event.details, ensure_ascii=False, sort_keys=True),
+        )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit trail: filter by person, action and date, search, export what is shown as CSV.
+    Nobody may add, change or delete an event here (see dashboard.models.audit)."""
+
+    list_display = ("at", "action", "actor_name", "host_label", "ip", "summary")
+    list_filter = ("action", ("at", admin.DateFieldListFilter), "actor_name")
+    search_fields = ("actor_name", "host_id", "host_name", "summary", "ip")
+    date_hierarchy = "at"
+    list_per_page = 100
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+    change_list_template = "admin/dashboard/auditevent/change_list.html"
+
+    @admin.display(description=_("Host"), ordering="host_name")
+    def host_label(self, event):
+        if not event.host_id:
+            return ""
+        if event.host_name and event.host_name != event.host_id:
+            return format_html("{} <small>({})</small>", event.host_name, event.host_id)
+        return event.host_id
+
+    def get_urls(self):
+        export = self.admin_site.admin_view(self.export_csv)
+        return [
+            path("export.csv", export, name="dashboard_auditevent_export"),
+            *super().get_urls(),
+        ]
+
+    def export_csv(self, request):
+        """The events the change list shows with the same filters and search, all pages."""
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        queryset = self.get_changelist_instance(request).get_queryset(request)
+        writer = csv.writer(_Echo())
+        rows = (
+            writer.writerow([_cell(value) for value in row]) for row in audit_csv_rows(queryset)
+        )
+        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "export_url": reverse("admin:dashboard_auditevent_export"),
+        }
+        return super().changelist_view(request, extra_context)

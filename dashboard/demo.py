@@ -44,14 +44,19 @@ READY_TIMEOUT_SECONDS = 60.0
 class DemoUser:
     username: str
     superuser: bool = False
-    description: str = "member"
+    roles: tuple[str, ...] = ()  # groups from migration 0005
+
+    @property
+    def description(self) -> str:
+        return "superuser" if self.superuser else " + ".join(self.roles) or "no role"
 
 
-# Who signs in to the demo. (Roles arrive with groups; each user will name its own.)
+# Who signs in to the demo: one of each kind of member.
 DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("admin", superuser=True, description="superuser"),
-    DemoUser("alice"),
-    DemoUser("bob"),
+    DemoUser("admin", superuser=True),
+    DemoUser("alice", roles=("Creator",)),
+    DemoUser("bob", roles=("Operator",)),
+    DemoUser("carol", roles=("Viewer",)),
 )
 
 
@@ -59,6 +64,7 @@ def create_demo_users(users: tuple[DemoUser, ...] = DEMO_USERS) -> list[tuple[De
     """Creates each demo user, or resets it, with a new random password; returns the
     passwords, to be printed. Needs Django set up."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
     from django.db import transaction
 
     user_model = get_user_model()
@@ -74,6 +80,7 @@ def create_demo_users(users: tuple[DemoUser, ...] = DEMO_USERS) -> list[tuple[De
             password = secrets.token_urlsafe(9)
             user.set_password(password)
             user.save()
+            user.groups.set(Group.objects.filter(name__in=spec.roles))
             credentials.append((spec, password))
     return credentials
 

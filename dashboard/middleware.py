@@ -57,3 +57,40 @@ def touch_on_login(sender, request, user, **kwargs) -> None:
     """A fresh session counts as used: its first minute of pages needs no write."""
     if request is not None and hasattr(request, "session"):
         session_touch(request.session)
+
+
+def role_not_required(view_func):
+    """Marks a view any signed-in account may open, with a role or not (signing out, changing
+    one's password)."""
+    view_func.role_required = False
+    return view_func
+
+
+class RoleRequiredMiddleware:
+    """A signed-in account that holds no role (no group, not a superuser) sees a page saying so
+    instead of the fleet: creating an account does not by itself show anyone the hosts. The
+    admin has its own permission checks, and public views need no login at all."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from dashboard.permissions import Forbidden, can_view
+
+        if not request.user.is_authenticated:
+            return None
+        if not getattr(view_func, "login_required", True):
+            return None
+        if not getattr(view_func, "role_required", True):
+            return None
+        match = request.resolver_match
+        if match is not None and match.app_name == "admin":
+            return None
+        if can_view(request.user):
+            return None
+        from django.utils.translation import gettext as _
+
+        raise Forbidden(_("Your account has no role yet: ask an admin to give you one."))

@@ -1,17 +1,107 @@
-"""Who may do what. Every member may ask for every action for now; team roles (a later issue)
-plug their checks in here, and nowhere else: the services ask these functions before they
-write, and the pages ask them before they offer a button."""
+"""Who may do what: the one place the roles are turned into yes or no.
+
+Roles are Django groups created by migration 0005 (Viewer, Operator, Creator, Admin), each a set
+of the permissions below; a member may hold several. The services ask these functions before
+they write, the worker asks again before it sends anything upstream (a role may have been taken
+away meanwhile), and the pages ask them before they offer a button. A superuser has every
+permission.
+"""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
 from dashboard.models import Host, Operation
+
+ROLES = ("Viewer", "Operator", "Creator", "Admin")
+
+VIEW_FLEET = "dashboard.view_host"
+POWER_ANY = "dashboard.power_any_host"
+CREATE = "dashboard.create_host"
+MANAGE_OWN = "dashboard.manage_own_host"
+DELETE_ANY = "dashboard.delete_any_host"
+REVEAL_ANY = "dashboard.reveal_any_password"
+ASSIGN_OWNER = "dashboard.assign_owner"
+CANCEL_ANY = "dashboard.cancel_any_operation"
+VIEW_AUDIT = "dashboard.view_auditevent"
+
+POWER_KINDS = (Operation.Kind.POWER_ON, Operation.Kind.POWER_OFF, Operation.Kind.REBOOT)
+
+
+class Forbidden(PermissionDenied):
+    """A refusal with the reason a member reads on the 403 page. `audited` is set when the
+    refusal was already written to the audit trail (the 403 page then does not add another)."""
+
+    def __init__(self, message: str, *, audited: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.audited = audited
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def owns(user, host: Host | None) -> bool:
+    return _active(user) and host is not None and host.owner_id == user.pk
+
+
+def can_view(user) -> bool:
+    """Whether `user` may see the fleet at all (every role may; an account without one may not)."""
+    return _active(user) and user.has_perm(VIEW_FLEET)
 
 
 def can_request(user, kind: str, host: Host | None = None) -> bool:
     """Whether `user` may ask for an operation of `kind` (on `host`, for host actions)."""
-    return bool(user is not None and user.is_authenticated and user.is_active)
+    return not refusal(user, kind, host)
+
+
+def refusal(user, kind: str, host: Host | None = None) -> str:
+    """Why `user` may not ask for `kind` on `host`, in the member's language; empty if they may."""
+    if not _active(user):
+        return _("Your account is not active.")
+    if kind in Operation.CREATE_KINDS:
+        if user.has_perm(CREATE):
+            return ""
+        return _("Your role does not allow you to create hosts.")
+    any_host = DELETE_ANY if kind == Operation.Kind.DELETE else POWER_ANY
+    if user.has_perm(any_host) or (owns(user, host) and user.has_perm(MANAGE_OWN)):
+        return ""
+    if kind == Operation.Kind.DELETE:
+        if user.has_perm(MANAGE_OWN):
+            return _("You may delete only the hosts you own; this one is not yours.")
+        return _("Your role does not allow you to delete hosts.")
+    if user.has_perm(MANAGE_OWN):
+        return _("You may power and reboot only the hosts you own; this one is not yours.")
+    return _("Your role does not allow you to power or reboot hosts.")
 
 
 def can_cancel(user, operation: Operation) -> bool:
-    """Whether `user` may cancel `operation` while it is still queued."""
-    return can_request(user, operation.kind, None)
+    """Whether `user` may cancel `operation` while it is still queued: an admin any, a member
+    their own (if they may still ask for it)."""
+    if not _active(user):
+        return False
+    if user.has_perm(CANCEL_ANY):
+        return True
+    return operation.requested_by_id == user.pk and can_request(
+        user, operation.kind, operation.host
+    )
+
+
+def can_create(user) -> bool:
+    return _active(user) and user.has_perm(CREATE)
+
+
+def can_reveal_password(user, host: Host) -> bool:
+    if not _active(user):
+        return False
+    return user.has_perm(REVEAL_ANY) or (owns(user, host) and user.has_perm(MANAGE_OWN))
+
+
+def can_assign_owner(user) -> bool:
+    return _active(user) and user.has_perm(ASSIGN_OWNER)
+
+
+def can_view_audit(user) -> bool:
+    return _active(user) and user.has_perm(VIEW_AUDIT)

@@ -5,11 +5,13 @@ filesystem broker for Celery, and the local simulator as the upstream.
 """
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
 
+from dashboard.client_ip import trusted_proxies
 from dashboard.env import env_bool, env_float, env_int, env_list, env_str
 from dashboard.logging import logging_config
 
@@ -434,3 +436,46 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     from os import getpid
 
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{getpid()}.sqlite3")}
+
+# --- Team access: roles, the audit trail, sign-in lockout ----------------------------------------
+# Roles are groups (migration 0005); dashboard.permissions turns them into yes or no. Every page
+# but the few public ones also needs a role (an account nobody has given one sees a page saying
+# so). The admin opens to staff and to the Admin role. Forbidden requests get a page that says
+# why, and are audited.
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "dashboard.apps.DashboardAdminConfig"
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("dashboard.middleware.LoginRequiredMiddleware") + 1,
+    "dashboard.middleware.RoleRequiredMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "dashboard.services.audit.AuditOriginMiddleware",
+)
+# The client's address: REMOTE_ADDR, or X-Forwarded-For only from these proxies (addresses or
+# networks, comma-separated). Used by the audit trail and the lockout; see dashboard.client_ip.
+XDS_TRUSTED_PROXIES = trusted_proxies(env_list("XDS_TRUSTED_PROXIES", []))
+
+# After XDS_LOGIN_FAILURE_LIMIT failed sign-ins for one name from one address, that pair is
+# locked out for XDS_LOGIN_COOLOFF_MINUTES (an admin can unlock it earlier: Admin, Access
+# attempts). A name and an address together, so a typo-prone colleague behind the office NAT does
+# not lock everyone out, and a forged X-Forwarded-For cannot start a fresh count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = env_int("XDS_LOGIN_FAILURE_LIMIT", 5)
+XDS_LOGIN_COOLOFF_MINUTES = env_int("XDS_LOGIN_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=XDS_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "dashboard.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT < 1 or XDS_LOGIN_COOLOFF_MINUTES < 1:
+    _refuse("XDS_LOGIN_FAILURE_LIMIT and XDS_LOGIN_COOLOFF_MINUTES must be at least 1")
+# A post without a valid CSRF token (HTMX sends it as a header, see base.html) gets our 403 page.
+CSRF_FAILURE_VIEW = "dashboard.views.errors.csrf_failure"
+# Sign-ins are in the audit trail; axes's own line per attempt would only repeat them.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}

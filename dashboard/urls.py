@@ -6,6 +6,10 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from dashboard import health, views
+from dashboard.middleware import role_not_required
+from dashboard.views.errors import forbidden
+
+handler403 = forbidden
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="host-list"), name="home"),
@@ -18,6 +22,8 @@ urlpatterns = [
     path("hosts/<str:host_id>/connect.rdp", views.host_rdp, name="host-rdp"),
     path("hosts/<str:host_id>/actions/<slug:action>/", views.host_action, name="host-action"),
     path("hosts/<str:host_id>/delete/", views.host_delete, name="host-delete"),
+    path("hosts/<str:host_id>/password/", views.host_password, name="host-password"),
+    path("hosts/<str:host_id>/owner/", views.host_owner, name="host-owner"),
     path("operations/", views.operation_list, name="operation-list"),
     path("operations/<int:operation_id>/", views.operation_detail, name="operation-detail"),
     path("operations/<int:operation_id>/live/", views.operation_live, name="operation-live"),
@@ -31,15 +37,16 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Open to every signed-in account, with a role or not.
+    path("accounts/logout/", role_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(),
+        role_not_required(auth_views.PasswordChangeView.as_view()),
         name="password_change",
     ),
     path(
         "accounts/password/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
+        role_not_required(auth_views.PasswordChangeDoneView.as_view()),
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),

@@ -1,5 +1,6 @@
 """Shared fixtures. The simulator fixtures live in tests/simulator_fixtures.py."""
 
+import importlib
 import os
 import socket
 import uuid
@@ -31,6 +32,45 @@ def isolated_cache(settings):
     }
     yield
     cache.clear()
+
+
+@pytest.fixture
+def make_member(django_user_model, settings):
+    """make_member("alice", "Creator", "Operator"): an account holding those roles (the groups
+    of migration 0005), with the password "a-long-test-password"."""
+    from django.contrib.auth.models import Group
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast
+
+    def make(username: str, *roles: str, **fields):
+        roles_exist()
+        user = django_user_model.objects.create_user(
+            username, password=MEMBER_PASSWORD, email=f"{username}@example.test", **fields
+        )
+        groups = Group.objects.filter(name__in=roles)
+        assert groups.count() == len(set(roles)), f"unknown role among {roles}"
+        user.groups.set(groups)
+        return user
+
+    return make
+
+
+MEMBER_PASSWORD = "a-long-test-password"
+
+
+def roles_exist() -> None:
+    """The groups of migration 0005, made again if a transactional test's flush removed them
+    (a flush recreates permissions, not the rows data migrations wrote)."""
+    from django.contrib.auth.models import Group, Permission
+
+    roles = importlib.import_module("dashboard.migrations.0005_roles").ROLES
+    for name, codenames in roles.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            for app, codename in codenames:
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app, codename=codename)
+                )
 
 
 def reachable(url: str, default_port: int) -> bool:

@@ -181,9 +181,8 @@ def test_the_image_ships_the_catalogs():
 
 
 @pytest.fixture
-def member(django_user_model, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return django_user_model.objects.create_user("mei", password="a-long-test-password")
+def member(make_member):
+    return make_member("mei", "Creator", "Operator")
 
 
 @pytest.fixture

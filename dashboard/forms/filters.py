@@ -87,15 +87,33 @@ class HostFilterForm(PagedFilterForm):
     area = forms.ChoiceField(required=False, choices=AREA_CHOICES, label=_("Area"))
     billing = forms.ChoiceField(required=False, choices=BILLING_CHOICES, label=_("Billing"))
     os = forms.CharField(required=False, max_length=100, label=_("Operating system"))
+    # "mine", "none" (unowned), or an owner's name.
+    owner = forms.CharField(required=False, max_length=150, label=_("Owner"))
     sort = forms.ChoiceField(
         required=False, choices=SORT_CHOICES, initial=selectors.HOST_DEFAULT_SORT
     )
 
     @classmethod
-    def for_display(cls, filters: dict, *, operating_systems: list[str]) -> HostFilterForm:
-        """The form showing `filters`, its OS field a choice of the fleet's systems."""
+    def for_display(
+        cls, filters: dict, *, operating_systems: list[str], owners: list[str]
+    ) -> HostFilterForm:
+        """The form showing `filters`, its OS and owner fields a choice of the fleet's."""
         form = cls(initial=filters)
         form.offer_choices("os", operating_systems, any_label=_("Any OS"))
+        current = filters.get("owner", "")
+        names = [
+            name for name in owners if name not in (selectors.OWNER_MINE, selectors.OWNER_NONE)
+        ]
+        if current and current not in names and current not in selectors.OWNER_SPECIAL:
+            names.append(current)
+        form.fields["owner"].widget = forms.Select(
+            choices=[
+                ("", _("Anyone's")),
+                (selectors.OWNER_MINE, _("My hosts")),
+                (selectors.OWNER_NONE, _("Unowned")),
+                *((name, name) for name in names),
+            ]
+        )
         return form
 
 

@@ -1,6 +1,8 @@
-"""The local mirror of the upstream fleet, the state of the jobs that keep it fresh, and the
-operations members ask for. One module per subject; the package exports them all."""
+"""The local mirror of the upstream fleet, the state of the jobs that keep it fresh, the
+operations members ask for, and the audit trail. One module per subject; the package exports
+them all."""
 
+from dashboard.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
 from dashboard.models.hosts import (
     AREA_LABELS,
     AREA_SLUGS,
@@ -39,6 +41,9 @@ __all__ = [
     "PURPOSE_LABELS",
     "STATUS_LABELS",
     "STATUS_SLUGS",
+    "AppendOnlyError",
+    "AuditEvent",
+    "AuditEventQuerySet",
     "Host",
     "HostQuerySet",
     "Operation",

@@ -144,6 +144,18 @@ class Host(models.Model):
     created_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
+    # Who it belongs to in the team: the member whose create bought it (set when the create
+    # finds it), or one an admin assigned. Null: found upstream with no known creator. The name
+    # is kept as it was when the owner was set, for when the account is gone.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_hosts",
+    )
+    owner_name = models.CharField(max_length=150, blank=True)
+
     # Bookkeeping of the mirror.
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
@@ -162,6 +174,15 @@ class Host(models.Model):
             models.Index(fields=["gone_at", "status"], name="host_gone_status_idx"),
             models.Index(fields=["last_seen_at"], name="host_last_seen_idx"),
             models.Index(fields=["expires_at"], name="host_expires_idx"),
+        ]
+        # What roles are made of (see dashboard.permissions and migration 0005's groups).
+        permissions = [
+            ("power_any_host", "Can power on, power off and reboot any host"),
+            ("create_host", "Can create (buy) hosts"),
+            ("manage_own_host", "Can power, reboot, delete and see the password of own hosts"),
+            ("delete_any_host", "Can delete any host"),
+            ("reveal_any_password", "Can reveal the password of any host"),
+            ("assign_owner", "Can assign the owner of a host"),
         ]
 
     def __str__(self) -> str:

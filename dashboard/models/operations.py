@@ -150,6 +150,7 @@ class Operation(models.Model):
             models.Index(fields=["created_at"], name="operation_created_idx"),
             models.Index(fields=["requested_by", "created_at"], name="operation_user_idx"),
         ]
+        permissions = [("cancel_any_operation", "Can cancel any member's queued operation")]
 
     def __str__(self) -> str:
         target = self.host_name or self.host_id or self.params.get("package_name", "")

@@ -102,7 +102,11 @@ HOST_SORTS = {
     "billing": ("billing_type",),
     "created": ("created_at",),
     "expires": ("expires_at",),
+    "owner": ("owner_name",),
 }
+# The owner filter's values besides a member's name.
+OWNER_MINE, OWNER_NONE = "mine", "none"
+OWNER_SPECIAL = (OWNER_MINE, OWNER_NONE)
 HOST_DEFAULT_SORT = "-created"
 
 
@@ -113,11 +117,14 @@ def host_list(
     area: str = "",
     billing: str = "",
     os: str = "",
+    owner: str = "",
+    me=None,
     sort: str = HOST_DEFAULT_SORT,
 ) -> QuerySet[Host]:
     """Hosts matching the filters, sorted. Unknown filter values are ignored, an unknown sort
     falls back to the default (the views' form already rejects them; this stays safe alone).
-    Gone hosts are listed only with `status="gone"`."""
+    Gone hosts are listed only with `status="gone"`. `owner` is "mine" (the hosts of `me`, the
+    member asking), "none" (unowned) or an owner's name."""
     hosts = Host.objects.all()
     if status == STATUS_GONE:
         hosts = hosts.filter(gone_at__isnull=False)
@@ -135,7 +142,19 @@ def host_list(
         hosts = hosts.filter(billing_type=BILLING_BY_SLUG[billing])
     if os:
         hosts = hosts.filter(operating_system=os)
+    if owner == OWNER_MINE:
+        hosts = hosts.filter(owner_id=getattr(me, "pk", None)) if me is not None else hosts.none()
+    elif owner == OWNER_NONE:
+        hosts = hosts.filter(owner__isnull=True)
+    elif owner:
+        hosts = hosts.filter(owner_name=owner)
     return hosts.order_by(*_host_ordering(sort))
+
+
+def host_owner_names() -> list[str]:
+    """The names of the members who own hosts in the fleet, for the owner filter."""
+    names = Host.objects.present().exclude(owner_name="").values_list("owner_name", flat=True)
+    return sorted(set(names))
 
 
 def _host_ordering(sort: str) -> list:

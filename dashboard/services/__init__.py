@@ -1,6 +1,8 @@
-"""Writes: the jobs that keep the mirror in step with the upstream, and the operations members
-ask for. One module per subject; the package exports what views, tasks and commands use."""
+"""Writes: the jobs that keep the mirror in step with the upstream, the operations members
+ask for, ownership and the audit trail. One module per subject; the package exports what views,
+tasks and commands use."""
 
+from dashboard.services.audit import audit_record
 from dashboard.services.operation_run import operation_run
 from dashboard.services.operations import (
     CreateQuote,
@@ -14,6 +16,7 @@ from dashboard.services.operations import (
     operations_reconcile,
     operations_requeue,
 )
+from dashboard.services.ownership import host_assign_owner, owner_choices
 from dashboard.services.sync import (
     SYNC_LOCK_KEY,
     SyncResult,
@@ -32,10 +35,12 @@ __all__ = [
     "OperationRefused",
     "SyncResult",
     "TaskQueueUnavailable",
+    "audit_record",
     "catalog_refresh",
     "catalog_refresh_request",
     "create_quote",
     "host_action_refusal",
+    "host_assign_owner",
     "host_mark_gone",
     "host_mirror_save",
     "hosts_sync",
@@ -47,4 +52,5 @@ __all__ = [
     "operation_run",
     "operations_reconcile",
     "operations_requeue",
+    "owner_choices",
 ]

@@ -34,8 +34,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from dashboard import permissions
 from dashboard.locks import cache_lock
 from dashboard.models import STATUS_LABELS, Host, Operation, OperationEvent
 from dashboard.services.operations import operation_change, operation_dispatch, operation_finish
@@ -113,6 +114,8 @@ def operation_run(*, operation_id: int, dispatch_id: str, client=None) -> str:
 
 def _step(operation: Operation, client) -> float | None:
     """Move the operation on by one step; the seconds until the next run, or None when done."""
+    if operation.state == State.QUEUED and not _still_allowed(operation):
+        return None
     if operation.is_create:
         if operation.state == State.QUEUED:
             return _create_submit(operation, client)
@@ -377,7 +380,7 @@ def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
     """Make `host_id` this create's host. A unique constraint lets one create claim it."""
     label = f"{name} ({host_id})" if name else host_id
     try:
-        return operation_change(
+        claimed = operation_change(
             operation,
             expect=(State.SUBMITTED, State.WAITING),
             event=Event.FOUND,
@@ -392,6 +395,7 @@ def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
             return False  # another create's host
         # A member already acts on the new host (a sync showed it before this run found it):
         # the create is done, and ends so that the other action keeps the host.
+        host_owner_from_create(operation, host_id)
         return operation_finish(
             operation,
             State.SUCCEEDED,
@@ -401,6 +405,41 @@ def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
             host_name=name or host_id,
             accepted_at=timezone.now(),
         )
+    if claimed:
+        host_owner_from_create(operation, host_id)
+    return claimed
+
+
+def _still_allowed(operation: Operation) -> bool:
+    """Whether the member who asked may still ask for it, checked again before anything is sent:
+    their role or account may have changed while it was queued. If not, it fails unsent."""
+    host = Host.objects.filter(pk=operation.host_id).first() if operation.host_id else None
+    user = operation.requested_by
+    if permissions.can_request(user, operation.kind, host):
+        return True
+    with translation.override("en"):
+        reason = permissions.refusal(user, operation.kind, host)
+    with translation.override("zh-hans"):
+        reason_zh = permissions.refusal(user, operation.kind, host)
+    name = operation.requested_by_name
+    operation_finish(
+        operation,
+        State.FAILED,
+        message=f"Not sent to Xuandashi: {name} may no longer ask for it. {reason}",
+        message_zh=f"未发送给渲大师：{name} 已无权执行此操作。{reason_zh}",
+        code="forbidden",
+        expect=(State.QUEUED,),
+    )
+    return False
+
+
+def host_owner_from_create(operation: Operation, host_id: str) -> None:
+    """The member whose create bought a host owns it, unless an owner is already set."""
+    Host.objects.filter(pk=host_id, owner__isnull=True).update(
+        owner_id=operation.requested_by_id,
+        owner_name=operation.requested_by_name,
+        version=F("version") + 1,
+    )
 
 
 # --- Power, reboot, delete ------------------------------------------------------------------

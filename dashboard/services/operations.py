@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from dashboard import permissions, selectors
 from dashboard.models import BILLING_LABELS, Host, Operation, OperationEvent
+from dashboard.services import operation_audit
 from vmclient.types import RENTAL_PERIODS, BillingType, PeriodType
 
 logger = logging.getLogger(__name__)
@@ -70,18 +71,26 @@ def operation_request(
         return existing
     if kind not in Operation.Kind.values:
         raise ValueError(f"unknown operation kind {kind!r}")
-    if not permissions.can_request(user, kind, host):
-        raise PermissionDenied
     if kind in Operation.CREATE_KINDS:
         if host is not None:
             raise ValueError("a create names no host")
-        params = create_params_checked(kind=kind, params=params or {})
     else:
         if host is None:
             raise ValueError(f"{kind} needs a host")
         host = Host.objects.get(pk=host.pk)  # the state as it is now, not as the page saw it
-        _check_host_allows(host, kind)
-        params = {}
+    forbidden = permissions.refusal(user, kind, host)
+    if forbidden:
+        _audit_refused(user, kind, host, params, forbidden, code="forbidden")
+        raise permissions.Forbidden(forbidden, audited=True)
+    try:
+        if kind in Operation.CREATE_KINDS:
+            params = create_params_checked(kind=kind, params=params or {})
+        else:
+            _check_host_allows(host, kind)
+            params = {}
+    except OperationRefused as refused:
+        _audit_refused(user, kind, host, params, refused.message)
+        raise
 
     now = timezone.now()
     try:
@@ -99,6 +108,7 @@ def operation_request(
                 next_run_at=now,
             )
             _event(operation, OperationEvent.Event.REQUESTED, at=now)
+            operation_audit.requested(operation)
             if host is not None:
                 Host.objects.filter(pk=host.pk).update(version=F("version") + 1)
             transaction.on_commit(lambda: operation_dispatch(operation=operation))
@@ -109,9 +119,19 @@ def operation_request(
         if existing is not None:
             return existing
         if host is not None:
-            _check_host_allows(host, kind)
+            try:
+                _check_host_allows(host, kind)
+            except OperationRefused as refused:
+                _audit_refused(user, kind, host, params, refused.message)
+                raise
         raise
     return operation
+
+
+def _audit_refused(user, kind, host, params, reason: str, *, code: str = "refused") -> None:
+    operation_audit.refused(
+        user=user, kind=kind, host=host, params=params, reason=reason, code=code
+    )
 
 
 def _by_key(key: uuid.UUID, *, user) -> Operation | None:
@@ -286,7 +306,9 @@ def operation_cancel(*, user, operation_id: int) -> Operation:
     with transaction.atomic():
         operation = Operation.objects.select_for_update().get(pk=operation_id)
         if not permissions.can_cancel(user, operation):
-            raise PermissionDenied
+            raise permissions.Forbidden(
+                _("You may cancel only the operations you asked for, and only while you still may.")
+            )
         if operation.state != Operation.State.QUEUED:
             raise OperationRefused(
                 _("Only a queued operation can be cancelled; this one is already past that.")
@@ -424,20 +446,24 @@ def operation_finish(
         Operation.State.UNKNOWN: OperationEvent.Event.UNKNOWN,
         Operation.State.CANCELLED: OperationEvent.Event.CANCELLED,
     }[state]
-    return operation_change(
-        operation,
-        expect=expect,
-        event=event,
-        note={"detail": message, "detail_zh": message_zh, "code": code, "trace_id": trace_id},
-        now=now,
-        state=state,
-        message=message,
-        message_zh=message_zh,
-        error_code=code,
-        trace_id=trace_id,
-        finished_at=now,
-        **values,
-    )
+    with transaction.atomic():  # the audit row and the outcome, or neither
+        finished = operation_change(
+            operation,
+            expect=expect,
+            event=event,
+            note={"detail": message, "detail_zh": message_zh, "code": code, "trace_id": trace_id},
+            now=now,
+            state=state,
+            message=message,
+            message_zh=message_zh,
+            error_code=code,
+            trace_id=trace_id,
+            finished_at=now,
+            **values,
+        )
+        if finished:
+            operation_audit.finished(operation)
+    return finished
 
 
 def operation_change(

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dashboard.locks import cache_lock
-from dashboard.models import MIRRORED_FIELDS, Host, SyncState, is_host_id
+from dashboard.models import MIRRORED_FIELDS, Host, Operation, SyncState, is_host_id
 from dashboard.selectors import CATALOG_CACHE_KEY
 from vmclient.errors import XdsError
 from vmclient.types import MAX_PAGE_SIZE, BillingType, HostPage
@@ -197,6 +197,8 @@ def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:
                 "version": old["version"] + 1 if differs else old["version"],
             }
         rows.append(Host(id=upstream.id, last_seen_at=now, gone_at=None, **bookkeeping, **values))
+    if created:
+        _owners_from_creates([row for row in rows if row.id not in existing])
     if rows:
         Host.objects.bulk_create(
             rows,
@@ -214,6 +216,18 @@ def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:
             ],
         )
     return created, changed
+
+
+def _owners_from_creates(new_rows: list[Host]) -> None:
+    """A new row for a host a create already claimed (its run found it before the mirror had
+    it) belongs to the member who asked for that create. Updates of known rows never touch the
+    owner: it is the dashboard's, not the upstream's."""
+    by_id = {row.id: row for row in new_rows}
+    claimed = Operation.objects.filter(
+        kind__in=Operation.CREATE_KINDS, host_id__in=list(by_id)
+    ).values_list("host_id", "requested_by_id", "requested_by_name")
+    for host_id, user_id, name in claimed:
+        by_id[host_id].owner_id, by_id[host_id].owner_name = user_id, name
 
 
 def host_mirror_save(*, host: UpstreamHost) -> tuple[Host, int | None]:

@@ -7,8 +7,10 @@ from django.utils import timezone
 from django.utils.translation import get_language, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
+from dashboard import permissions
 from dashboard.models import ACTION_SLUGS, PERIOD_LABELS, Operation
 from dashboard.permissions import can_request
+from dashboard.services.ownership import owner_choices
 from vmclient.types import PeriodType
 
 register = template.Library()
@@ -87,6 +89,26 @@ def host_actions(context, host) -> list[dict]:
         for kind in host.actions_allowed
         if can_request(user, kind, host)
     ]
+
+
+@register.filter
+def total_minutes(value) -> int:
+    """A timedelta in whole minutes, rounded up (the sign-in lockout's cool-off)."""
+    try:
+        return max(1, -(-int(value.total_seconds()) // 60))
+    except AttributeError:
+        return 0
+
+
+@register.simple_tag(takes_context=True)
+def can_reveal_password(context, host) -> bool:
+    return permissions.can_reveal_password(context.get("user"), host)
+
+
+@register.simple_tag
+def member_names() -> list[str]:
+    """The active members a host can be given to (the owner form, shown to admins only)."""
+    return list(owner_choices().values_list("username", flat=True))
 
 
 @register.filter

@@ -1,10 +1,12 @@
 """Pages over the local mirror. A view parses its input, calls selectors (or one service), and
-renders the page or, for HTMX, just the fragment that changed. No view calls the upstream.
-One module per subject; the package exports the views the URLconf names."""
+renders the page or, for HTMX, just the fragment that changed. No view calls the upstream but
+"Show password" (a password is never stored, so it is fetched when asked for). One module per
+subject; the package exports the views the URLconf names."""
 
 from dashboard.views.actions import host_action, host_delete
 from dashboard.views.catalog import image_list, package_list
 from dashboard.views.create import host_create, host_create_price
+from dashboard.views.host_access import host_owner, host_password
 from dashboard.views.hosts import host_detail, host_detail_live, host_list, host_list_live, host_rdp
 from dashboard.views.operations import (
     operation_cancel,
@@ -23,6 +25,8 @@ __all__ = [
     "host_detail_live",
     "host_list",
     "host_list_live",
+    "host_owner",
+    "host_password",
     "host_rdp",
     "image_list",
     "operation_cancel",

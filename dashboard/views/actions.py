@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dashboard import services
+from dashboard import permissions, services
 from dashboard.forms import ActionForm, DeleteHostForm
 from dashboard.htmx import wants_partial
 from dashboard.models import ACTION_SLUGS, Host, Operation
@@ -49,6 +49,11 @@ def host_delete(request: HttpRequest, host_id: str) -> HttpResponse:
                 request, host, Operation.Kind.DELETE, form.cleaned_data["idempotency_key"]
             )
     else:
+        # The confirmation page is for members who may delete this host; a post from anyone
+        # else goes on to `operation_request`, which refuses it and audits the refusal.
+        refused = permissions.refusal(request.user, Operation.Kind.DELETE, host)
+        if refused:
+            raise permissions.Forbidden(refused)
         form = DeleteHostForm(host=host)
     context = host_detail_context(host, form=form)
     context["refusal"] = services.host_action_refusal(host=host, kind=Operation.Kind.DELETE)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
-from dashboard import selectors, services
+from dashboard import permissions, selectors, services
 from dashboard.forms import CreateHostForm
 from dashboard.forms.operations import BILLING_BY_SLUG
 from dashboard.views.common import poll_context
@@ -25,6 +25,10 @@ TEMPLATE = "hosts/create.html"
 
 @require_http_methods(["GET", "POST"])
 def host_create(request: HttpRequest) -> HttpResponse:
+    if "confirm" not in request.POST:
+        # Choosing and reviewing are for members who may buy; a confirmed order from anyone
+        # else goes on to `operation_request`, which refuses it and audits the refusal.
+        _creators_only(request)
     package_id = request.POST.get("package") or request.GET.get("package", "")
     choice = selectors.package_choice(package_id=package_id)
     if request.htmx and request.htmx.target == "catalog":
@@ -77,6 +81,7 @@ def host_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def host_create_price(request: HttpRequest) -> HttpResponse:
     """The price box, again for the choices in the form (HTMX, on every change)."""
+    _creators_only(request)
     choice = selectors.package_choice(package_id=request.GET.get("package", ""))
     quote, error = None, ""
     if choice is not None:
@@ -86,6 +91,11 @@ def host_create_price(request: HttpRequest) -> HttpResponse:
         else:
             error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     return render(request, f"{TEMPLATE}#create-price", {"quote": quote, "price_error": error})
+
+
+def _creators_only(request: HttpRequest) -> None:
+    if not permissions.can_create(request.user):
+        raise permissions.Forbidden(_("Your role does not allow you to create hosts."))
 
 
 def _choose(request: HttpRequest, form: CreateHostForm) -> HttpResponse:

@@ -26,7 +26,8 @@ def _versions_param(hosts) -> str:
 @require_GET
 def host_list(request: HttpRequest) -> HttpResponse:
     filters, page_number = HostFilterForm(request.GET).filters()
-    page = Paginator(selectors.host_list(**filters), HOSTS_PER_PAGE).get_page(page_number)
+    hosts = selectors.host_list(**filters, me=request.user)
+    page = Paginator(hosts, HOSTS_PER_PAGE).get_page(page_number)
     status = selectors.sync_state_get()
     page.object_list = selectors.operations_in_flight_attach(page.object_list)
     changing = [host for host in page.object_list if host.is_changing]
@@ -42,7 +43,9 @@ def host_list(request: HttpRequest) -> HttpResponse:
     if not wants_partial(request):
         # Only the whole page shows the filter form and the fleet summary.
         form = HostFilterForm.for_display(
-            filters, operating_systems=selectors.host_operating_systems()
+            filters,
+            operating_systems=selectors.host_operating_systems(),
+            owners=selectors.host_owner_names(),
         )
         context.update(form=form, status_counts=selectors.host_status_counts())
     return render_page(request, "hosts/list.html", context, partial="host-table")

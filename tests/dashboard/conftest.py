@@ -52,9 +52,10 @@ def sim(make_simulator, point_client_at):
 
 
 @pytest.fixture
-def member(django_user_model, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast
-    return django_user_model.objects.create_user("member", password="a-long-test-password")
+def member(make_member):
+    """A member who may buy hosts and power any host (Creator and Operator); deleting a host
+    needs them to own it."""
+    return make_member("member", "Creator", "Operator")
 
 
 @pytest.fixture
@@ -190,9 +191,11 @@ def mirrored(sim):
     """Put a host in the simulator and mirror it, as a sync would."""
     from dashboard import services
 
-    def mirrored(**overrides) -> Host:
+    def mirrored(*, owner=None, **overrides) -> Host:
         upstream = sim.fleet.add_host(**overrides)
         services.host_mirror_save(host=_client_host(upstream.id))
+        if owner is not None:  # as if `owner`'s create had bought it
+            Host.objects.filter(id=upstream.id).update(owner=owner, owner_name=owner.username)
         return Host.objects.get(id=upstream.id)
 
     return mirrored

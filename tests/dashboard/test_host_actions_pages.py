@@ -45,8 +45,10 @@ def post(client, host, action, *, key=None, **headers):
         (None, ["power-on", "power-off", "reboot", "delete"]),  # status not reported upstream
     ],
 )
-def test_only_the_actions_the_state_allows_are_offered(member_client, make_host, status, offered):
-    host = make_host(status=status)
+def test_only_the_actions_the_state_allows_are_offered(
+    member, member_client, make_host, status, offered
+):
+    host = make_host(status=status, owner=member, owner_name="member")
     assert buttons(member_client.get(f"/hosts/{host.id}/").content.decode()) == offered
     row = member_client.get("/hosts/?status=" if status is None else "/hosts/").content.decode()
     assert buttons(row) == offered
@@ -87,11 +89,11 @@ def test_a_double_click_makes_one_operation(member_client, make_host, dispatched
 
 
 def test_a_second_action_is_refused_naming_who_started_the_first(
-    member_client, client, make_host, django_user_model
+    member_client, client, make_host, make_member
 ):
     host = make_host(status=HostStatus.RUNNING)
     post(member_client, host, "reboot", **HTMX)
-    other = django_user_model.objects.create_user("bob", password="x" * 20)
+    other = make_member("bob", "Operator")
     client.force_login(other)
 
     html = post(client, host, "power-off", **HTMX).content.decode()
@@ -150,8 +152,8 @@ def test_the_host_page_lists_its_own_operations(member_client, make_host, ask):
 
 
 @pytest.mark.django_db(transaction=True)  # dispatched once committed
-def test_delete_asks_to_type_the_hosts_name(member_client, make_host, dispatched):
-    host = make_host(status=HostStatus.OFF, name="old-render")
+def test_delete_asks_to_type_the_hosts_name(member, member_client, make_host, dispatched):
+    host = make_host(status=HostStatus.OFF, name="old-render", owner=member)
     page = member_client.get(f"/hosts/{host.id}/delete/").content.decode()
     assert "Type <code>old-render</code> to confirm" in page
 
@@ -179,8 +181,8 @@ def test_delete_of_a_host_without_a_name_asks_for_its_id(member_client, make_hos
     )
 
 
-def test_delete_is_refused_while_the_host_is_changing(member_client, make_host):
-    host = make_host(status=HostStatus.BOOTING)
+def test_delete_is_refused_while_the_host_is_changing(member, member_client, make_host):
+    host = make_host(status=HostStatus.BOOTING, owner=member)
     page = member_client.get(f"/hosts/{host.id}/delete/").content.decode()
     assert "Delete is not possible while the host is booting." in page
     assert 'name="name"' not in page

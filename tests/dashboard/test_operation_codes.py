@@ -97,11 +97,12 @@ def test_creation_waiting_until_the_deadline_fails_with_6005(catalog_cached, ask
 
 
 @pytest.fixture
-def host(sim, mirrored):
-    """A host the mirror thinks is in `mirror_status`, while the simulator has it in `status`."""
+def host(sim, mirrored, member):
+    """A host the mirror thinks is in `mirror_status`, while the simulator has it in `status`;
+    the member owns it (so may delete it too)."""
 
     def host(status, mirror_status=None, **upstream):
-        row = mirrored(status=status, **upstream)
+        row = mirrored(status=status, owner=member, **upstream)
         if mirror_status is not None:
             type(row).objects.filter(id=row.id).update(status=mirror_status)
             row.refresh_from_db()

@@ -62,11 +62,11 @@ def test_another_members_key_is_not_theirs_to_reuse(make_host, ask, django_user_
 
 
 def test_a_second_action_on_a_host_is_refused_naming_who_started_the_first_and_when(
-    make_host, ask, django_user_model
+    make_host, ask, make_member
 ):
     host = make_host(status=HostStatus.RUNNING)
     first = ask("power_off", host)
-    other = django_user_model.objects.create_user("bob", password="x" * 20)
+    other = make_member("bob", "Operator")
     with pytest.raises(services.OperationRefused) as refused:
         ask("reboot", host, user=other)
     when = timezone.localtime(first.created_at).strftime("%Y-%m-%d %H:%M:%S")
@@ -107,8 +107,10 @@ def test_a_new_host_is_claimed_by_one_create_only(make_host, member):
         ("power_on", HostStatus.EXPIRED, "Power on is not possible while the host is expired."),
     ],
 )
-def test_actions_the_hosts_state_does_not_allow_are_refused(make_host, ask, kind, status, reason):
-    host = make_host(status=status)
+def test_actions_the_hosts_state_does_not_allow_are_refused(
+    member, make_host, ask, kind, status, reason
+):
+    host = make_host(status=status, owner=member)
     with pytest.raises(services.OperationRefused) as refused:
         ask(kind, host)
     assert refused.value.message == reason
@@ -121,8 +123,8 @@ def test_the_state_is_read_again_not_taken_from_the_page(make_host, ask):
         ask("reboot", host)  # `host` still says running
 
 
-def test_a_gone_host_takes_no_action(make_host, ask):
-    host = make_host(status=HostStatus.OFF, gone_at=timezone.now())
+def test_a_gone_host_takes_no_action(member, make_host, ask):
+    host = make_host(status=HostStatus.OFF, gone_at=timezone.now(), owner=member)
     with pytest.raises(services.OperationRefused, match="the host is gone"):
         ask("delete", host)
 

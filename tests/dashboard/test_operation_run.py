@@ -261,8 +261,10 @@ def test_a_poll_updates_the_mirror_so_open_pages_see_the_change(sim, mirrored, a
     assert host.status == HostStatus.BOOTING and host.version > version
 
 
-def test_a_deleted_host_is_gone_from_the_listing_and_the_mirror_says_so(sim, mirrored, ask, run):
-    host = mirrored(status=HostStatus.OFF)
+def test_a_deleted_host_is_gone_from_the_listing_and_the_mirror_says_so(
+    sim, mirrored, member, ask, run
+):
+    host = mirrored(status=HostStatus.OFF, owner=member)
     operation = run(ask("delete", host))
 
     assert operation.state == "succeeded"
@@ -271,8 +273,8 @@ def test_a_deleted_host_is_gone_from_the_listing_and_the_mirror_says_so(sim, mir
     assert Host.objects.get(id=host.id).is_gone
 
 
-def test_a_delete_the_upstream_answers_false_fails_and_says_why(sim, mirrored, ask, run):
-    host = mirrored(status=HostStatus.OFF)
+def test_a_delete_the_upstream_answers_false_fails_and_says_why(sim, mirrored, member, ask, run):
+    host = mirrored(status=HostStatus.OFF, owner=member)
     sim.fleet.hosts[host.id].status = HostStatus.BOOTING  # the mirror is behind
     sim.fleet.hosts[host.id].transition_at = sim.clock.now_ms() + 60_000
 

@@ -145,8 +145,9 @@ def test_power_and_reboot_end_to_end(sim, mirrored, member_client, kind, start, 
         assert "Booting" in operation.events.filter(event="status").values_list("detail", flat=True)
 
 
-def test_delete_end_to_end(sim, mirrored, member_client):
+def test_delete_end_to_end(sim, mirrored, member, member_client):
     host = mirrored(status=HostStatus.OFF, name="scratch-01")
+    Host.objects.filter(pk=host.pk).update(owner=member)
     member_client.post(
         f"/hosts/{host.id}/delete/",
         {"name": "scratch-01", "idempotency_key": "0c7e3b5a-3f59-4b8e-9d1e-6a8d6b1f2c33"},

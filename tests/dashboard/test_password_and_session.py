@@ -25,7 +25,10 @@ def test_a_member_changes_their_password_and_signs_in_with_the_new_one(member_cl
     assert member_client.get("/hosts/").status_code == 200  # this session stays signed in
 
     member_client.logout()
-    assert client.login(username="member", password="another-long-passphrase-42")
+    signed_in = client.post(
+        "/accounts/login/", {"username": "member", "password": "another-long-passphrase-42"}
+    )
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/hosts/"
 
 
 def test_a_wrong_old_password_changes_nothing(member_client):

@@ -231,13 +231,22 @@ def test_the_demo_users_are_created_once_and_get_new_passwords(django_user_model
     first = dict((user.username, password) for user, password in create_demo_users())
     second = dict((user.username, password) for user, password in create_demo_users())
 
-    assert set(first) == {"admin", "alice", "bob"}
-    assert django_user_model.objects.count() == 3
+    assert set(first) == {"admin", "alice", "bob", "carol"}
+    assert django_user_model.objects.count() == 4
     admin = django_user_model.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
     alice = django_user_model.objects.get(username="alice")
     assert not alice.is_superuser and not alice.is_staff
     assert alice.check_password(second["alice"]) and first["alice"] != second["alice"]
+    # One member of each role, so the demo shows what each may do.
+    roles = {
+        user.username: sorted(user.groups.values_list("name", flat=True))
+        for user in django_user_model.objects.all()
+    }
+    assert roles == {"admin": [], "alice": ["Creator"], "bob": ["Operator"], "carol": ["Viewer"]}
+    assert alice.has_perm("dashboard.create_host") and not alice.has_perm(
+        "dashboard.power_any_host"
+    )
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="checks for leftovers through /proc")

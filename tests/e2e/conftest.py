@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import MEMBER_PASSWORD
 from vmclient.factory import reset_client
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "e2e"
-PASSWORD = "e2e-password-!42"
+PASSWORD = MEMBER_PASSWORD
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -97,8 +98,9 @@ def fleet(make_simulator, settings, live_server):
 
 
 @pytest.fixture
-def member(django_user_model):
-    return django_user_model.objects.create_user("mei", email="mei@example.test", password=PASSWORD)
+def member(make_member):
+    """Mei, a Viewer: she sees the whole fleet and may change nothing."""
+    return make_member("mei", "Viewer")
 
 
 def sign_in(page, live_server, user) -> None:

@@ -12,17 +12,16 @@ from playwright.sync_api import expect
 from dashboard.models import Operation
 from dashboard.services import catalog_refresh, hosts_sync
 from tests.dashboard.workers import in_process_worker, own_queue
-from tests.e2e.conftest import PASSWORD, sign_in
+from tests.e2e.conftest import sign_in
 from vmclient.types import HostStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def buyer(django_user_model):
-    return django_user_model.objects.create_superuser(
-        "lin", email="lin@example.test", password=PASSWORD
-    )
+def buyer(make_member):
+    """Lin, a Creator: she buys hosts and powers, reboots and deletes the ones she owns."""
+    return make_member("lin", "Creator")
 
 
 @pytest.fixture

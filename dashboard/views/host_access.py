@@ -1,0 +1,79 @@
+"""Who a host belongs to, and its password: the two things on a host's page that only some
+members may touch.
+
+"Show password" asks the upstream for the host at that moment (the password is never stored),
+shows it once, with a copy button, in a response no cache may keep, and audits the reveal. The
+password goes into the response and nowhere else: not the log, not the audit row, not the cache.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from dashboard import permissions, services
+from dashboard.models import AuditEvent
+from dashboard.services.audit import audit_record
+from dashboard.views.hosts import host_detail_context, host_or_404
+from vmclient.errors import XdsError
+from vmclient.factory import get_client
+
+
+@never_cache
+@require_POST
+def host_password(request: HttpRequest, host_id: str) -> HttpResponse:
+    host = host_or_404(host_id)
+    if not permissions.can_reveal_password(request.user, host):
+        raise permissions.Forbidden(_("Your role does not allow you to see this host's password."))
+    password = error = ""
+    try:
+        upstream = get_client().get_host(host.id)
+    except XdsError as err:
+        error = err.user_message(get_language())
+    else:
+        password = upstream.password or ""
+        if not password:
+            error = _(
+                "Xuandashi gave no password for this host (it may still be booting); try again "
+                "in a minute."
+            )
+    if password:
+        audit_record(
+            AuditEvent.Action.PASSWORD_REVEALED,
+            f"Password of {host.name or host.id} revealed",
+            request=request,
+            host=host,
+        )
+    context = {"host": host, "password": password, "password_error": error}
+    if getattr(request, "htmx", False):
+        return render(request, "hosts/detail.html#password-reveal", context)
+    return render(request, "hosts/detail.html", host_detail_context(host, **context))
+
+
+@require_POST
+def host_owner(request: HttpRequest, host_id: str) -> HttpResponse:
+    """An admin gives the host to a member (by name), or to nobody (an empty name)."""
+    host = host_or_404(host_id)
+    if not permissions.can_assign_owner(request.user):
+        raise permissions.Forbidden(_("Your role does not allow you to assign owners."))
+    name = request.POST.get("owner", "").strip()
+    owner = None
+    if name:
+        owner = services.owner_choices().filter(username=name).first()
+        if owner is None:
+            return HttpResponseBadRequest(
+                _("No active member is called %(name)s.") % {"name": name[:150]}
+            )
+    services.host_assign_owner(user=request.user, host=host, owner=owner)
+    if owner is None:
+        messages.success(request, _("%(host)s now has no owner.") % {"host": host})
+    else:
+        messages.success(
+            request, _("%(host)s now belongs to %(name)s.") % {"host": host, "name": name}
+        )
+    return redirect("host-detail", host.id)
