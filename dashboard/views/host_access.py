@@ -49,10 +49,10 @@ def host_password(request: HttpRequest, host_id: str) -> HttpResponse:
             request=request,
             host=host,
         )
-    context = {"host": host, "password": password, "password_error": error}
+    shown = {"password": password, "password_error": error}
     if getattr(request, "htmx", False):
-        return render(request, "hosts/detail.html#password-reveal", context)
-    return render(request, "hosts/detail.html", host_detail_context(host, **context))
+        return render(request, "hosts/detail.html#password-reveal", {"host": host, **shown})
+    return render(request, "hosts/detail.html", host_detail_context(host, **shown))
 
 
 @require_POST

@@ -216,3 +216,19 @@ def pytest_sessionfinish(session):
         for suffix in ("-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(f"{name}{suffix}")
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of the test's own, that it may stop and start."""
+    import os
+
+    from tests.dashboard.workers import RedisServer
+
+    if not RedisServer.available():
+        if os.environ.get("XDS_REQUIRE_SERVICES"):
+            pytest.fail(f"{RedisServer.binary} is missing: this test cannot run")
+        pytest.skip("no redis-server on this machine")
+    server = RedisServer().start()
+    yield server
+    server.stop()

@@ -8,7 +8,6 @@ second or more); the Redis test starts its own, on a Redis of its own."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -18,7 +17,6 @@ from django.utils import timezone
 from dashboard import tasks
 from dashboard.models import Host, Operation
 from tests.dashboard.workers import (
-    RedisServer,
     WorkerProcess,
     in_process_worker,
     own_queue,
@@ -175,17 +173,6 @@ def test_an_upstream_timeout_during_a_create_buys_exactly_one_host(
     assert sim.request_count(CREATE) == 1
     assert list(sim.fleet.hosts) == [operation.host_id]
     assert "answer_lost" in events(operation) and "found" in events(operation)
-
-
-@pytest.fixture
-def redis_server():
-    if not RedisServer.available():
-        if os.environ.get("XDS_REQUIRE_SERVICES"):
-            pytest.fail(f"{RedisServer.binary} is missing: the broker-down test cannot run")
-        pytest.skip("no redis-server on this machine")
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 def test_redis_stops_while_a_member_clicks_and_the_operation_completes_once_it_returns(

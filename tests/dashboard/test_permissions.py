@@ -1,0 +1,253 @@
+"""Who may do what, through the pages: every role against every action, on a host of their own
+and on someone else's. An allowed request makes one operation and hands it to the worker; a
+refused one gets a 403 that says why, makes nothing, enqueues nothing, and is audited."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from dashboard.models import AuditEvent, Host, Operation
+from vmclient.types import HostStatus
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+ROLES = {
+    "viewer": ("Viewer",),
+    "operator": ("Operator",),
+    "creator": ("Creator",),
+    "admin": ("Admin",),
+    "no role": (),
+}
+# (action, whose host) -> the roles allowed.
+ALLOWED = {
+    ("power-on", "own"): {"operator", "creator", "admin"},
+    ("power-on", "theirs"): {"operator", "admin"},
+    ("power-off", "own"): {"operator", "creator", "admin"},
+    ("power-off", "theirs"): {"operator", "admin"},
+    ("reboot", "own"): {"operator", "creator", "admin"},
+    ("reboot", "theirs"): {"operator", "admin"},
+    ("delete", "own"): {"creator", "admin"},
+    ("delete", "theirs"): {"admin"},
+    ("create", None): {"creator", "admin"},
+    ("password", "own"): {"creator", "admin"},
+    ("password", "theirs"): {"admin"},
+    ("owner", "theirs"): {"admin"},
+}
+STATUS_FOR = {"power-on": HostStatus.OFF, "delete": HostStatus.OFF}
+MATRIX = [
+    pytest.param(role, action, whose, role in allowed, id=f"{role}-{action}-{whose or 'new'}")
+    for (action, whose), allowed in ALLOWED.items()
+    for role in ROLES
+]
+
+
+@pytest.fixture
+def someone_else(make_member):
+    return make_member("sam", "Creator")
+
+
+def _host(mirrored, status, owner) -> Host:
+    return mirrored(status=status, owner=owner, name="render-01")
+
+
+def _send(client, action: str, host: Host | None, someone_else):
+    key = str(uuid.uuid4())
+    if action == "create":
+        form = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}
+        return client.post(
+            "/hosts/new/",
+            {**form, "idempotency_key": key, "confirmed_price": "4.50", "confirm": "1"},
+        )
+    if action == "delete":
+        return client.post(f"/hosts/{host.id}/delete/", {"name": host.name, "idempotency_key": key})
+    if action == "password":
+        return client.post(f"/hosts/{host.id}/password/", headers=HTMX)
+    if action == "owner":
+        return client.post(f"/hosts/{host.id}/owner/", {"owner": someone_else.username})
+    return client.post(f"/hosts/{host.id}/actions/{action}/", {"idempotency_key": key})
+
+
+@pytest.mark.parametrize(("role", "action", "whose", "allowed"), MATRIX)
+def test_every_role_against_every_action(
+    role,
+    action,
+    whose,
+    allowed,
+    client,
+    make_member,
+    someone_else,
+    mirrored,
+    catalog_cached,
+    dispatched,
+    django_capture_on_commit_callbacks,
+):
+    member = make_member("pat", *ROLES[role])
+    host = None
+    if whose is not None:
+        owner = member if whose == "own" else someone_else
+        host = _host(mirrored, STATUS_FOR.get(action, HostStatus.RUNNING), owner)
+    client.force_login(member)
+    audited_before = AuditEvent.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _send(client, action, host, someone_else)
+
+    if not allowed:
+        assert response.status_code == 403
+        assert "Not allowed" in response.content.decode()
+        assert Operation.objects.count() == 0
+        assert dispatched == []  # nothing handed to the worker
+        refusal = AuditEvent.objects.order_by("-id").first()
+        assert AuditEvent.objects.count() == audited_before + 1
+        assert refusal.action in ("operation_refused", "access_denied")
+        assert refusal.actor_name == "pat"
+        if host is not None:
+            assert Host.objects.get(pk=host.pk).owner_id == host.owner_id  # nothing changed
+        return
+
+    assert response.status_code in (200, 302), response.content.decode()[:500]
+    if action in ("password", "owner"):
+        assert Operation.objects.count() == 0
+        if action == "owner":
+            assert Host.objects.get(pk=host.pk).owner_name == "sam"
+        else:
+            assert "host-password" in response.content.decode()
+        return
+    operation = Operation.objects.get()
+    assert operation.requested_by == member
+    assert [call[0] for call in dispatched] == [operation.pk]
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_pages_offer_only_what_the_role_allows(
+    role, client, make_member, someone_else, make_host, catalog_cached
+):
+    member = make_member("pat", *ROLES[role])
+    own = make_host(status=HostStatus.OFF, name="mine-01", owner=member, owner_name="pat")
+    theirs = make_host(status=HostStatus.OFF, name="theirs-01", owner=someone_else)
+    client.force_login(member)
+
+    listing = client.get("/hosts/")
+    if role == "no role":
+        assert listing.status_code == 403
+        assert "Your account has no role yet" in listing.content.decode()
+        return
+    assert listing.status_code == 200
+
+    def offered(host) -> set[str]:
+        page = client.get(f"/hosts/{host.id}/").content.decode()
+        found = set()
+        for slug in ("power-on", "delete"):
+            if f"/hosts/{host.id}/actions/{slug}/" in page or (
+                slug == "delete" and f"/hosts/{host.id}/delete/" in page
+            ):
+                found.add(slug)
+        if f"/hosts/{host.id}/password/" in page:
+            found.add("password")
+        if f"/hosts/{host.id}/owner/" in page:
+            found.add("owner")
+        return found
+
+    for whose, host in (("own", own), ("theirs", theirs)):
+        expected = {
+            action
+            for (action, owner), roles in ALLOWED.items()
+            if owner == whose and role in roles and action in ("power-on", "delete", "password")
+        }
+        if role == "admin":
+            expected.add("owner")
+        assert offered(host) == expected, whose
+    packages = client.get("/packages/").content.decode()
+    assert ("/hosts/new/?package=" in packages) == (role in ALLOWED[("create", None)])
+
+
+def test_a_role_taken_away_while_queued_stops_the_operation_before_it_is_sent(
+    make_member, make_host, ask, run, sim
+):
+    from django.contrib.auth.models import Group
+
+    operator = make_member("olu", "Operator")
+    host = make_host(status=HostStatus.RUNNING)
+    operation = ask("power_off", host, user=operator)
+    operator.groups.remove(Group.objects.get(name="Operator"))
+
+    operation = run(operation)
+
+    assert operation.state == "failed" and operation.error_code == "forbidden"
+    assert "olu may no longer ask for it" in operation.message
+    assert sim.request_count("/v1/pve/open/operate") == 0  # nothing reached the provider
+
+
+def test_a_member_cancels_only_their_own_queued_operation(make_member, make_host, ask, client):
+    alice = make_member("alice", "Operator")
+    bob = make_member("bob", "Operator")
+    host = make_host(status=HostStatus.RUNNING)
+    operation = ask("reboot", host, user=alice)
+
+    client.force_login(bob)
+    refused = client.post(f"/operations/{operation.pk}/cancel/")
+    assert refused.status_code == 403
+    assert "You may cancel only the operations you asked for" in refused.content.decode()
+    assert Operation.objects.get().state == "queued"
+
+    client.force_login(alice)
+    client.post(f"/operations/{operation.pk}/cancel/")
+    assert Operation.objects.get().state == "cancelled"
+
+
+def test_an_admin_cancels_anyones_queued_operation(make_member, make_host, ask, client):
+    alice = make_member("alice", "Operator")
+    host = make_host(status=HostStatus.RUNNING)
+    operation = ask("reboot", host, user=alice)
+    client.force_login(make_member("ada", "Admin"))
+    client.post(f"/operations/{operation.pk}/cancel/")
+    assert Operation.objects.get().state == "cancelled"
+
+
+def test_a_member_without_a_role_can_still_sign_out_and_change_their_password(client, make_member):
+    client.force_login(make_member("newbie"))
+    assert client.get("/accounts/password/").status_code == 200
+    assert client.post("/accounts/logout/").status_code == 302
+
+
+def test_an_htmx_refusal_comes_as_a_banner_for_the_alert_area(client, make_member, make_host):
+    host = make_host(status=HostStatus.RUNNING)
+    client.force_login(make_member("vic", "Viewer"))
+    response = client.post(
+        f"/hosts/{host.id}/actions/reboot/", {"idempotency_key": str(uuid.uuid4())}, headers=HTMX
+    )
+    assert response.status_code == 403
+    assert response["HX-Retarget"] == "#alerts"
+    html = response.content.decode()
+    assert "<html" not in html and "Your role does not allow you to power or reboot hosts." in html
+
+
+def test_htmx_posts_need_the_csrf_token(make_member, make_host):
+    from django.test import Client
+
+    host = make_host(status=HostStatus.RUNNING)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_member("oli", "Operator"))
+    page = client.get(f"/hosts/{host.id}/").content.decode()
+    token = page.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]
+    key = str(uuid.uuid4())
+
+    refused = client.post(
+        f"/hosts/{host.id}/actions/reboot/", {"idempotency_key": key}, headers=HTMX
+    )
+    assert refused.status_code == 403
+    assert "security token is missing or out of date" in refused.content.decode()
+    assert Operation.objects.count() == 0
+    assert AuditEvent.objects.filter(action="access_denied", summary__contains="CSRF").exists()
+
+    accepted = client.post(
+        f"/hosts/{host.id}/actions/reboot/",
+        {"idempotency_key": key},
+        headers={**HTMX, "X-CSRFToken": token},
+    )
+    assert accepted.status_code == 200
+    assert Operation.objects.count() == 1
