@@ -173,8 +173,8 @@ def test_delete_asks_to_type_the_hosts_name(member, member_client, make_host, di
     assert len(dispatched) == 1
 
 
-def test_delete_of_a_host_without_a_name_asks_for_its_id(member_client, make_host):
-    host = make_host(status=HostStatus.OFF, name="")
+def test_delete_of_a_host_without_a_name_asks_for_its_id(member, member_client, make_host):
+    host = make_host(status=HostStatus.OFF, name="", owner=member)
     assert (
         f"Type <code>{host.id}</code>"
         in member_client.get(f"/hosts/{host.id}/delete/").content.decode()
