@@ -105,3 +105,17 @@ def can_assign_owner(user) -> bool:
 
 def can_view_audit(user) -> bool:
     return _active(user) and user.has_perm(VIEW_AUDIT)
+
+
+def can_annotate(user, host: Host) -> bool:
+    """Labels and the note: who may act on the host may describe it."""
+    if not _active(user):
+        return False
+    if user.has_perm(POWER_ANY) or user.has_perm(ASSIGN_OWNER):
+        return True
+    return owns(user, host) and user.has_perm(MANAGE_OWN)
+
+
+def can_act_on_some_hosts(user) -> bool:
+    """Whether to offer the bulk actions at all (each host is still checked on its own)."""
+    return _active(user) and (user.has_perm(POWER_ANY) or user.has_perm(MANAGE_OWN))

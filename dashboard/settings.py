@@ -479,3 +479,9 @@ if AXES_FAILURE_LIMIT < 1 or XDS_LOGIN_COOLOFF_MINUTES < 1:
 CSRF_FAILURE_VIEW = "dashboard.views.errors.csrf_failure"
 # Sign-ins are in the audit trail; axes's own line per attempt would only repeat them.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+
+# --- Many hosts at once ---------------------------------------------------------------------
+# The most hosts one bulk action may name (the rest of a larger selection is ignored).
+XDS_BULK_MAX_HOSTS = env_int("XDS_BULK_MAX_HOSTS", 200)
+if XDS_BULK_MAX_HOSTS < 1:
+    _refuse("XDS_BULK_MAX_HOSTS must be at least 1")

@@ -89,17 +89,19 @@ class HostFilterForm(PagedFilterForm):
     os = forms.CharField(required=False, max_length=100, label=_("Operating system"))
     # "mine", "none" (unowned), or an owner's name.
     owner = forms.CharField(required=False, max_length=150, label=_("Owner"))
+    label = forms.CharField(required=False, max_length=40, label=_("Label"))
     sort = forms.ChoiceField(
         required=False, choices=SORT_CHOICES, initial=selectors.HOST_DEFAULT_SORT
     )
 
     @classmethod
     def for_display(
-        cls, filters: dict, *, operating_systems: list[str], owners: list[str]
+        cls, filters: dict, *, operating_systems: list[str], owners: list[str], labels: list[str]
     ) -> HostFilterForm:
-        """The form showing `filters`, its OS and owner fields a choice of the fleet's."""
+        """The form showing `filters`, its OS, label and owner fields a choice of the fleet's."""
         form = cls(initial=filters)
         form.offer_choices("os", operating_systems, any_label=_("Any OS"))
+        form.offer_choices("label", labels, any_label=_("Any label"))
         current = filters.get("owner", "")
         names = [
             name for name in owners if name not in (selectors.OWNER_MINE, selectors.OWNER_NONE)

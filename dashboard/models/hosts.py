@@ -155,6 +155,9 @@ class Host(models.Model):
         related_name="owned_hosts",
     )
     owner_name = models.CharField(max_length=150, blank=True)
+    # The team's own words on it: labels to group and filter by (project, purpose), and a note.
+    labels = models.ManyToManyField("dashboard.Label", blank=True, related_name="hosts")
+    note = models.TextField(blank=True, max_length=2000)
 
     # Bookkeeping of the mirror.
     first_seen_at = models.DateTimeField()
@@ -244,6 +247,21 @@ class Host(models.Model):
     @property
     def has_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at < timezone.now()
+
+
+LABEL_MAX_LENGTH = 40
+
+
+class Label(models.Model):
+    """A word the team tags hosts with ("render", "project-x"); lower case, no spaces."""
+
+    name = models.CharField(max_length=LABEL_MAX_LENGTH, unique=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class SyncState(models.Model):

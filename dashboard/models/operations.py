@@ -94,6 +94,8 @@ class Operation(models.Model):
     params = models.JSONField(default=dict, blank=True)
     # One per form: a double click or a resubmitted form finds the operation it already made.
     idempotency_key = models.UUIDField(unique=True, null=True, blank=True)
+    # The operations asked for together (several hosts selected on the list) share a batch id.
+    batch = models.UUIDField(null=True, blank=True, db_index=True)
 
     # The outcome: the upstream's code and trace id, and the message in both languages.
     error_code = models.CharField(max_length=64, blank=True)

@@ -17,6 +17,7 @@ from dashboard.models import (
     STATUS_LABELS,
     STATUS_SLUGS,
     Host,
+    Label,
     SyncState,
 )
 from dashboard.selectors.operations import operations_in_flight_attach
@@ -118,14 +119,16 @@ def host_list(
     billing: str = "",
     os: str = "",
     owner: str = "",
+    label: str = "",
     me=None,
     sort: str = HOST_DEFAULT_SORT,
 ) -> QuerySet[Host]:
     """Hosts matching the filters, sorted. Unknown filter values are ignored, an unknown sort
     falls back to the default (the views' form already rejects them; this stays safe alone).
     Gone hosts are listed only with `status="gone"`. `owner` is "mine" (the hosts of `me`, the
-    member asking), "none" (unowned) or an owner's name."""
-    hosts = Host.objects.all()
+    member asking), "none" (unowned) or an owner's name; `label` a label's name. The labels of
+    the hosts listed come in one more query."""
+    hosts = Host.objects.prefetch_related("labels")
     if status == STATUS_GONE:
         hosts = hosts.filter(gone_at__isnull=False)
     elif status == STATUS_CHANGING:
@@ -148,7 +151,14 @@ def host_list(
         hosts = hosts.filter(owner__isnull=True)
     elif owner:
         hosts = hosts.filter(owner_name=owner)
+    if label:
+        hosts = hosts.filter(labels__name=label)
     return hosts.order_by(*_host_ordering(sort))
+
+
+def host_label_names() -> list[str]:
+    """The labels in use, for the label filter."""
+    return list(Label.objects.values_list("name", flat=True))
 
 
 def host_owner_names() -> list[str]:
@@ -182,13 +192,14 @@ def host_operating_systems() -> list[str]:
 
 
 def host_get(*, host_id: str) -> Host | None:
-    return Host.objects.filter(id=host_id).first()
+    return Host.objects.prefetch_related("labels").filter(id=host_id).first()
 
 
 def hosts_with_versions(*, versions: dict[str, int]) -> tuple[list[Host], list[Host]]:
     """For a polling page that shows `versions` (host id -> version): the hosts whose version
-    moved, and the hosts still changing (to poll again). Two queries."""
-    hosts = operations_in_flight_attach(Host.objects.filter(id__in=list(versions)).order_by("id"))
+    moved, and the hosts still changing (to poll again). Three queries."""
+    rows = Host.objects.filter(id__in=list(versions)).prefetch_related("labels").order_by("id")
+    hosts = operations_in_flight_attach(rows)
     moved = [host for host in hosts if host.version != versions[host.id]]
     changing = [host for host in hosts if host.is_changing]
     return moved, changing

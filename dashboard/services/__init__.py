@@ -2,7 +2,9 @@
 ask for, ownership and the audit trail. One module per subject; the package exports what views,
 tasks and commands use."""
 
+from dashboard.services.annotations import AnnotationInvalid, host_annotate, parse_labels
 from dashboard.services.audit import audit_record
+from dashboard.services.bulk import BULK_KINDS, BulkOutcome, bulk_request
 from dashboard.services.operation_run import operation_run
 from dashboard.services.operations import (
     CreateQuote,
@@ -30,16 +32,21 @@ from dashboard.services.sync import (
 )
 
 __all__ = [
+    "BULK_KINDS",
     "SYNC_LOCK_KEY",
+    "AnnotationInvalid",
+    "BulkOutcome",
     "CreateQuote",
     "OperationRefused",
     "SyncResult",
     "TaskQueueUnavailable",
     "audit_record",
+    "bulk_request",
     "catalog_refresh",
     "catalog_refresh_request",
     "create_quote",
     "host_action_refusal",
+    "host_annotate",
     "host_assign_owner",
     "host_mark_gone",
     "host_mirror_save",
@@ -53,4 +60,5 @@ __all__ = [
     "operations_reconcile",
     "operations_requeue",
     "owner_choices",
+    "parse_labels",
 ]

@@ -58,6 +58,7 @@ def operation_request(
     host: Host | None = None,
     params: dict | None = None,
     idempotency_key: uuid.UUID | str,
+    batch: uuid.UUID | None = None,
 ) -> Operation:
     """Save an operation and hand it to the worker once the transaction commits.
 
@@ -103,6 +104,7 @@ def operation_request(
                 host_name=(host.name or host.id) if host is not None else "",
                 params=params,
                 idempotency_key=key,
+                batch=batch,
                 created_at=now,
                 updated_at=now,
                 next_run_at=now,

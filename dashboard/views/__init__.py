@@ -4,9 +4,10 @@ renders the page or, for HTMX, just the fragment that changed. No view calls the
 subject; the package exports the views the URLconf names."""
 
 from dashboard.views.actions import host_action, host_delete
+from dashboard.views.bulk import host_bulk, host_bulk_live
 from dashboard.views.catalog import image_list, package_list
 from dashboard.views.create import host_create, host_create_price
-from dashboard.views.host_access import host_owner, host_password
+from dashboard.views.host_access import host_notes, host_owner, host_password
 from dashboard.views.hosts import host_detail, host_detail_live, host_list, host_list_live, host_rdp
 from dashboard.views.operations import (
     operation_cancel,
@@ -18,6 +19,8 @@ from dashboard.views.sync import sync_now, sync_wait
 
 __all__ = [
     "host_action",
+    "host_bulk",
+    "host_bulk_live",
     "host_create",
     "host_create_price",
     "host_delete",
@@ -25,6 +28,7 @@ __all__ = [
     "host_detail_live",
     "host_list",
     "host_list_live",
+    "host_notes",
     "host_owner",
     "host_password",
     "host_rdp",

@@ -1,5 +1,5 @@
-"""Who a host belongs to, and its password: the two things on a host's page that only some
-members may touch.
+"""Who a host belongs to, its labels and note, and its password: the things on a host's page
+that only some members may touch.
 
 "Show password" asks the upstream for the host at that moment (the password is never stored),
 shows it once, with a copy button, in a response no cache may keep, and audits the reveal. The
@@ -76,4 +76,20 @@ def host_owner(request: HttpRequest, host_id: str) -> HttpResponse:
         messages.success(
             request, _("%(host)s now belongs to %(name)s.") % {"host": host, "name": name}
         )
+    return redirect("host-detail", host.id)
+
+
+@require_POST
+def host_notes(request: HttpRequest, host_id: str) -> HttpResponse:
+    """Labels (comma- or space-separated) and a note, from the host's page."""
+    host = host_or_404(host_id)
+    try:
+        labels = services.parse_labels(request.POST.get("labels", ""))
+        services.host_annotate(
+            user=request.user, host=host, labels=labels, note=request.POST.get("note", "")
+        )
+    except services.AnnotationInvalid as invalid:
+        messages.error(request, str(invalid))
+    else:
+        messages.success(request, _("Labels and note saved."))
     return redirect("host-detail", host.id)

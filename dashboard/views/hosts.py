@@ -46,6 +46,7 @@ def host_list(request: HttpRequest) -> HttpResponse:
             filters,
             operating_systems=selectors.host_operating_systems(),
             owners=selectors.host_owner_names(),
+            labels=selectors.host_label_names(),
         )
         context.update(form=form, status_counts=selectors.host_status_counts())
     return render_page(request, "hosts/list.html", context, partial="host-table")

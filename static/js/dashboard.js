@@ -6,6 +6,7 @@
  *    (the `xds:poll` trigger). The server stops the polling itself with HTTP 286.
  * 2. "12 s ago" texts (`time.js-ago`) keep counting without asking the server.
  * 3. Copy buttons (`data-copy="#selector"`).
+ * 4. "Select all" checkboxes (`data-select-all="selector of the checkboxes"`).
  */
 (function () {
   "use strict";
@@ -104,6 +105,16 @@
       setTimeout(function () {
         button.textContent = label;
       }, 1500);
+    });
+  });
+  // --- Select all ----------------------------------------------------------------------------
+  document.addEventListener("change", function (evt) {
+    var all = evt.target;
+    if (!all.matches || !all.matches("[data-select-all]")) {
+      return;
+    }
+    document.querySelectorAll(all.getAttribute("data-select-all")).forEach(function (box) {
+      box.checked = all.checked;
     });
   });
 })();
