@@ -119,3 +119,18 @@ def can_annotate(user, host: Host) -> bool:
 def can_act_on_some_hosts(user) -> bool:
     """Whether to offer the bulk actions at all (each host is still checked on its own)."""
     return _active(user) and (user.has_perm(POWER_ANY) or user.has_perm(MANAGE_OWN))
+
+
+MANAGE_ANY_SCHEDULE = "dashboard.manage_any_schedule"
+
+
+def can_manage_schedules(user, host: Host) -> bool:
+    """Creating and deleting a host's power schedules: admins on any host, creators on theirs."""
+    if not _active(user):
+        return False
+    return user.has_perm(MANAGE_ANY_SCHEDULE) or (owns(user, host) and user.has_perm(MANAGE_OWN))
+
+
+def can_skip_schedule(user, host: Host) -> bool:
+    """Skipping a schedule's next run: who manages it, and operators (who power any host)."""
+    return can_manage_schedules(user, host) or (_active(user) and user.has_perm(POWER_ANY))

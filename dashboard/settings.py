@@ -485,3 +485,17 @@ LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 XDS_BULK_MAX_HOSTS = env_int("XDS_BULK_MAX_HOSTS", 200)
 if XDS_BULK_MAX_HOSTS < 1:
     _refuse("XDS_BULK_MAX_HOSTS must be at least 1")
+
+# --- Power schedules ------------------------------------------------------------------------
+# Schedules are written in the team's time zone (TIME_ZONE). Beat looks for due ones this often;
+# a run more than XDS_SCHEDULE_GRACE_MINUTES late (the scheduler was down) is recorded as missed
+# rather than fired late.
+XDS_SCHEDULE_CHECK_SECONDS = env_int("XDS_SCHEDULE_CHECK_SECONDS", 30)
+XDS_SCHEDULE_GRACE_MINUTES = env_int("XDS_SCHEDULE_GRACE_MINUTES", 30)
+if XDS_SCHEDULE_CHECK_SECONDS < 1 or XDS_SCHEDULE_GRACE_MINUTES < 1:
+    _refuse("XDS_SCHEDULE_CHECK_SECONDS and XDS_SCHEDULE_GRACE_MINUTES must be at least 1")
+CELERY_BEAT_SCHEDULE["xds-run-schedules"] = {
+    "task": "dashboard.tasks.run_schedules",
+    "schedule": float(XDS_SCHEDULE_CHECK_SECONDS),
+    "options": {"expires": float(XDS_SCHEDULE_CHECK_SECONDS)},
+}

@@ -68,3 +68,9 @@ def sync_when_the_worker_starts(sender, **kwargs) -> None:
     (the catalog's is several minutes)."""
     sync_hosts.delay()
     refresh_catalog.delay()
+
+
+@shared_task(name="dashboard.tasks.run_schedules", ignore_result=True)
+def run_schedules() -> None:
+    """Fire the power schedules that are due (beat, every XDS_SCHEDULE_CHECK_SECONDS)."""
+    services.schedules_run_due()

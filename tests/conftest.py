@@ -63,7 +63,8 @@ def roles_exist() -> None:
     (a flush recreates permissions, not the rows data migrations wrote)."""
     from django.contrib.auth.models import Group, Permission
 
-    roles = importlib.import_module("dashboard.migrations.0005_roles").ROLES
+    roles = dict(importlib.import_module("dashboard.migrations.0005_roles").ROLES)
+    roles["Admin"] = [*roles["Admin"], ("dashboard", "manage_any_schedule")]  # migration 0008
     for name, codenames in roles.items():
         group, created = Group.objects.get_or_create(name=name)
         if created:

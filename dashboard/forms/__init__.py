@@ -1,5 +1,5 @@
 """Forms: the query parameters of the pages (lenient: a bad value falls back to its default),
-and the forms that ask for an operation."""
+and the forms that ask for an operation or make a schedule."""
 
 from dashboard.forms.filters import (
     CatalogFilterForm,
@@ -9,6 +9,7 @@ from dashboard.forms.filters import (
     parse_versions,
 )
 from dashboard.forms.operations import ActionForm, CreateHostForm, DeleteHostForm
+from dashboard.forms.schedules import ScheduleForm, SkipForm
 
 __all__ = [
     "ActionForm",
@@ -18,5 +19,7 @@ __all__ = [
     "HostFilterForm",
     "LenientForm",
     "OperationFilterForm",
+    "ScheduleForm",
+    "SkipForm",
     "parse_versions",
 ]

@@ -29,6 +29,13 @@ from dashboard.models.operations import (
     OperationQuerySet,
     host_actions_allowed,
 )
+from dashboard.models.schedules import (
+    EVERY_DAY,
+    WEEKDAY_LABELS,
+    PowerSchedule,
+    ScheduleRun,
+    team_zone,
+)
 
 __all__ = [
     "ACTION_SLUGS",
@@ -37,6 +44,7 @@ __all__ = [
     "BILLING_LABELS",
     "BILLING_SLUGS",
     "CHANGING_STATUSES",
+    "EVERY_DAY",
     "HOST_ID_MAX_LENGTH",
     "LABEL_MAX_LENGTH",
     "MIRRORED_FIELDS",
@@ -44,6 +52,7 @@ __all__ = [
     "PURPOSE_LABELS",
     "STATUS_LABELS",
     "STATUS_SLUGS",
+    "WEEKDAY_LABELS",
     "AppendOnlyError",
     "AuditEvent",
     "AuditEventQuerySet",
@@ -53,7 +62,10 @@ __all__ = [
     "Operation",
     "OperationEvent",
     "OperationQuerySet",
+    "PowerSchedule",
+    "ScheduleRun",
     "SyncState",
     "host_actions_allowed",
     "is_host_id",
+    "team_zone",
 ]

@@ -42,6 +42,7 @@ class AuditEvent(models.Model):
         PASSWORD_REVEALED = "password_revealed", _("Password revealed")
         OWNER_CHANGED = "owner_changed", _("Owner changed")
         ROLE_CHANGED = "role_changed", _("Role changed")
+        SCHEDULE_CHANGED = "schedule_changed", _("Schedule changed")
         ACCESS_DENIED = "access_denied", _("Access denied")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -19,6 +19,12 @@ from dashboard.services.operations import (
     operations_requeue,
 )
 from dashboard.services.ownership import host_assign_owner, owner_choices
+from dashboard.services.schedules import (
+    schedule_create,
+    schedule_delete,
+    schedule_skip_next,
+    schedules_run_due,
+)
 from dashboard.services.sync import (
     SYNC_LOCK_KEY,
     SyncResult,
@@ -61,4 +67,8 @@ __all__ = [
     "operations_requeue",
     "owner_choices",
     "parse_labels",
+    "schedule_create",
+    "schedule_delete",
+    "schedule_skip_next",
+    "schedules_run_due",
 ]

@@ -106,6 +106,18 @@ def can_annotate(context, host) -> bool:
 
 
 @register.simple_tag(takes_context=True)
+def can_manage_schedules(context, host) -> bool:
+    return permissions.can_manage_schedules(context.get("user"), host)
+
+
+@register.simple_tag
+def schedule_form():
+    from dashboard.forms import ScheduleForm
+
+    return ScheduleForm(initial={"action": "power_off"})
+
+
+@register.simple_tag(takes_context=True)
 def offer_bulk(context) -> bool:
     """Whether the host list offers its checkboxes and bulk bar to this member."""
     return permissions.can_act_on_some_hosts(context.get("user"))

@@ -15,6 +15,13 @@ from dashboard.views.operations import (
     operation_list,
     operation_live,
 )
+from dashboard.views.schedules import (
+    host_schedule_create,
+    schedule_delete,
+    schedule_detail,
+    schedule_list,
+    schedule_skip,
+)
 from dashboard.views.sync import sync_now, sync_wait
 
 __all__ = [
@@ -32,12 +39,17 @@ __all__ = [
     "host_owner",
     "host_password",
     "host_rdp",
+    "host_schedule_create",
     "image_list",
     "operation_cancel",
     "operation_detail",
     "operation_list",
     "operation_live",
     "package_list",
+    "schedule_delete",
+    "schedule_detail",
+    "schedule_list",
+    "schedule_skip",
     "sync_now",
     "sync_wait",
 ]
