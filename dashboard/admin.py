@@ -6,12 +6,22 @@ import json
 
 from django.contrib import admin
 from django.http import StreamingHttpResponse
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.models import AuditEvent, Host, Operation, OperationEvent, SyncState
+from dashboard.models import (
+    AuditEvent,
+    Host,
+    Notification,
+    Operation,
+    OperationEvent,
+    SyncState,
+    TeamPolicy,
+)
+from dashboard.services.audit import audit_record
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -206,3 +216,45 @@ class AuditEventAdmin(ReadOnlyAdmin):
             "export_url": reverse("admin:dashboard_auditevent_export"),
         }
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(TeamPolicy)
+class TeamPolicyAdmin(admin.ModelAdmin):
+    """One row, changed by admins; every change is audited."""
+
+    fields = ("approval_threshold", "updated_at", "updated_by_name")
+    readonly_fields = ("updated_at", "updated_by_name")
+
+    def has_add_permission(self, request):
+        return not TeamPolicy.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        policy = TeamPolicy.current()
+        return redirect("admin:dashboard_teampolicy_change", policy.pk)
+
+    def save_model(self, request, obj, form, change):
+        old = (
+            TeamPolicy.objects.filter(pk=obj.pk)
+            .values_list("approval_threshold", flat=True)
+            .first()
+        )
+        obj.updated_at = timezone.now()
+        obj.updated_by_name = request.user.get_username()
+        super().save_model(request, obj, form, change)
+        audit_record(
+            AuditEvent.Action.POLICY_CHANGED,
+            f"Approval limit: {old if old is not None else 'none'} → "
+            f"{obj.approval_threshold if obj.approval_threshold is not None else 'none'}",
+            request=request,
+            details={"approval_threshold": str(obj.approval_threshold)},
+        )
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "subject", "email_result", "webhook_result")
+    list_filter = ("kind",)
+    search_fields = ("subject", "host_id")

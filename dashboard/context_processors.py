@@ -1,8 +1,22 @@
 from django.utils.functional import SimpleLazyObject
 
-from dashboard import selectors
+from dashboard import permissions, selectors
+from dashboard.models import Operation
 
 
 def sync_status(request):
     """The sync state for the header and the banner, read only by templates that show it."""
     return {"sync_status": SimpleLazyObject(selectors.sync_state_get)}
+
+
+def approvals_waiting(request):
+    """How many purchases wait for approval, for the header of the members who may approve
+    (one count query, on their pages only)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.has_perm(permissions.APPROVE):
+        return {}
+    return {
+        "approvals_waiting": SimpleLazyObject(
+            lambda: Operation.objects.filter(state=Operation.State.AWAITING).count()
+        )
+    }

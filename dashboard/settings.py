@@ -199,6 +199,9 @@ LOGGING = logging_config(
 # into a fragment.
 MIDDLEWARE = [*MIDDLEWARE, "dashboard.middleware.LoginRequiredMiddleware"]
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.sync_status")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(
+    "dashboard.context_processors.approvals_waiting"
+)
 LOGIN_URL = "login"
 # A session ends after this many idle minutes: while it is used, dashboard.middleware moves its
 # expiry forward (at most once a minute, not on every poll).
@@ -498,4 +501,42 @@ CELERY_BEAT_SCHEDULE["xds-run-schedules"] = {
     "task": "dashboard.tasks.run_schedules",
     "schedule": float(XDS_SCHEDULE_CHECK_SECONDS),
     "options": {"expires": float(XDS_SCHEDULE_CHECK_SECONDS)},
+}
+
+# --- Approvals and alerts ----------------------------------------------------------------------
+# A create above the team's limit (set by admins in the admin, Team policy) waits this long for
+# another admin's approval, then expires (nothing bought).
+XDS_APPROVAL_EXPIRY_HOURS = env_int("XDS_APPROVAL_EXPIRY_HOURS", 24)
+# Owners and admins are told when a rental is this many days from its end (once per threshold),
+# when it has ended, and when a host stays booting or shutting down longer than
+# XDS_STUCK_MINUTES. The checks run every XDS_ALERT_CHECK_SECONDS.
+XDS_EXPIRY_ALERT_DAYS = sorted(
+    {int(days) for days in env_list("XDS_EXPIRY_ALERT_DAYS", ["7", "1"])}
+)
+XDS_STUCK_MINUTES = env_int("XDS_STUCK_MINUTES", 30)
+XDS_ALERT_CHECK_SECONDS = env_int("XDS_ALERT_CHECK_SECONDS", 300)
+# Notifications go by e-mail (Django's backend: the console unless configured) and, when set, as
+# a JSON POST to this URL (a WeCom, DingTalk, Feishu or Slack bot, or anything else).
+XDS_WEBHOOK_URL = env_str("XDS_WEBHOOK_URL", "")
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "xuandashi-dashboard@localhost")
+for _name in ("XDS_APPROVAL_EXPIRY_HOURS", "XDS_STUCK_MINUTES", "XDS_ALERT_CHECK_SECONDS"):
+    if globals()[_name] < 1:
+        _refuse(f"{_name} must be at least 1, not {globals()[_name]}")
+if not XDS_EXPIRY_ALERT_DAYS or min(XDS_EXPIRY_ALERT_DAYS) < 1:
+    _refuse("XDS_EXPIRY_ALERT_DAYS must be whole days of at least 1, such as 7,1")
+CELERY_BEAT_SCHEDULE["xds-check-alerts"] = {
+    "task": "dashboard.tasks.check_alerts",
+    "schedule": float(XDS_ALERT_CHECK_SECONDS),
+    "options": {"expires": float(XDS_ALERT_CHECK_SECONDS)},
+}
+CELERY_BEAT_SCHEDULE["xds-expire-approvals"] = {
+    "task": "dashboard.tasks.expire_approvals",
+    "schedule": 300.0,
+    "options": {"expires": 300.0},
 }

@@ -74,3 +74,19 @@ def sync_when_the_worker_starts(sender, **kwargs) -> None:
 def run_schedules() -> None:
     """Fire the power schedules that are due (beat, every XDS_SCHEDULE_CHECK_SECONDS)."""
     services.schedules_run_due()
+
+
+@shared_task(name="dashboard.tasks.deliver_notification", ignore_result=True)
+def deliver_notification(notification_id: int) -> None:
+    services.notification_deliver(notification_id)
+
+
+@shared_task(name="dashboard.tasks.check_alerts", ignore_result=True)
+def check_alerts() -> None:
+    """Rentals expiring or expired, hosts stuck changing (beat, every XDS_ALERT_CHECK_SECONDS)."""
+    services.alerts_check()
+
+
+@shared_task(name="dashboard.tasks.expire_approvals", ignore_result=True)
+def expire_approvals() -> None:
+    services.approvals_expire()

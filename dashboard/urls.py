@@ -36,6 +36,10 @@ urlpatterns = [
     path("operations/<int:operation_id>/", views.operation_detail, name="operation-detail"),
     path("operations/<int:operation_id>/live/", views.operation_live, name="operation-live"),
     path("operations/<int:operation_id>/cancel/", views.operation_cancel, name="operation-cancel"),
+    path(
+        "operations/<int:operation_id>/approve/", views.operation_approve, name="operation-approve"
+    ),
+    path("operations/<int:operation_id>/reject/", views.operation_reject, name="operation-reject"),
     path("packages/", views.package_list, name="package-list"),
     path("images/", views.image_list, name="image-list"),
     path("sync/", views.sync_now, name="sync-now"),

@@ -1,6 +1,5 @@
 """Shared fixtures. The simulator fixtures live in tests/simulator_fixtures.py."""
 
-import importlib
 import os
 import socket
 import uuid
@@ -59,18 +58,18 @@ MEMBER_PASSWORD = "a-long-test-password"
 
 
 def roles_exist() -> None:
-    """The groups of migration 0005, made again if a transactional test's flush removed them
+    """The groups the migrations make, made again if a transactional test's flush removed them
     (a flush recreates permissions, not the rows data migrations wrote)."""
     from django.contrib.auth.models import Group, Permission
 
-    roles = dict(importlib.import_module("dashboard.migrations.0005_roles").ROLES)
-    roles["Admin"] = [*roles["Admin"], ("dashboard", "manage_any_schedule")]  # migration 0008
-    for name, codenames in roles.items():
+    from dashboard.permissions import ROLE_PERMISSIONS
+
+    for name, names in ROLE_PERMISSIONS.items():
         group, created = Group.objects.get_or_create(name=name)
         if created:
-            for app, codename in codenames:
+            for app_label, codename in (name.split(".") for name in names):
                 group.permissions.add(
-                    Permission.objects.get(content_type__app_label=app, codename=codename)
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
                 )
 
 

@@ -21,6 +21,7 @@ from dashboard.models.hosts import (
     SyncState,
     is_host_id,
 )
+from dashboard.models.notifications import Notification
 from dashboard.models.operations import (
     ACTION_SLUGS,
     PERIOD_LABELS,
@@ -29,6 +30,7 @@ from dashboard.models.operations import (
     OperationQuerySet,
     host_actions_allowed,
 )
+from dashboard.models.policy import TeamPolicy
 from dashboard.models.schedules import (
     EVERY_DAY,
     WEEKDAY_LABELS,
@@ -59,12 +61,14 @@ __all__ = [
     "Host",
     "HostQuerySet",
     "Label",
+    "Notification",
     "Operation",
     "OperationEvent",
     "OperationQuerySet",
     "PowerSchedule",
     "ScheduleRun",
     "SyncState",
+    "TeamPolicy",
     "host_actions_allowed",
     "is_host_id",
     "team_zone",

@@ -43,6 +43,10 @@ class AuditEvent(models.Model):
         OWNER_CHANGED = "owner_changed", _("Owner changed")
         ROLE_CHANGED = "role_changed", _("Role changed")
         SCHEDULE_CHANGED = "schedule_changed", _("Schedule changed")
+        APPROVAL_GRANTED = "approval_granted", _("Purchase approved")
+        APPROVAL_REJECTED = "approval_rejected", _("Purchase rejected")
+        APPROVAL_EXPIRED = "approval_expired", _("Approval expired")
+        POLICY_CHANGED = "policy_changed", _("Team policy changed")
         ACCESS_DENIED = "access_denied", _("Access denied")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)

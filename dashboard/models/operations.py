@@ -54,6 +54,9 @@ class Operation(models.Model):
         DELETE = "delete", _("Delete")
 
     class State(models.TextChoices):
+        # A create priced above the team's limit, waiting for another admin (not active: the
+        # worker never sees it until it is approved and so queued).
+        AWAITING = "awaiting", _("Awaiting approval")
         QUEUED = "queued", _("Queued")
         SUBMITTED = "submitted", _("Submitted")
         WAITING = "waiting", _("Waiting for the host")
@@ -152,7 +155,10 @@ class Operation(models.Model):
             models.Index(fields=["created_at"], name="operation_created_idx"),
             models.Index(fields=["requested_by", "created_at"], name="operation_user_idx"),
         ]
-        permissions = [("cancel_any_operation", "Can cancel any member's queued operation")]
+        permissions = [
+            ("cancel_any_operation", "Can cancel any member's queued operation"),
+            ("approve_operation", "Can approve or reject purchases above the team's limit"),
+        ]
 
     def __str__(self) -> str:
         target = self.host_name or self.host_id or self.params.get("package_name", "")
@@ -182,6 +188,8 @@ class OperationEvent(models.Model):
 
     class Event(models.TextChoices):
         REQUESTED = "requested", _("Requested")
+        APPROVAL_NEEDED = "approval_needed", _("Waiting for an admin's approval")
+        APPROVED = "approved", _("Approved")
         QUEUE_DOWN = "queue_down", _("Saved, but the task queue could not be reached")
         SUBMITTED = "submitted", _("Sent to Xuandashi")
         ACCEPTED = "accepted", _("Accepted by Xuandashi")

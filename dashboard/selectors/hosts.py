@@ -4,7 +4,7 @@ costs a fixed number of queries whatever the size of the fleet."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
@@ -154,6 +154,17 @@ def host_list(
     if label:
         hosts = hosts.filter(labels__name=label)
     return hosts.order_by(*_host_ordering(sort))
+
+
+def host_expiry_counts() -> dict[str, int]:
+    """Rentals ending within XDS_EXPIRY_WARNING_DAYS, and hosts already expired, for the banner
+    above the list. One query."""
+    now = timezone.now()
+    soon = now + timedelta(days=settings.XDS_EXPIRY_WARNING_DAYS)
+    return Host.objects.present().aggregate(
+        expiring=Count("id", filter=Q(expires_at__gt=now, expires_at__lte=soon)),
+        expired=Count("id", filter=Q(status=HostStatus.EXPIRED) | Q(expires_at__lte=now)),
+    )
 
 
 def host_label_names() -> list[str]:

@@ -3,8 +3,16 @@ ask for, ownership and the audit trail. One module per subject; the package expo
 tasks and commands use."""
 
 from dashboard.services.annotations import AnnotationInvalid, host_annotate, parse_labels
+from dashboard.services.approvals import (
+    approvals_expire,
+    awaiting_count,
+    operation_approve,
+    operation_reject,
+)
 from dashboard.services.audit import audit_record
 from dashboard.services.bulk import BULK_KINDS, BulkOutcome, bulk_request
+from dashboard.services.notifications import alerts_check
+from dashboard.services.notifications import deliver as notification_deliver
 from dashboard.services.operation_run import operation_run
 from dashboard.services.operations import (
     CreateQuote,
@@ -46,7 +54,10 @@ __all__ = [
     "OperationRefused",
     "SyncResult",
     "TaskQueueUnavailable",
+    "alerts_check",
+    "approvals_expire",
     "audit_record",
+    "awaiting_count",
     "bulk_request",
     "catalog_refresh",
     "catalog_refresh_request",
@@ -59,8 +70,11 @@ __all__ = [
     "hosts_sync",
     "hosts_sync_request",
     "in_flight_message",
+    "notification_deliver",
+    "operation_approve",
     "operation_cancel",
     "operation_dispatch",
+    "operation_reject",
     "operation_request",
     "operation_run",
     "operations_reconcile",

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from dashboard import permissions, selectors
 from dashboard.models import BILLING_LABELS, Host, Operation, OperationEvent
-from dashboard.services import operation_audit
+from dashboard.services import approval_policy, notifications, operation_audit
 from vmclient.types import RENTAL_PERIODS, BillingType, PeriodType
 
 logger = logging.getLogger(__name__)
@@ -94,9 +94,11 @@ def operation_request(
         raise
 
     now = timezone.now()
+    awaiting = kind in Operation.CREATE_KINDS and approval_policy.needs_approval(params)
     try:
         with transaction.atomic():
             operation = Operation.objects.create(
+                state=Operation.State.AWAITING if awaiting else Operation.State.QUEUED,
                 kind=kind,
                 requested_by=user,
                 requested_by_name=user.get_username(),
@@ -107,13 +109,17 @@ def operation_request(
                 batch=batch,
                 created_at=now,
                 updated_at=now,
-                next_run_at=now,
+                next_run_at=None if awaiting else now,
             )
             _event(operation, OperationEvent.Event.REQUESTED, at=now)
             operation_audit.requested(operation)
             if host is not None:
                 Host.objects.filter(pk=host.pk).update(version=F("version") + 1)
-            transaction.on_commit(lambda: operation_dispatch(operation=operation))
+            if awaiting:
+                _event(operation, OperationEvent.Event.APPROVAL_NEEDED, at=now)
+                transaction.on_commit(lambda: notifications.approval_needed(operation))
+            else:
+                transaction.on_commit(lambda: operation_dispatch(operation=operation))
     except IntegrityError:
         # A race the checks above could not see: the same form twice at once, or two members
         # acting on one host at once. The database's constraints decided; say which.
@@ -465,6 +471,7 @@ def operation_finish(
         )
         if finished:
             operation_audit.finished(operation)
+            notifications.operation_finished(operation)
     return finished
 
 

@@ -106,6 +106,18 @@ def can_annotate(context, host) -> bool:
 
 
 @register.simple_tag(takes_context=True)
+def can_approve(context, operation) -> bool:
+    return permissions.can_approve(context.get("user"), operation)
+
+
+@register.filter
+def create_price(operation):
+    from dashboard.services.approval_policy import create_price as price
+
+    return price(operation)
+
+
+@register.simple_tag(takes_context=True)
 def can_manage_schedules(context, host) -> bool:
     return permissions.can_manage_schedules(context.get("user"), host)
 

@@ -10,10 +10,12 @@ from dashboard.views.create import host_create, host_create_price
 from dashboard.views.host_access import host_notes, host_owner, host_password
 from dashboard.views.hosts import host_detail, host_detail_live, host_list, host_list_live, host_rdp
 from dashboard.views.operations import (
+    operation_approve,
     operation_cancel,
     operation_detail,
     operation_list,
     operation_live,
+    operation_reject,
 )
 from dashboard.views.schedules import (
     host_schedule_create,
@@ -41,10 +43,12 @@ __all__ = [
     "host_rdp",
     "host_schedule_create",
     "image_list",
+    "operation_approve",
     "operation_cancel",
     "operation_detail",
     "operation_list",
     "operation_live",
+    "operation_reject",
     "package_list",
     "schedule_delete",
     "schedule_detail",

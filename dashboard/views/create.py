@@ -17,6 +17,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from dashboard import permissions, selectors, services
 from dashboard.forms import CreateHostForm
 from dashboard.forms.operations import BILLING_BY_SLUG
+from dashboard.models import Operation
 from dashboard.views.common import poll_context
 from dashboard.views.operations import operation_card_context
 
@@ -62,7 +63,13 @@ def host_create(request: HttpRequest) -> HttpResponse:
         )
     except services.OperationRefused as refused:
         return _review(request, form, quote, error=refused.message)
-    if operation.queue_error:
+    if operation.state == Operation.State.AWAITING:
+        text = _(
+            "The price is above the team's limit: the order waits for another admin's approval. "
+            "Nothing is bought until then; this page shows when it is decided."
+        )
+        level = messages.WARNING
+    elif operation.queue_error:
         text = _(
             "The order is saved, but the task queue cannot be reached: it is sent to Xuandashi "
             "by itself as soon as the queue is back."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -48,7 +49,12 @@ def host_list(request: HttpRequest) -> HttpResponse:
             owners=selectors.host_owner_names(),
             labels=selectors.host_label_names(),
         )
-        context.update(form=form, status_counts=selectors.host_status_counts())
+        context.update(
+            form=form,
+            status_counts=selectors.host_status_counts(),
+            expiry=selectors.host_expiry_counts(),
+            expiry_days=settings.XDS_EXPIRY_WARNING_DAYS,
+        )
     return render_page(request, "hosts/list.html", context, partial="host-table")
 
 

@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 from dashboard import selectors, services
 from dashboard.forms import OperationFilterForm
 from dashboard.htmx import render_page, wants_partial
-from dashboard.models import Operation
+from dashboard.models import Operation, TeamPolicy
 from dashboard.views.common import poll_context, poll_url
 
 OPERATIONS_PER_PAGE = 50
@@ -45,6 +45,11 @@ def operation_card_context(operation: Operation) -> dict:
     final."""
     return {
         "operation": operation,
+        "team_limit": (
+            TeamPolicy.current().approval_threshold
+            if operation.state == Operation.State.AWAITING
+            else None
+        ),
         "poll_url": (
             ""
             if operation.is_final
@@ -84,4 +89,31 @@ def operation_cancel(request: HttpRequest, operation_id: int) -> HttpResponse:
         messages.error(request, refused.message)
     else:
         messages.success(request, _("%(operation)s cancelled.") % {"operation": operation})
+    return redirect("operation-detail", operation_id)
+
+
+@require_POST
+def operation_approve(request: HttpRequest, operation_id: int) -> HttpResponse:
+    """Another admin lets a purchase above the team's limit go ahead."""
+    operation = _operation_or_404(operation_id)
+    try:
+        services.operation_approve(user=request.user, operation=operation)
+    except services.OperationRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Approved: the purchase is on its way."))
+    return redirect("operation-detail", operation_id)
+
+
+@require_POST
+def operation_reject(request: HttpRequest, operation_id: int) -> HttpResponse:
+    operation = _operation_or_404(operation_id)
+    try:
+        services.operation_reject(
+            user=request.user, operation=operation, reason=request.POST.get("reason", "")
+        )
+    except services.OperationRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Rejected: nothing was bought."))
     return redirect("operation-detail", operation_id)

@@ -1,0 +1,37 @@
+"""The team's policy, set by its admins in the admin (Team policy): one row."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TeamPolicy(models.Model):
+    # A create whose price is above this (the hourly price for pay-as-you-go, the period's total
+    # for a rental) waits for another admin's approval before anything is bought. Empty: none
+    # does.
+    approval_threshold = models.DecimalField(
+        _("approval above (¥)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Creates priced above this (hourly for pay-as-you-go, the whole period for a "
+            "rental) wait for another admin's approval. Empty: no approval needed."
+        ),
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("team policy")
+        verbose_name_plural = _("team policy")
+
+    def __str__(self) -> str:
+        return str(_("Team policy"))
+
+    @classmethod
+    def current(cls) -> TeamPolicy:
+        return cls.objects.get_or_create(pk=1)[0]

@@ -1,0 +1,130 @@
+"""A second pair of eyes on big purchases.
+
+A create priced above the team's limit (TeamPolicy.approval_threshold: the hourly price for
+pay-as-you-go, the period's total for a rental) is saved "awaiting approval" and nothing is
+sent to the worker. Another admin approves it (it is then queued and bought as usual), rejects
+it, or nobody does within XDS_APPROVAL_EXPIRY_HOURS and it expires; nothing is bought in either
+of the last two cases. Approving checks the price again: a price that moved since the member
+confirmed it is not approved (they ask again at the new price). Each decision is audited, and the
+approvers are told when one is waiting (see dashboard.services.notifications).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dashboard import permissions
+from dashboard.models import AuditEvent, Operation, OperationEvent
+from dashboard.services.approval_policy import create_price
+from dashboard.services.audit import audit_record
+from dashboard.services.operations import (
+    OperationRefused,
+    create_params_checked,
+    operation_change,
+    operation_dispatch,
+    operation_finish,
+)
+
+State = Operation.State
+
+
+def _check_approver(user, operation: Operation) -> None:
+    if not permissions.can_approve(user, operation):
+        raise permissions.Forbidden(
+            _("Only another admin may approve or reject this purchase, not the member who asked.")
+        )
+
+
+def operation_approve(*, user, operation: Operation) -> Operation:
+    _check_approver(user, operation)
+    if operation.state != State.AWAITING:
+        raise OperationRefused(_("This purchase is no longer waiting for approval."))
+    # Raises OperationRefused when the price moved or the template or image is gone.
+    create_params_checked(
+        kind=operation.kind,
+        params={**operation.params, "confirmed_price": create_price(operation)},
+    )
+    name = user.get_username()
+    with transaction.atomic():
+        if not operation_change(
+            operation,
+            expect=(State.AWAITING,),
+            event=OperationEvent.Event.APPROVED,
+            note={"detail": f"by {name}", "detail_zh": f"审批人：{name}"},
+            state=State.QUEUED,
+            next_run_at=timezone.now(),
+        ):
+            raise OperationRefused(_("This purchase is no longer waiting for approval."))
+        audit_record(
+            AuditEvent.Action.APPROVAL_GRANTED,
+            f"Purchase #{operation.pk} by {operation.requested_by_name} approved",
+            actor=user,
+            operation=operation,
+            details={"price": str(create_price(operation))},
+        )
+        transaction.on_commit(lambda: operation_dispatch(operation=operation))
+    return operation
+
+
+def operation_reject(*, user, operation: Operation, reason: str = "") -> Operation:
+    _check_approver(user, operation)
+    name = user.get_username()
+    reason = reason.strip()[:300]
+    why = f": {reason}" if reason else "."
+    with transaction.atomic():
+        if not operation_finish(
+            operation,
+            State.CANCELLED,
+            message=f"Rejected by {name}{why} Nothing was bought.",
+            message_zh=f"{name} 拒绝了此购买{('：' + reason) if reason else '。'}未购买任何主机。",
+            code="rejected",
+            expect=(State.AWAITING,),
+        ):
+            raise OperationRefused(_("This purchase is no longer waiting for approval."))
+        audit_record(
+            AuditEvent.Action.APPROVAL_REJECTED,
+            f"Purchase #{operation.pk} by {operation.requested_by_name} rejected{why}",
+            actor=user,
+            operation=operation,
+            details={"reason": reason, "price": str(create_price(operation))},
+        )
+    return operation
+
+
+def approvals_expire(*, now=None) -> int:
+    """End the purchases nobody approved in time. Returns how many."""
+    now = now or timezone.now()
+    hours = settings.XDS_APPROVAL_EXPIRY_HOURS
+    stale = Operation.objects.filter(
+        state=State.AWAITING, created_at__lt=now - timedelta(hours=hours)
+    )
+    count = 0
+    for operation in stale:
+        with transaction.atomic():
+            if operation_finish(
+                operation,
+                State.CANCELLED,
+                message=f"No admin approved it within {hours} h. Nothing was bought.",
+                message_zh=f"{hours} 小时内无管理员审批，未购买任何主机。",
+                code="expired",
+                expect=(State.AWAITING,),
+                now=now,
+            ):
+                audit_record(
+                    AuditEvent.Action.APPROVAL_EXPIRED,
+                    f"Purchase #{operation.pk} by {operation.requested_by_name} expired unapproved",
+                    actor=operation.requested_by,
+                    actor_name=operation.requested_by_name,
+                    operation=operation,
+                )
+                count += 1
+    return count
+
+
+def awaiting_count() -> int:
+    return Operation.objects.filter(state=State.AWAITING).count()
