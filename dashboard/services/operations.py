@@ -317,7 +317,7 @@ def operation_cancel(*, user, operation_id: int) -> Operation:
             raise permissions.Forbidden(
                 _("You may cancel only the operations you asked for, and only while you still may.")
             )
-        if operation.state != Operation.State.QUEUED:
+        if operation.state not in (Operation.State.QUEUED, Operation.State.AWAITING):
             raise OperationRefused(
                 _("Only a queued operation can be cancelled; this one is already past that.")
             )
@@ -329,6 +329,7 @@ def operation_cancel(*, user, operation_id: int) -> Operation:
             message=f"Cancelled by {name} before anything was sent to Xuandashi.",
             message_zh=f"{name} 在请求发送给渲大师之前取消了操作。",
             now=now,
+            expect=(Operation.State.QUEUED, Operation.State.AWAITING),
         )
     return operation
 

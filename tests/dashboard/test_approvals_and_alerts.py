@@ -152,6 +152,18 @@ def test_rejecting_and_expiring_buy_nothing_and_are_audited(
     assert AuditEvent.objects.filter(action="approval_expired", operation=second).exists()
 
 
+def test_the_member_who_asked_may_withdraw_a_purchase_waiting_for_approval(
+    client, cleo, catalog_cached, limit, django_capture_on_commit_callbacks
+):
+    limit("1")
+    client.force_login(cleo)
+    buy(client, django_capture_on_commit_callbacks)
+    operation = Operation.objects.get()
+    client.post(f"/operations/{operation.pk}/cancel/")
+    operation.refresh_from_db()
+    assert operation.state == "cancelled" and "Cancelled by cleo" in operation.message
+
+
 def test_a_viewer_cannot_approve(client, make_member, cleo, catalog_cached, limit,
                                  django_capture_on_commit_callbacks):  # fmt: skip
     limit("1")
