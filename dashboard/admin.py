@@ -22,6 +22,7 @@ from dashboard.models import (
     TeamPolicy,
 )
 from dashboard.services.audit import audit_record
+from dashboard.views.common import csv_cell
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -121,15 +122,6 @@ class OperationAdmin(ReadOnlyAdmin):
     inlines = [OperationEventInline, OperationAuditInline]
 
 
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -203,7 +195,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
         queryset = self.get_changelist_instance(request).get_queryset(request)
         writer = csv.writer(_Echo())
         rows = (
-            writer.writerow([_cell(value) for value in row]) for row in audit_csv_rows(queryset)
+            writer.writerow([csv_cell(value) for value in row]) for row in audit_csv_rows(queryset)
         )
         response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")

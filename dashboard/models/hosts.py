@@ -249,6 +249,23 @@ class Host(models.Model):
         return self.expires_at is not None and self.expires_at < timezone.now()
 
 
+class HostStatusChange(models.Model):
+    """The mirror's record of a host's status over time: a row each time the sync (or an
+    action's poll) sees it change, and one with no status when the host goes. Spend estimates
+    are made from it."""
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.PositiveSmallIntegerField(null=True, blank=True)  # None: gone, or unknown
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("at", "id")
+        indexes = [models.Index(fields=["host", "at"], name="host_status_change_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.host_id} {self.status} {self.at:%Y-%m-%d %H:%M}"
+
+
 LABEL_MAX_LENGTH = 40
 
 

@@ -44,6 +44,7 @@ from dashboard.selectors.operations import (
     operations_for_host,
     operations_in_flight_attach,
 )
+from dashboard.selectors.spend import MonthSpend, month_spend
 
 __all__ = [
     "AREA_BY_SLUG",
@@ -61,6 +62,7 @@ __all__ = [
     "Catalog",
     "ImageGroup",
     "ImageRow",
+    "MonthSpend",
     "PackageChoice",
     "SyncStatus",
     "TemplateRow",
@@ -73,6 +75,7 @@ __all__ = [
     "host_owner_names",
     "host_status_counts",
     "hosts_with_versions",
+    "month_spend",
     "operation_get",
     "operation_list",
     "operation_people",

@@ -18,7 +18,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from dashboard.locks import cache_lock
-from dashboard.models import MIRRORED_FIELDS, Host, Operation, SyncState, is_host_id
+from dashboard.models import (
+    MIRRORED_FIELDS,
+    Host,
+    HostStatusChange,
+    Operation,
+    SyncState,
+    is_host_id,
+)
 from dashboard.selectors import CATALOG_CACHE_KEY
 from vmclient.errors import XdsError
 from vmclient.types import MAX_PAGE_SIZE, BillingType, HostPage
@@ -171,6 +178,7 @@ def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:
         ).iterator(chunk_size=2000)
     }  # fmt: skip
     rows: list[Host] = []
+    history: list[HostStatusChange] = []
     created = changed = 0
     for upstream in hosts:
         values = _mirrored_values(upstream)
@@ -197,6 +205,8 @@ def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:
                 "version": old["version"] + 1 if differs else old["version"],
             }
         rows.append(Host(id=upstream.id, last_seen_at=now, gone_at=None, **bookkeeping, **values))
+        if old is None or old["status"] != values["status"] or old["gone_at"] is not None:
+            history.append(HostStatusChange(host_id=upstream.id, status=values["status"], at=now))
     if created:
         _owners_from_creates([row for row in rows if row.id not in existing])
     if rows:
@@ -215,6 +225,7 @@ def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:
                 "version",
             ],
         )
+        HostStatusChange.objects.bulk_create(history, batch_size=500)
     return created, changed
 
 
@@ -244,17 +255,21 @@ def host_mirror_save(*, host: UpstreamHost) -> tuple[Host, int | None]:
 def host_mark_gone(*, host_id: str) -> None:
     """The upstream no longer lists the host (a delete went through)."""
     now = timezone.now()
-    Host.objects.filter(id=host_id, gone_at__isnull=True).update(
+    if Host.objects.filter(id=host_id, gone_at__isnull=True).update(
         gone_at=now, changed_at=now, version=F("version") + 1
-    )
+    ):
+        HostStatusChange.objects.create(host_id=host_id, status=None, at=now)
 
 
 def _mark_gone(*, now: datetime) -> int:
     """Hosts a complete listing at `now` did not have: every one it had was stamped `now`."""
-    return (
-        Host.objects.filter(gone_at__isnull=True, last_seen_at__lt=now)
-        .update(gone_at=now, changed_at=now, version=F("version") + 1)
+    going = Host.objects.filter(gone_at__isnull=True, last_seen_at__lt=now)
+    HostStatusChange.objects.bulk_create(
+        [HostStatusChange(host_id=host_id, status=None, at=now)
+         for host_id in going.values_list("id", flat=True)],
+        batch_size=500,
     )  # fmt: skip
+    return going.update(gone_at=now, changed_at=now, version=F("version") + 1)
 
 
 def _mirrored_values(host: UpstreamHost) -> dict:

@@ -24,6 +24,7 @@ from dashboard.views.schedules import (
     schedule_list,
     schedule_skip,
 )
+from dashboard.views.spend import spend, spend_csv
 from dashboard.views.sync import sync_now, sync_wait
 
 __all__ = [
@@ -54,6 +55,8 @@ __all__ = [
     "schedule_detail",
     "schedule_list",
     "schedule_skip",
+    "spend",
+    "spend_csv",
     "sync_now",
     "sync_wait",
 ]

@@ -1,0 +1,123 @@
+"""Spend figures on a known history: pay-as-you-go hours times the confirmed hourly price, plus
+rentals, per host, per member and per month; and the status history the sync records."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard import selectors, services
+from dashboard.models import HostStatusChange, Operation
+from vmclient.types import BillingType, HostStatus
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOVEMBER = date(2026, 11, 1)
+AFTER_NOVEMBER = datetime(2026, 12, 10, tzinfo=SHANGHAI)
+
+
+def at(day, hour, minute=0, month=11):
+    return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def history(make_host, make_member, settings):
+    """cleo's render box, bought through the dashboard at ¥4.50/h; an old host nobody bought
+    here; bob's rental."""
+    settings.TIME_ZONE = "Asia/Shanghai"
+    cleo, bob = make_member("cleo", "Creator"), make_member("bob", "Creator")
+    render = make_host(
+        name="render-01", billing_type=BillingType.PAY_AS_YOU_GO, owner=cleo, owner_name="cleo",
+        first_seen_at=at(31, 20, month=10),
+    )  # fmt: skip
+    Operation.objects.create(
+        kind="create_payg", state="succeeded", host=render, requested_by=cleo,
+        requested_by_name="cleo", params={"hourly_price": "4.50"}, finished_at=at(1, 9),
+    )  # fmt: skip
+    old = make_host(
+        name="legacy", billing_type=BillingType.PAY_AS_YOU_GO, first_seen_at=at(31, 20, month=10)
+    )
+    for host, status, moment in [
+        (render, HostStatus.OFF, at(31, 20, month=10)),
+        (render, HostStatus.RUNNING, at(1, 9)),  # 10 h
+        (render, HostStatus.OFF, at(1, 19)),
+        (render, HostStatus.BOOTING, at(2, 9)),  # 3 h, booting counts
+        (render, HostStatus.RUNNING, at(2, 9, 10)),
+        (render, HostStatus.SHUTTING_DOWN, at(2, 11, 50)),
+        (render, HostStatus.OFF, at(2, 12)),
+        (render, HostStatus.RUNNING, at(30, 23)),  # runs into December: 1 h in November
+        (old, HostStatus.RUNNING, at(31, 22, month=10)),  # on before the month began
+        (old, None, at(1, 2)),  # gone: 2 h in November
+    ]:
+        HostStatusChange.objects.create(host=host, status=status, at=moment)
+    Operation.objects.create(
+        kind="create_rental", state="succeeded", requested_by=bob, requested_by_name="bob",
+        host_name="rent-01", params={"total_price": "756.00"}, finished_at=at(5, 10),
+    )  # fmt: skip
+    return render, old
+
+
+def test_a_month_of_known_history_adds_up(history):
+    render, old = history
+    spend = selectors.month_spend(month=NOVEMBER, now=AFTER_NOVEMBER)
+
+    by_host = {h.host_id: h for h in spend.hosts}
+    assert by_host[render.id].hours == Decimal("14.00")
+    assert by_host[render.id].amount == Decimal("63.00")  # 14 h x ¥4.50
+    assert by_host[old.id].hours == Decimal("2.00") and by_host[old.id].amount is None
+    assert spend.unpriced_hours == Decimal("2.00")
+    assert spend.rental == Decimal("756.00")
+    assert spend.total == Decimal("819.00")
+    assert spend.by_member() == [("bob", Decimal("756.00")), ("cleo", Decimal("63.00"))]
+
+
+def test_the_next_month_carries_the_host_that_was_left_running(history):
+    render, _old = history
+    december = selectors.month_spend(month=date(2026, 12, 1), now=at(1, 3, month=12))
+    [host] = december.hosts
+    assert host.host_id == render.id and host.hours == Decimal("3.00")  # midnight to 03:00
+    assert december.rentals == []
+
+
+def test_the_spend_page_and_its_csv(client, history, make_member):
+    # The page counts up to now: leave out the run that starts on the last evening of the month.
+    HostStatusChange.objects.filter(at=at(30, 23)).delete()
+    client.force_login(make_member("vic", "Viewer"))  # everyone sees what was spent
+    page = client.get("/spend/?month=2026-11").content.decode()
+    assert "¥814.50" in page and "¥756.00" in page and "¥58.50" in page
+    assert "<svg" in page and 'class="chart-bar"' in page
+
+    exported = client.get("/spend.csv?month=2026-11").content.decode()
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert {(row["kind"], row["member"], row["amount"]) for row in rows} == {
+        ("pay-as-you-go", "cleo", "58.50"),
+        ("pay-as-you-go", "", ""),
+        ("rental", "bob", "756.00"),
+    }
+
+
+@pytest.mark.parametrize("month", ["", "garbage", "2026-13", "1999-01"])
+def test_a_bad_month_shows_this_month(client, make_member, month):
+    client.force_login(make_member("vic", "Viewer"))
+    assert client.get(f"/spend/?month={month}").status_code == 200
+
+
+def test_the_sync_records_each_status_change_and_the_host_going(sim):
+    host = sim.fleet.add_host(status=HostStatus.OFF)
+    services.hosts_sync()
+    services.hosts_sync()  # nothing changed: nothing recorded
+    sim.fleet.hosts[host.id].status = HostStatus.RUNNING
+    services.hosts_sync()
+    del sim.fleet.hosts[host.id]
+    services.hosts_sync()
+
+    statuses = list(
+        HostStatusChange.objects.filter(host_id=host.id).values_list("status", flat=True)
+    )
+    assert statuses == [HostStatus.OFF, HostStatus.RUNNING, None]
