@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
@@ -10,6 +11,17 @@ from dashboard.middleware import role_not_required
 from dashboard.views.errors import forbidden
 
 handler403 = forbidden
+
+
+class FaviconRedirect(RedirectView):
+    """To the icon the pages name, resolved per request (the hashed name exists only once
+    collectstatic ran)."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.svg")
+
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="host-list"), name="home"),
@@ -65,6 +77,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    # Pages that name no icon (the admin's) make browsers ask for this one.
+    path("favicon.ico", login_not_required(FaviconRedirect.as_view())),
     # The language switcher, on the login page too: no login needed.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]

@@ -62,3 +62,8 @@ def test_the_admin_shows_the_mirror_read_only(client, admin_user, make_host):
     assert client.get(f"/admin/dashboard/host/{host.id}/change/").status_code == 200
     assert client.get("/admin/dashboard/host/add/").status_code == 403
     assert client.get("/admin/dashboard/syncstate/").status_code == 200
+
+
+def test_browsers_asking_for_favicon_ico_get_the_dashboards_icon(client):
+    answer = client.get("/favicon.ico")  # no sign-in needed
+    assert answer.status_code == 301 and answer["Location"].endswith("favicon.svg")
