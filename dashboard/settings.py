@@ -126,6 +126,8 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's transport, writing each message atomically (see dashboard/broker.py).
+    CELERY_BROKER_TRANSPORT = "dashboard.broker:Transport"
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),

@@ -21,3 +21,27 @@ def test_publishing_to_a_dead_broker_gives_up_within_seconds():
         for i in range(policy["max_retries"])
     )
     assert worst_case < 10
+
+
+def test_the_embedded_broker_writes_each_message_whole_before_a_worker_can_see_it(tmp_path):
+    """kombu's filesystem transport let a worker read a message file still being written, and
+    stop on the broken JSON; ours writes under another name and renames it into place."""
+    from kombu import Connection
+
+    folder = tmp_path / "queue"
+    folder.mkdir()
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+    with Connection("filesystem://localhost//", transport="dashboard.broker:Transport",
+                    transport_options=options) as connection:  # fmt: skip
+        queue = connection.SimpleQueue("q")
+        queue.put({"n": 1})
+        assert [path.name.endswith(".q.msg") for path in folder.iterdir()] == [True]
+        assert queue.get(timeout=1).payload == {"n": 1}
+        queue.close()
+
+
+def test_the_default_broker_is_the_embedded_one_with_atomic_writes(settings):
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        assert settings.CELERY_BROKER_TRANSPORT == "dashboard.broker:Transport"
+    else:  # CI: Redis, which needs nothing of ours
+        assert not hasattr(settings, "CELERY_BROKER_TRANSPORT")
