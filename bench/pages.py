@@ -30,7 +30,11 @@ def main() -> None:
     from vmclient.simulator import Simulator
 
     settings.ALLOWED_HOSTS = ["testserver"]
+    from django.contrib.auth.models import Group
+
+    # A member with roles, not a superuser: their permission checks are part of the cost.
     user = get_user_model().objects.create_user("bench", password="bench-password-1")
+    user.groups.set(Group.objects.filter(name__in=["Operator", "Creator"]))
     client = Client()
     client.force_login(user)
 

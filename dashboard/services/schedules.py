@@ -107,7 +107,7 @@ def _fire_once(pk: int, now: datetime) -> ScheduleRun | None:
     try:
         with transaction.atomic():
             schedule = (
-                PowerSchedule.objects.select_for_update(skip_locked=True)
+                PowerSchedule.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("host", "created_by")
                 .filter(pk=pk, enabled=True, next_run_at__lte=now)
                 .first()
