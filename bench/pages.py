@@ -33,6 +33,7 @@ def main() -> None:
     from django.contrib.auth.models import Group
 
     # A member with roles, not a superuser: their permission checks are part of the cost.
+    get_user_model().objects.filter(username="bench").delete()  # from an earlier run
     user = get_user_model().objects.create_user("bench", password="bench-password-1")
     user.groups.set(Group.objects.filter(name__in=["Operator", "Creator"]))
     client = Client()

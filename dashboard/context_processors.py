@@ -13,7 +13,7 @@ def approvals_waiting(request):
     """How many purchases wait for approval, for the header of the members who may approve
     (one count query, on their pages only)."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not user.has_perm(permissions.APPROVE):
+    if user is None or not user.is_authenticated or not permissions.has(user, permissions.APPROVE):
         return {}
     return {
         "approvals_waiting": SimpleLazyObject(

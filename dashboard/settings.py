@@ -467,7 +467,7 @@ XDS_TRUSTED_PROXIES = trusted_proxies(env_list("XDS_TRUSTED_PROXIES", []))
 # not lock everyone out, and a forged X-Forwarded-For cannot start a fresh count.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "dashboard.auth_backend.RolesBackend",  # Django's, with permissions in one query
 ]
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AXES_FAILURE_LIMIT = env_int("XDS_LOGIN_FAILURE_LIMIT", 5)

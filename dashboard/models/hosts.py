@@ -192,6 +192,13 @@ class Host(models.Model):
         return self.name or self.id
 
     @property
+    def labels_shown(self) -> list:
+        """Its labels: those the selectors fetched with the page (`LABELS_PREFETCH`), or read
+        now."""
+        fetched = getattr(self, "prefetched_labels", None)
+        return fetched if fetched is not None else list(self.labels.all())
+
+    @property
     def is_gone(self) -> bool:
         return self.gone_at is not None
 

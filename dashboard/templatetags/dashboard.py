@@ -130,12 +130,6 @@ def schedule_form():
 
 
 @register.simple_tag(takes_context=True)
-def offer_bulk(context) -> bool:
-    """Whether the host list offers its checkboxes and bulk bar to this member."""
-    return permissions.can_act_on_some_hosts(context.get("user"))
-
-
-@register.simple_tag(takes_context=True)
 def can_reveal_password(context, host) -> bool:
     return permissions.can_reveal_password(context.get("user"), host)
 

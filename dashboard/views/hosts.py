@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
-from dashboard import selectors
+from dashboard import permissions, selectors
 from dashboard.connection import connection_for, rdp_filename
 from dashboard.forms import HostFilterForm, parse_versions
 from dashboard.htmx import render_page, wants_partial
@@ -33,6 +33,7 @@ def host_list(request: HttpRequest) -> HttpResponse:
     page.object_list = selectors.operations_in_flight_attach(page.object_list)
     changing = [host for host in page.object_list if host.is_changing]
     context = {
+        "bulk": permissions.can_act_on_some_hosts(request.user),
         "filters": filters,
         "page": page,
         "sync_status": status,
@@ -69,6 +70,7 @@ def host_list_live(request: HttpRequest) -> HttpResponse:
     if changing and not moved and not status_moved:
         return HttpResponse(status=204)
     context = {
+        "bulk": permissions.can_act_on_some_hosts(request.user),
         "moved": moved,
         "sync_status": status,
         "status_moved": status_moved,

@@ -113,8 +113,8 @@ def test_a_failed_refresh_keeps_the_cached_catalog_and_shows_the_error(member_cl
 def test_catalog_pages_cost_a_fixed_number_of_queries(
     member_client, catalog, django_assert_max_num_queries
 ):
-    # Session, user, and the member's permissions (their own and their roles'), once a request.
-    with django_assert_max_num_queries(5):
+    # Session, user, and the member's permissions (their own and their roles', one query).
+    with django_assert_max_num_queries(4):
         member_client.get("/packages/")
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         member_client.get("/images/")

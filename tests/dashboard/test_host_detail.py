@@ -119,10 +119,10 @@ def test_a_changing_host_polls_and_a_settled_one_does_not(member_client, make_ho
 def test_the_detail_page_costs_a_fixed_number_of_queries(
     member_client, make_host, django_assert_max_num_queries
 ):
-    """Session, user, the member's permissions (two), host, its labels, its schedules, sync
+    """Session, user, the member's permissions, host, its labels, its schedules, sync
     state, and its latest operations (which tell the one in flight)."""
     host = make_host()
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         assert member_client.get(f"/hosts/{host.id}/").status_code == 200
 
 

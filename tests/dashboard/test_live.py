@@ -133,8 +133,8 @@ def test_a_poll_costs_a_fixed_number_of_queries(
     booting = make_hosts(count, status=HostStatus.BOOTING)
     for host in booting[::2]:
         change(host, status=HostStatus.RUNNING)
-    # + the member's permissions (two), the labels and the operations in flight on those hosts
-    with django_assert_max_num_queries(8):
+    # + the member's permissions, the labels and the operations in flight on those hosts
+    with django_assert_max_num_queries(7):
         response = member_client.get(f"/hosts/live/?v={versions(*booting)}", headers=HTMX)
     assert response.status_code == 200
 

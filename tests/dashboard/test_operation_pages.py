@@ -98,9 +98,9 @@ def test_htmx_gets_the_table_only(member_client, history):
 def test_the_list_costs_a_fixed_number_of_queries(
     member_client, history, django_assert_max_num_queries
 ):
-    """Session, user, the member's permissions (two), sync state, count, page, and the people
+    """Session, user, the member's permissions, sync state, count, page, and the people
     to filter by (two)."""
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         member_client.get("/operations/")
 
 
