@@ -30,7 +30,11 @@ def test_the_embedded_broker_writes_each_message_whole_before_a_worker_can_see_i
 
     folder = tmp_path / "queue"
     folder.mkdir()
-    options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+    options = {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "control_folder": str(tmp_path / "control"),  # else kombu writes ./control
+    }
     with Connection("filesystem://localhost//", transport="dashboard.broker:Transport",
                     transport_options=options) as connection:  # fmt: skip
         queue = connection.SimpleQueue("q")
