@@ -1,7 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from dashboard import permissions, selectors
-from dashboard.models import Operation
+from dashboard import permissions, selectors, services
 
 
 def sync_status(request):
@@ -15,8 +14,4 @@ def approvals_waiting(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not permissions.has(user, permissions.APPROVE):
         return {}
-    return {
-        "approvals_waiting": SimpleLazyObject(
-            lambda: Operation.objects.filter(state=Operation.State.AWAITING).count()
-        )
-    }
+    return {"approvals_waiting": SimpleLazyObject(services.awaiting_count)}

@@ -83,6 +83,9 @@ def flags_changed(sender, instance, raw=False, **kwargs) -> None:
     """Superuser, staff and active flags changed on an existing account."""
     if raw or instance.pk is None:
         return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and not set(update_fields) & set(ROLE_FLAGS):
+        return  # e.g. the last_login a sign-in saves: nothing to compare, no query
     before = sender._default_manager.filter(pk=instance.pk).values(*ROLE_FLAGS).first()
     if before is None:
         return

@@ -12,16 +12,12 @@ never a password or the upstream key (a test checks both after success and failu
 
 from __future__ import annotations
 
-import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from dashboard.client_ip import client_ip
 from dashboard.models import AuditEvent, Host, Operation
 
-logger = logging.getLogger(__name__)
-
-Action = AuditEvent.Action
 USER_AGENT_MAX = AuditEvent._meta.get_field("user_agent").max_length
 
 
@@ -32,7 +28,8 @@ class RequestOrigin:
     user_agent: str
 
 
-_origin: ContextVar[RequestOrigin | None] = ContextVar("xds_audit_origin", default=None)
+# The request being served, if any: its origin is read only when a row is written.
+_request: ContextVar[object | None] = ContextVar("xds_audit_request", default=None)
 
 
 def origin_of(request) -> RequestOrigin:
@@ -45,31 +42,23 @@ def origin_of(request) -> RequestOrigin:
 
 
 class AuditOriginMiddleware:
-    """Remembers who is asking, from where, for the audit rows this request writes. After the
-    authentication middleware (it reads the user lazily, only when a row is written)."""
+    """Remembers the request being served, for the audit rows it writes. After the
+    authentication middleware (the user is read only when a row is written)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _origin.set(_LazyOrigin(request))
+        token = _request.set(request)
         try:
             return self.get_response(request)
         finally:
-            _origin.reset(token)
-
-
-class _LazyOrigin:
-    def __init__(self, request) -> None:
-        self.request = request
-
-    def resolve(self) -> RequestOrigin:
-        return origin_of(self.request)
+            _request.reset(token)
 
 
 def current_origin() -> RequestOrigin | None:
-    origin = _origin.get()
-    return origin.resolve() if origin is not None else None
+    request = _request.get()
+    return origin_of(request) if request is not None else None
 
 
 def audit_record(

@@ -178,46 +178,61 @@ def operation_finished(operation: Operation) -> bool:
 
 
 def alerts_check(*, now: datetime | None = None) -> int:
-    """Rentals expiring or expired, and hosts stuck changing. Returns how many were sent."""
+    """Rentals expiring or expired, and hosts stuck changing. Returns how many were sent.
+    What was already sent is skipped with one query, not one failed insert per host per run."""
     now = now or timezone.now()
-    sent = 0
     team = list(admins())
     present = Host.objects.present().select_related("owner")
+    due = []
     for days in sorted(settings.XDS_EXPIRY_ALERT_DAYS, reverse=True):
         soon = present.filter(expires_at__gt=now, expires_at__lte=now + timedelta(days=days))
-        for host in soon:
-            sent += notify(
+        due += [
+            dict(
                 key=f"expiring:{host.id}:{host.expires_at.isoformat()}:{days}",
                 kind=Kind.EXPIRING,
                 subject=f"{host} expires within {days} day(s), at {_local(host.expires_at)}",
                 body=f"The rental of {host} ({host.id}) ends at {_local(host.expires_at)}. "
                 "Renew it in the Xuandashi console, or save what is on it.",
-                users=[host.owner, *team],
-                host_id=host.id,
+                host=host,
             )
+            for host in soon
+        ]
     expired = present.filter(Q(status=HostStatus.EXPIRED) | Q(expires_at__lte=now))
-    for host in expired:
-        sent += notify(
+    due += [
+        dict(
             key=f"expired:{host.id}:{host.expires_at.isoformat() if host.expires_at else ''}",
             kind=Kind.EXPIRED,
             subject=f"{host} has expired",
             body=f"The rental of {host} ({host.id}) is over; the provider may reclaim it.",
-            users=[host.owner, *team],
-            host_id=host.id,
+            host=host,
         )
+        for host in expired
+    ]
     stuck_since = now - timedelta(minutes=settings.XDS_STUCK_MINUTES)
     stuck = present.filter(status__in=CHANGING_STATUSES, status_changed_at__lt=stuck_since)
     for host in stuck:
         minutes = int((now - host.status_changed_at).total_seconds() // 60)
-        sent += notify(
-            key=f"stuck:{host.id}:{host.status}:{host.status_changed_at.isoformat()}",
-            kind=Kind.STUCK,
-            subject=f"{host} has been {host.status_label.lower()} for {minutes} min",
-            body=f"{host} ({host.id}) has not left {host.status_label.lower()} since "
-            f"{_local(host.status_changed_at)}. Check it in the Xuandashi console.",
-            users=[host.owner, *team],
-            host_id=host.id,
+        due.append(
+            dict(
+                key=f"stuck:{host.id}:{host.status}:{host.status_changed_at.isoformat()}",
+                kind=Kind.STUCK,
+                subject=f"{host} has been {host.status_label.lower()} for {minutes} min",
+                body=f"{host} ({host.id}) has not left {host.status_label.lower()} since "
+                f"{_local(host.status_changed_at)}. Check it in the Xuandashi console.",
+                host=host,
+            )
         )
+    sent_before = set(
+        Notification.objects.filter(key__in=[alert["key"] for alert in due]).values_list(
+            "key", flat=True
+        )
+    )
+    sent = 0
+    for alert in due:
+        if alert["key"] in sent_before:
+            continue
+        host = alert.pop("host")
+        sent += notify(**alert, users=[host.owner, *team], host_id=host.id)
     return sent
 
 

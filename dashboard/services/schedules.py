@@ -25,6 +25,7 @@ from dashboard import permissions
 from dashboard.models import AuditEvent, Host, Operation, PowerSchedule, ScheduleRun
 from dashboard.services.audit import audit_record
 from dashboard.services.operations import OperationRefused, operation_request
+from vmclient.types import HostStatus
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,10 @@ Outcome = ScheduleRun.Outcome
 # Due schedules one pass fires at most; the next pass takes the rest.
 RUN_BATCH = 200
 # The status each scheduled action leaves a host in: already there means nothing to do.
-TARGET_STATUS = {Operation.Kind.POWER_OFF: 0, Operation.Kind.POWER_ON: 2}
+TARGET_STATUS = {
+    Operation.Kind.POWER_OFF: HostStatus.OFF,
+    Operation.Kind.POWER_ON: HostStatus.RUNNING,
+}
 
 
 def _audit(user, schedule: PowerSchedule, what: str, **details) -> None:

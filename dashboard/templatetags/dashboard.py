@@ -8,8 +8,10 @@ from django.utils.translation import get_language, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from dashboard import permissions
+from dashboard.forms import ScheduleForm
 from dashboard.models import ACTION_SLUGS, PERIOD_LABELS, Operation
 from dashboard.permissions import can_request
+from dashboard.services import approval_policy
 from dashboard.services.ownership import owner_choices
 from vmclient.types import PeriodType
 
@@ -112,9 +114,7 @@ def can_approve(context, operation) -> bool:
 
 @register.filter
 def create_price(operation):
-    from dashboard.services.approval_policy import create_price as price
-
-    return price(operation)
+    return approval_policy.create_price(operation)
 
 
 @register.simple_tag(takes_context=True)
@@ -124,8 +124,6 @@ def can_manage_schedules(context, host) -> bool:
 
 @register.simple_tag
 def schedule_form():
-    from dashboard.forms import ScheduleForm
-
     return ScheduleForm(initial={"action": "power_off"})
 
 
