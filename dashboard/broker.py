@@ -3,8 +3,11 @@
 kombu (5.x) creates a message's file under its final name and then writes it, while a worker
 lists the folder and reads files without a lock: it can read a message not yet written, fail to
 decode it, and stop ("Unrecoverable error", celery/kombu#1551). Here a message is written under
-a name no queue matches, then renamed into place, which is atomic on one filesystem. Only the
-embedded default uses this (settings.py); Redis in production is not affected.
+a name no queue matches, then renamed into place, which is atomic on one filesystem.
+
+`use_atomic_filesystem_transport()` (called by dashboard.celery) makes kombu's "filesystem"
+scheme mean this transport, so any filesystem:// URL gets it and any other URL (Redis in
+production) its own transport, whatever sets the URL.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import uuid
 from time import monotonic
 
+from kombu import transport as kombu_transports
 from kombu.transport import filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
@@ -33,3 +37,8 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+def use_atomic_filesystem_transport() -> None:
+    kombu_transports.TRANSPORT_ALIASES["filesystem"] = f"{__name__}:Transport"
+    kombu_transports._transport_cache.pop("filesystem", None)

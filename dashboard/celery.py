@@ -3,8 +3,10 @@ import os
 from celery import Celery
 from celery.signals import setup_logging
 
+from dashboard.broker import use_atomic_filesystem_transport
 from dashboard.logging import connect_celery_signals
 
+use_atomic_filesystem_transport()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 app = Celery("dashboard")

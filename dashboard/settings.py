@@ -122,12 +122,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
 # --- Celery -----------------------------------------------------------------------------------
-# No broker configured means the embedded filesystem transport: no server to run for a demo.
+# No broker configured means the embedded filesystem transport: no server to run for a demo
+# (writing each message atomically: dashboard/broker.py).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's transport, writing each message atomically (see dashboard/broker.py).
-    CELERY_BROKER_TRANSPORT = "dashboard.broker:Transport"
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),

@@ -44,8 +44,15 @@ def test_the_embedded_broker_writes_each_message_whole_before_a_worker_can_see_i
         queue.close()
 
 
-def test_the_default_broker_is_the_embedded_one_with_atomic_writes(settings):
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        assert settings.CELERY_BROKER_TRANSPORT == "dashboard.broker:Transport"
-    else:  # CI: Redis, which needs nothing of ours
-        assert not hasattr(settings, "CELERY_BROKER_TRANSPORT")
+def test_a_filesystem_broker_url_gets_the_atomic_transport_and_redis_its_own():
+    from kombu import Connection
+
+    from dashboard import broker
+    from dashboard.celery import app
+
+    assert Connection("filesystem://localhost//").transport_cls == "filesystem"
+    assert Connection("filesystem://localhost//").get_transport_cls() is broker.Transport
+    assert Connection("redis://127.0.0.1:6379/0").get_transport_cls().__module__ == (
+        "kombu.transport.redis"
+    )
+    assert app.conf.broker_transport is None  # the URL decides

@@ -67,7 +67,6 @@ def own_queue(*, broker_url: str | None = None) -> Iterator[str]:
         "broker_url": app.conf.broker_url,
         "task_default_queue": app.conf.task_default_queue,
         "broker_transport_options": dict(app.conf.broker_transport_options or {}),
-        "broker_transport": app.conf.broker_transport,
     }
     saved_env = os.environ.get("CELERY_BROKER_URL")
     app.conf.task_default_queue = queue
@@ -75,7 +74,6 @@ def own_queue(*, broker_url: str | None = None) -> Iterator[str]:
         # Celery reads CELERY_BROKER_URL from the environment before its conf (CI sets it).
         os.environ["CELERY_BROKER_URL"] = broker_url
         app.conf.broker_url = broker_url
-        app.conf.broker_transport = None  # the URL's own (the embedded one's is not Redis's)
         app.conf.broker_transport_options = {
             "visibility_timeout": settings.CELERY_BROKER_VISIBILITY_TIMEOUT
         }
