@@ -237,3 +237,22 @@ def test_the_list_poll_follows_a_changing_host_whatever_its_id(member_client, ma
     assert answer.status_code == 286  # the row moved and nothing is changing any more
     rows = [a["row"] for a in Links(answer.content.decode()).anchors if a["row"]]
     assert f"host-{host_id}" in rows
+
+
+def test_an_alert_about_a_host_named_with_line_breaks_is_still_mailed(
+    make_host, make_member, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from dashboard import tasks
+
+    monkeypatch.setattr(tasks.deliver_notification, "delay", services.notification_deliver)
+    owner = make_member("cleo", "Creator")
+    make_host(name="evil\r\nBcc: victim@example.test", status=HostStatus.EXPIRED, owner=owner)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.alerts_check() == 1
+
+    (message,) = mail.outbox
+    assert message.subject == "[Xuandashi] evil Bcc: victim@example.test has expired"
+    assert message.to == ["cleo@example.test"]
