@@ -13,6 +13,8 @@ Where the reference is silent, this module chooses:
 - An unknown path answers HTTP 404 and a known path with another method HTTP 405, both with a
   Spring-style JSON error body (not the envelope), before any token check.
 - A missing, unknown or expired token answers code 401 with HTTP 200, like every business error.
+- A path is routed as sent and each of its parameters decoded on its own, so a host id holding
+  `/` (sent as `%2F`) stays one segment and reaches its host.
 """
 
 from __future__ import annotations
