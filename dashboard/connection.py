@@ -78,5 +78,10 @@ def _clean(value: str) -> str:
 
 
 def rdp_filename(host: Host) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", host.name or "").strip("-.") or host.id
+    """A plain file name for the header: from the name, else the id (either may hold `/`,
+    quotes or nothing ASCII at all), else "host"."""
+    stems = (
+        re.sub(r"[^A-Za-z0-9._-]+", "-", value or "").strip("-.") for value in (host.name, host.id)
+    )
+    stem = next((stem for stem in stems if stem), "host")
     return f"{stem[:60]}.rdp"

@@ -2,15 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import path, register_converter
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from dashboard import health, views
+from dashboard.converters import HostIdConverter
 from dashboard.middleware import role_not_required
 from dashboard.views.errors import forbidden
 
 handler403 = forbidden
+
+register_converter(HostIdConverter, "host_id")
 
 
 class FaviconRedirect(RedirectView):
@@ -31,15 +34,19 @@ urlpatterns = [
     path("hosts/new/price/", views.host_create_price, name="host-create-price"),
     path("hosts/bulk/", views.host_bulk, name="host-bulk"),
     path("hosts/bulk/<uuid:batch>/", views.host_bulk_live, name="host-bulk-live"),
-    path("hosts/<str:host_id>/", views.host_detail, name="host-detail"),
-    path("hosts/<str:host_id>/live/", views.host_detail_live, name="host-detail-live"),
-    path("hosts/<str:host_id>/connect.rdp", views.host_rdp, name="host-rdp"),
-    path("hosts/<str:host_id>/actions/<slug:action>/", views.host_action, name="host-action"),
-    path("hosts/<str:host_id>/delete/", views.host_delete, name="host-delete"),
-    path("hosts/<str:host_id>/password/", views.host_password, name="host-password"),
-    path("hosts/<str:host_id>/owner/", views.host_owner, name="host-owner"),
-    path("hosts/<str:host_id>/notes/", views.host_notes, name="host-notes"),
-    path("hosts/<str:host_id>/schedules/", views.host_schedule_create, name="host-schedule-create"),
+    path("hosts/<host_id:host_id>/", views.host_detail, name="host-detail"),
+    path("hosts/<host_id:host_id>/live/", views.host_detail_live, name="host-detail-live"),
+    path("hosts/<host_id:host_id>/connect.rdp", views.host_rdp, name="host-rdp"),
+    path("hosts/<host_id:host_id>/actions/<slug:action>/", views.host_action, name="host-action"),
+    path("hosts/<host_id:host_id>/delete/", views.host_delete, name="host-delete"),
+    path("hosts/<host_id:host_id>/password/", views.host_password, name="host-password"),
+    path("hosts/<host_id:host_id>/owner/", views.host_owner, name="host-owner"),
+    path("hosts/<host_id:host_id>/notes/", views.host_notes, name="host-notes"),
+    path(
+        "hosts/<host_id:host_id>/schedules/",
+        views.host_schedule_create,
+        name="host-schedule-create",
+    ),
     path("spend/", views.spend, name="spend"),
     path("spend.csv", views.spend_csv, name="spend-csv"),
     path("schedules/", views.schedule_list, name="schedule-list"),

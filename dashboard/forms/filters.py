@@ -3,6 +3,8 @@ not validate falls back to its default, and the rest of the query still applies.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -125,10 +127,12 @@ class CatalogFilterForm(LenientForm):
 
 
 def parse_versions(raw: str, *, limit: int = 200) -> dict[str, int]:
-    """`id:version,id:version` (what a polling page sends) as a dict; bad entries are dropped."""
+    """`id:version,id:version` (what a polling page sends, ids quoted) as a dict; bad entries
+    are dropped."""
     versions: dict[str, int] = {}
     for item in raw.split(",")[:limit]:
-        host_id, _sep, version = item.strip().rpartition(":")
+        quoted_id, _sep, version = item.strip().rpartition(":")
+        host_id = unquote(quoted_id)
         if is_host_id(host_id) and version.isdigit() and len(version) < 10:
             versions[host_id] = int(version)
     return versions

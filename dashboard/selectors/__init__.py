@@ -7,6 +7,7 @@ of the fleet. One module per subject; the package exports what views and service
 from dashboard.selectors.catalog import (
     CATALOG_CACHE_KEY,
     Catalog,
+    CatalogUnreadable,
     ImageGroup,
     ImageRow,
     PackageChoice,
@@ -60,6 +61,7 @@ __all__ = [
     "STATUS_CHANGING",
     "STATUS_GONE",
     "Catalog",
+    "CatalogUnreadable",
     "ImageGroup",
     "ImageRow",
     "MonthSpend",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,23 @@ from dashboard.selectors.hosts import AREA_BY_SLUG, BILLING_BY_SLUG
 from vmclient.types import Area, BillingType, Image, Package
 
 CATALOG_CACHE_KEY = "xds:catalog:v1"
+
+logger = logging.getLogger(__name__)
+
+
+class CatalogUnreadable(Exception):
+    """The cache that holds the catalog does not answer (its Redis is down): unlike a catalog
+    not cached yet (None), asking the worker cannot help until the cache is back."""
+
+
+def _cached_catalog() -> dict | None:
+    try:
+        return cache.get(CATALOG_CACHE_KEY)
+    except Exception as exc:
+        # The error's class only: a connection error's text names the cache's address.
+        logger.warning("catalog unreadable: the cache failed (%s)", type(exc).__name__)
+        raise CatalogUnreadable from exc
+
 
 # --- Catalog -------------------------------------------------------------------------------------
 
@@ -62,8 +80,9 @@ class Catalog:
 
 
 def catalog_get(*, billing: str = "", area: str = "") -> Catalog | None:
-    """The cached catalog, filtered; None while it is not cached yet (or has expired)."""
-    cached = cache.get(CATALOG_CACHE_KEY)
+    """The cached catalog, filtered; None while it is not cached yet (or has expired).
+    Raises CatalogUnreadable when the cache fails."""
+    cached = _cached_catalog()
     if not cached:
         return None
     packages: Iterable[Package] = cached.get("packages", ())
@@ -161,9 +180,11 @@ class PackageChoice:
 
 def package_choice(*, package_id: str) -> PackageChoice | None:
     """The cached template `package_id` with its compatible images; None when the catalog is
-    not cached or has no such template."""
-    cached = cache.get(CATALOG_CACHE_KEY)
-    if not cached or not package_id:
+    not cached or has no such template. Raises CatalogUnreadable when the cache fails."""
+    if not package_id:
+        return None
+    cached = _cached_catalog()
+    if not cached:
         return None
     copies = tuple(p for p in cached.get("packages", ()) if p.package_id == package_id)
     if not copies:

@@ -35,6 +35,7 @@ from dashboard.services.schedules import (
 )
 from dashboard.services.sync import (
     SYNC_LOCK_KEY,
+    CacheUnavailable,
     SyncResult,
     TaskQueueUnavailable,
     catalog_refresh,
@@ -50,6 +51,7 @@ __all__ = [
     "SYNC_LOCK_KEY",
     "AnnotationInvalid",
     "BulkOutcome",
+    "CacheUnavailable",
     "CreateQuote",
     "OperationRefused",
     "SyncResult",

@@ -12,13 +12,24 @@ never a password or the upstream key (a test checks both after success and failu
 
 from __future__ import annotations
 
+import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from django.core.cache import cache
 
 from dashboard.client_ip import client_ip
 from dashboard.models import AuditEvent, Host, Operation
 
 USER_AGENT_MAX = AuditEvent._meta.get_field("user_agent").max_length
+
+logger = logging.getLogger(__name__)
+
+# Anonymous refusals (a post without a security token, from anyone on the network) cost nothing
+# to send, and the trail can never shrink: each one is a log line, and only the first from an
+# address in a window, and at most a few in a window in all, also becomes a row.
+ANONYMOUS_REFUSAL_WINDOW_SECONDS = 600
+ANONYMOUS_REFUSAL_ROWS_PER_WINDOW = 20
 
 
 @dataclass(frozen=True)
@@ -96,3 +107,37 @@ def audit_record(
         summary=summary,
         details=details or {},
     )
+
+
+def refusal_record(request, *, reason: str) -> AuditEvent | None:
+    """A refused request (403): audited one row each for a signed-in member; for an anonymous
+    client, a WARNING line each and a row only as `_anonymous_row_allowed` says."""
+    details = {"method": request.method, "path": request.path[:500], "reason": reason}
+    summary = f"{request.method} {request.path[:200]} refused: {reason}"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return audit_record(
+            AuditEvent.Action.ACCESS_DENIED, summary, request=request, details=details
+        )
+    ip = client_ip(request)
+    logger.warning("anonymous request from %s refused: %s", ip or "an unknown address", summary)
+    if not _anonymous_row_allowed(ip):
+        return None
+    window = ANONYMOUS_REFUSAL_WINDOW_SECONDS // 60
+    details["later_refusals"] = f"logged only, for {window} minutes from this address"
+    return audit_record(AuditEvent.Action.ACCESS_DENIED, summary, request=request, details=details)
+
+
+def _anonymous_row_allowed(ip: str | None) -> bool:
+    """The first anonymous refusal from `ip` in the window, and at most
+    ANONYMOUS_REFUSAL_ROWS_PER_WINDOW in all. Without a cache to count in: none (the log has
+    them)."""
+    window = ANONYMOUS_REFUSAL_WINDOW_SECONDS
+    try:
+        if not cache.add(f"xds:refusal:anonymous:{ip or '-'}", 1, window):
+            return False
+        cache.add("xds:refusal:anonymous:rows", 0, window)
+        return cache.incr("xds:refusal:anonymous:rows") <= ANONYMOUS_REFUSAL_ROWS_PER_WINDOW
+    except Exception:  # the cache is down: refusing goes on, the row does not
+        logger.warning("anonymous refusal not recorded: the cache is unreachable")
+        return False

@@ -59,6 +59,8 @@ def _people(*users) -> list:
 def notify(*, key: str, kind: str, subject: str, body: str, users, host_id: str = "") -> bool:
     """Record and send a notification, unless one with `key` was already sent."""
     people = _people(*users)
+    # One line: the subject becomes a mail header, and host names come from the provider.
+    subject = " ".join(subject.split())
     try:
         with transaction.atomic():
             notification = Notification.objects.create(

@@ -216,7 +216,15 @@ def create_quote(
     """Check a create against the cached catalog and price it. Raises `OperationRefused` when the
     template, image, billing type or period is not one the catalog allows, so a create the
     upstream would refuse with 7005 (image and template types differ) is never sent."""
-    choice = selectors.package_choice(package_id=package_id)
+    try:
+        choice = selectors.package_choice(package_id=package_id)
+    except selectors.CatalogUnreadable:
+        raise OperationRefused(
+            _(
+                "The catalog cannot be read right now (the dashboard's cache does not answer), "
+                "so nothing was bought. Try again in a few minutes."
+            )
+        ) from None
     if choice is None:
         raise OperationRefused(
             _("This template is not in the catalog (any more). Choose one on the templates page.")

@@ -46,6 +46,11 @@ class TaskQueueUnavailable(Exception):
     """The task could not be handed to the broker (Redis down, disk full...)."""
 
 
+class CacheUnavailable(Exception):
+    """The cache does not answer (its Redis is down): a sync asked for now could neither be
+    debounced nor take the lock every sync needs, so none is asked for."""
+
+
 @dataclass(frozen=True)
 class SyncResult:
     seen: int = 0  # distinct hosts in the listing
@@ -348,7 +353,8 @@ def catalog_refresh(*, client=None) -> dict | None:
 
 def hosts_sync_request() -> bool:
     """Enqueue a host sync and a catalog refresh ("refresh now"). False when a sync was asked
-    for a moment ago (nothing enqueued). Raises TaskQueueUnavailable if the broker refuses."""
+    for a moment ago (nothing enqueued). Raises TaskQueueUnavailable if the broker refuses,
+    CacheUnavailable if the cache does."""
     from dashboard import tasks
 
     if not _enqueue_once("xds:hosts-sync:requested", tasks.sync_hosts):
@@ -364,13 +370,18 @@ def catalog_refresh_request() -> bool:
 
     try:
         return _enqueue_once("xds:catalog:requested", tasks.refresh_catalog)
-    except TaskQueueUnavailable:
+    except (TaskQueueUnavailable, CacheUnavailable):
         return False
 
 
 def _enqueue_once(key: str, task) -> bool:
     """Enqueue `task` unless `key` says it was a moment ago; False when it was."""
-    if not cache.add(key, 1, REQUEST_DEBOUNCE_SECONDS):
+    try:
+        fresh = cache.add(key, 1, REQUEST_DEBOUNCE_SECONDS)
+    except Exception as exc:
+        logger.warning("could not enqueue %s: the cache failed (%s)", task.name, type(exc).__name__)
+        raise CacheUnavailable(type(exc).__name__) from exc
+    if not fresh:
         return False
     try:
         task.delay()

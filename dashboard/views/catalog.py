@@ -11,19 +11,24 @@ from dashboard.htmx import render_page
 from dashboard.views.common import poll_context
 
 
-def _catalog(**filters):
-    catalog = selectors.catalog_get(**filters)
+def catalog_context(**filters) -> dict:
+    """The catalog for a page, or why there is none: not cached yet (the worker is asked, the
+    page says "loading" and asks again), or the cache unreadable (the page says so and asks
+    again). Never fetched from the upstream here."""
+    try:
+        catalog = selectors.catalog_get(**filters)
+    except selectors.CatalogUnreadable:
+        return {"catalog": None, "catalog_unreadable": True}
     if catalog is None:
-        # Never fetched here: the worker is asked, and the page shows "loading" meanwhile.
         services.catalog_refresh_request()
-    return catalog
+    return {"catalog": catalog}
 
 
 @require_GET
 def package_list(request: HttpRequest) -> HttpResponse:
     filters = CatalogFilterForm(request.GET).values()
     context = {
-        "catalog": _catalog(**filters),
+        **catalog_context(**filters),
         "filters": filters,
         "form": CatalogFilterForm(initial=filters),
         **poll_context(),
@@ -33,5 +38,5 @@ def package_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def image_list(request: HttpRequest) -> HttpResponse:
-    context = {"catalog": _catalog(), **poll_context()}
+    context = {**catalog_context(), **poll_context()}
     return render_page(request, "catalog/images.html", context, partial="catalog")

@@ -18,6 +18,7 @@ from dashboard import permissions, selectors, services
 from dashboard.forms import CreateHostForm
 from dashboard.forms.operations import BILLING_BY_SLUG
 from dashboard.models import Operation
+from dashboard.views.catalog import catalog_context
 from dashboard.views.common import poll_context
 from dashboard.views.operations import operation_card_context
 
@@ -31,13 +32,11 @@ def host_create(request: HttpRequest) -> HttpResponse:
         # else goes on to `operation_request`, which refuses it and audits the refusal.
         _creators_only(request)
     package_id = request.POST.get("package") or request.GET.get("package", "")
-    choice = selectors.package_choice(package_id=package_id)
-    if request.htmx and request.htmx.target == "catalog":
-        # The "catalog loading" box asking again: reload the page once the catalog is there.
-        if selectors.catalog_get() is not None:
-            return HttpResponseClientRefresh()
-        return _no_template(request, package_id)
-    if choice is None:
+    try:
+        choice = selectors.package_choice(package_id=package_id)
+    except selectors.CatalogUnreadable:
+        choice = None  # nothing can be chosen or bought: the page says why
+    if choice is None or (request.htmx and request.htmx.target == "catalog"):
         return _no_template(request, package_id)
     if request.method == "GET" or "edit" in request.POST:
         data = request.POST if "edit" in request.POST else None
@@ -89,7 +88,14 @@ def host_create(request: HttpRequest) -> HttpResponse:
 def host_create_price(request: HttpRequest) -> HttpResponse:
     """The price box, again for the choices in the form (HTMX, on every change)."""
     _creators_only(request)
-    choice = selectors.package_choice(package_id=request.GET.get("package", ""))
+    try:
+        choice = selectors.package_choice(package_id=request.GET.get("package", ""))
+    except selectors.CatalogUnreadable:
+        error = _(
+            "The catalog cannot be read right now (the dashboard's cache does not answer), so "
+            "no price can be shown. Try again in a few minutes."
+        )
+        return render(request, f"{TEMPLATE}#create-price", {"quote": None, "price_error": error})
     quote, error = None, ""
     if choice is not None:
         form = CreateHostForm(request.GET, choice=choice)
@@ -142,10 +148,13 @@ def _review(request, form: CreateHostForm, quote, *, error: str = "") -> HttpRes
 
 
 def _no_template(request: HttpRequest, package_id: str) -> HttpResponse:
-    catalog = selectors.catalog_get()
-    if catalog is None:
-        services.catalog_refresh_request()  # the page says "loading" and asks again
-    context = {"catalog": catalog, "package_id": package_id, "step": "missing", **poll_context()}
+    """No template to show: the catalog is loading or unreadable (the page asks again), or it
+    has no such template (404)."""
+    context = {**catalog_context(), "package_id": package_id, "step": "missing", **poll_context()}
+    catalog = context["catalog"]
     if request.htmx:
+        if request.htmx.target == "catalog" and catalog is not None:
+            # The "catalog loading" box asking again: reload the page now the catalog is there.
+            return HttpResponseClientRefresh()
         return render(request, f"{TEMPLATE}#create-loading", context)
     return render(request, TEMPLATE, context, status=200 if catalog is None else 404)

@@ -1,26 +1,21 @@
 """The 403 page: what was refused and why, for every refusal (a role that does not allow it, a
 missing security token), and an audit row for each one not already audited where it was
-refused. From an HTMX request the answer is a banner swapped into the page's alert area rather
-than a whole page dropped into a table cell (htmx-config in base.html lets 403s swap)."""
+refused (for anonymous clients, a log line and only a few rows: `refusal_record`). From an HTMX
+request the answer is a banner swapped into the page's alert area rather than a whole page
+dropped into a table cell (htmx-config in base.html lets 403s swap)."""
 
 from __future__ import annotations
 
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from dashboard.models import AuditEvent
 from dashboard.permissions import Forbidden
-from dashboard.services.audit import audit_record
+from dashboard.services.audit import refusal_record
 
 
 def _forbidden_response(request, message: str, *, audit_reason: str, audited: bool):
     if not audited:
-        audit_record(
-            AuditEvent.Action.ACCESS_DENIED,
-            f"{request.method} {request.path[:200]} refused: {audit_reason}",
-            request=request,
-            details={"method": request.method, "path": request.path[:500], "reason": audit_reason},
-        )
+        refusal_record(request, reason=audit_reason)
     context = {"message": message}
     if getattr(request, "htmx", False):
         response = render(request, "403.html#forbidden-alert", context, status=403)

@@ -9,7 +9,7 @@ password goes into the response and nowhere else: not the log, not the audit row
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -66,9 +66,10 @@ def host_owner(request: HttpRequest, host_id: str) -> HttpResponse:
     if name:
         owner = services.owner_choices().filter(username=name).first()
         if owner is None:
-            return HttpResponseBadRequest(
-                _("No active member is called %(name)s.") % {"name": name[:150]}
-            )
+            # The page again, the error beside the form (the template escapes the name).
+            error = _("No active member is called %(name)s.") % {"name": name[:150]}
+            context = host_detail_context(host, owner_error=error)
+            return render(request, "hosts/detail.html", context, status=400)
     services.host_assign_owner(user=request.user, host=host, owner=owner)
     if owner is None:
         messages.success(request, _("%(host)s now has no owner.") % {"host": host})

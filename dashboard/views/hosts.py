@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +23,9 @@ HOSTS_PER_PAGE = 50
 
 
 def _versions_param(hosts) -> str:
-    return ",".join(f"{host.id}:{host.version}" for host in hosts)
+    """`id:version,id:version`, each id quoted (an id may hold `,` or `:`); `parse_versions`
+    reads it back."""
+    return ",".join(f"{quote(host.id, safe='')}:{host.version}" for host in hosts)
 
 
 @require_GET

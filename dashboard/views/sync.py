@@ -31,6 +31,12 @@ def sync_now(request: HttpRequest) -> HttpResponse:
             "The task queue cannot be reached, so no sync was started. The pages still show "
             "the last synced state; an administrator should check the worker and its broker."
         )
+    except services.CacheUnavailable:
+        level = messages.ERROR
+        text = _(
+            "The dashboard's cache does not answer, so no sync was started. The pages still "
+            "show the last synced state; an administrator should check the cache."
+        )
     else:
         level = messages.SUCCESS if queued else messages.INFO
         text = (

@@ -218,6 +218,21 @@ def test_host_ids_are_quoted_as_one_path_segment(simulator):
     ]
 
 
+@pytest.mark.parametrize("host_id", ["a/b", "../../etc/passwd", "%2F", "?#", "渲染/一号"])
+def test_a_host_whose_id_holds_a_slash_or_escapes_is_reached(simulator, client, host_id):
+    simulator.fleet.add_host(id=host_id, status=HostStatus.RUNNING)
+    assert client.get_host(host_id).id == host_id
+    client.power_off(host_id)
+    assert simulator.fleet.hosts[host_id].status is HostStatus.SHUTTING_DOWN
+    simulator.clock.advance(600)
+    client.power_on(host_id)
+    simulator.clock.advance(600)
+    client.reboot(host_id)
+    simulator.clock.advance(600)
+    assert client.delete_host(host_id) is True
+    assert host_id not in simulator.fleet.hosts
+
+
 @pytest.mark.parametrize("bad", ["", " ", "a b", "tab\there", None, 7, ".."])
 def test_host_calls_refuse_bad_ids_without_a_request(simulator, client, bad):
     for call in (

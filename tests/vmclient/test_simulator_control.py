@@ -125,6 +125,14 @@ def test_hosts_are_added_over_http(simulator, upstream):
     assert control(simulator, "POST", "hosts", {"colour": "red"}).status_code == 400
 
 
+def test_a_host_with_a_hostile_id_is_added_over_http_and_found_by_it(simulator, upstream):
+    """What a careless provider could send: the id is data, quoted as one path segment."""
+    answer = control(simulator, "POST", "hosts", {"id": "../../etc/passwd", "name": "<b>x</b>"})
+    assert answer.status_code == 200 and answer.json()["id"] == "../../etc/passwd"
+    data = upstream.get(f"{OPEN}/one/..%2F..%2Fetc%2Fpasswd")["data"]
+    assert (data["id"], data["name"]) == ("../../etc/passwd", "<b>x</b>")
+
+
 def test_unknown_control_endpoints_answer_404_and_wrong_methods_405(simulator):
     assert control(simulator, "GET", "nothing").status_code == 404
     assert control(simulator, "GET", "clock").status_code == 405

@@ -13,16 +13,19 @@ Where the reference is silent, this module chooses:
 - An unknown path answers HTTP 404 and a known path with another method HTTP 405, both with a
   Spring-style JSON error body (not the envelope), before any token check.
 - A missing, unknown or expired token answers code 401 with HTTP 200, like every business error.
+- A path is routed as sent and each of its parameters decoded on its own, so a host id holding
+  `/` (sent as `%2F`) stays one segment and reaches its host.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from . import codes, wire
 from .codes import ApiError
@@ -44,13 +47,19 @@ class Answer:
 @dataclass
 class Request:
     method: str
-    path: str
+    path: str  # decoded, for the log and the faults
     query: dict[str, str]
     body: bytes
     token: str | None
+    raw_path: str = ""  # as sent (percent-encoded), for routing; `path` when not given
+
+    @property
+    def route_path(self) -> str:
+        return self.raw_path or self.path
 
 
-Handler = Callable[[Fleet, re.Match, Request], Any]
+# A handler gets the fleet, the decoded parameters of its path (`match["id"]`) and the request.
+Handler = Callable[[Fleet, Mapping[str, str], Request], Any]
 
 
 # --- parameters ----------------------------------------------------------------------------------
@@ -96,21 +105,21 @@ def _positive(value: Any) -> int:
 # --- endpoints -----------------------------------------------------------------------------------
 
 
-def get_token(fleet: Fleet, match: re.Match, request: Request) -> Any:
+def get_token(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
     body = _json_body(request)
     uuid, secret = _text(body.get("uuid")), _text(body.get("secret"))
     token, lifetime = fleet.issue_token(uuid, secret)
     return {"token": token, "effectiveTime": wire.number(fleet.config, lifetime)}
 
 
-def list_packages(fleet: Fleet, match: re.Match, request: Request) -> Any:
+def list_packages(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
     billing = _integer(match["type"])
     if billing not in (PAY_AS_YOU_GO, RENTAL):
         raise ApiError(codes.BUSINESS_ERROR, "模板类型错误")
     return [wire.package_json(fleet.config, p) for p in fleet.packages_for(billing)]
 
 
-def list_images(fleet: Fleet, match: re.Match, request: Request) -> Any:
+def list_images(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
     return [wire.image_json(image) for image in fleet.images]
 
 
@@ -119,13 +128,13 @@ def _created(fleet: Fleet, host_id: str) -> Any:
     return host_id if fleet.config.create_returns_id else True
 
 
-def create_pay_as_you_go(fleet: Fleet, match: re.Match, request: Request) -> Any:
+def create_pay_as_you_go(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
     body = _json_body(request)
     package_id, image_id = _text(body.get("packageId")), _text(body.get("imageId"))
     return _created(fleet, fleet.create_host(package_id, image_id).id)
 
 
-def create_rental(fleet: Fleet, match: re.Match, request: Request) -> Any:
+def create_rental(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
     body = _json_body(request)
     package_id, image_id = _text(body.get("packageId")), _text(body.get("imageId"))
     period_number = _positive(body.get("periodNumber"))
@@ -138,7 +147,7 @@ def create_rental(fleet: Fleet, match: re.Match, request: Request) -> Any:
     return _created(fleet, host.id)
 
 
-def operate(fleet: Fleet, match: re.Match, request: Request) -> Any:
+def operate(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
     kind = request.query.get("type", "").strip()
     if kind not in ("0", "1"):
         raise ApiError(codes.MISSING_PARAMETER)
@@ -146,16 +155,16 @@ def operate(fleet: Fleet, match: re.Match, request: Request) -> Any:
     return True
 
 
-def reboot(fleet: Fleet, match: re.Match, request: Request) -> Any:
+def reboot(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
     fleet.reboot(match["id"])
     return True
 
 
-def one_host(fleet: Fleet, match: re.Match, request: Request) -> Any:
+def one_host(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
     return wire.host_json(fleet.config, fleet.get_host(match["id"]))
 
 
-def host_page(fleet: Fleet, match: re.Match, request: Request) -> Any:
+def host_page(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
     page = _positive(request.query.get("page"))
     page_size = _positive(request.query.get("pageSize"))
     hosts, total = fleet.page(page, page_size)
@@ -165,7 +174,7 @@ def host_page(fleet: Fleet, match: re.Match, request: Request) -> Any:
     }
 
 
-def delete_host(fleet: Fleet, match: re.Match, request: Request) -> Any:
+def delete_host(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
     return fleet.delete(match["id"])
 
 
@@ -212,8 +221,11 @@ def _http_error(fleet: Fleet, status: int, error: str, path: str) -> Answer:
 
 
 def handle(fleet: Fleet, request: Request) -> Answer:
-    """Answer one API request."""
-    candidates = [(m, r, h, auth) for m, r, h, auth in ROUTES if r.fullmatch(request.path)]
+    """Answer one API request.
+
+    Routes match the path as sent, each parameter decoded on its own: a host id holding a `/`
+    arrives as `%2F` and stays one segment."""
+    candidates = [(m, r, h, auth) for m, r, h, auth in ROUTES if r.fullmatch(request.route_path)]
     if not candidates:
         return _http_error(fleet, 404, "Not Found", request.path)
     route = next((c for c in candidates if c[0] == request.method), None)
@@ -228,7 +240,9 @@ def handle(fleet: Fleet, request: Request) -> Answer:
             fleet.check_token(request.token)
         # One lock for the whole call, so a host is never serialised halfway through a change.
         with fleet.lock:
-            data = handler(fleet, pattern.fullmatch(request.path), request)
+            match = pattern.fullmatch(request.route_path)
+            params = {name: unquote(value) for name, value in match.groupdict().items()}
+            data = handler(fleet, params, request)
             return Answer(200, wire.envelope(config, codes.SUCCESS, data), codes.SUCCESS)
     except ApiError as error:
         return Answer(200, wire.envelope(config, error.code, None, error.msg), error.code)

@@ -136,7 +136,8 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
                 self._control(method, path, body)
                 return
             sim._record(method, path, query)
-            request = api.Request(method, path, query, body, self.headers.get(api.TOKEN_HEADER))
+            token = self.headers.get(api.TOKEN_HEADER)
+            request = api.Request(method, path, query, body, token, raw_path=split.path)
             self._answer_api(request)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (a timeout); nothing to tell
