@@ -186,8 +186,34 @@ def can_skip_schedule(user, host: Host) -> bool:
 
 def can_approve(user, operation: Operation) -> bool:
     """Approving or rejecting a purchase above the team's limit: an admin other than the
-    member who asked for it."""
-    return _active(user) and has(user, APPROVE) and operation.requested_by_id != user.pk
+    member who asked for it, and other than one who holds that member's password (who could
+    have asked in their name)."""
+    return (
+        _active(user)
+        and has(user, APPROVE)
+        and operation.requested_by_id != user.pk
+        and not holds_password_of(user, operation.requested_by_id)
+    )
+
+
+def holds_password_of(user, member_id: int | None) -> bool:
+    """Whether the password `member_id` signs in with was set by `user` (or came with the account
+    `user` created): then `user` may sign in as them. A password the member changed since is
+    theirs again. Read from the audit trail, which records every password set."""
+    if member_id is None or member_id == user.pk:
+        return False
+    from dashboard.models import AuditEvent
+
+    last = (
+        AuditEvent.objects.filter(
+            action__in=(AuditEvent.Action.PASSWORD_SET, AuditEvent.Action.MEMBER_CREATED),
+            details__member_id=member_id,
+        )
+        .order_by("-at", "-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    return last == user.pk
 
 
 # --- Accounts: who may change whom (the admin's user pages, dashboard.admin.MemberAdmin) -------

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from dashboard.models import AuditEvent, Operation, TeamPolicy
+from dashboard.permissions import holds_password_of
 from tests.conftest import MEMBER_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -396,7 +397,8 @@ def test_raising_the_limit_waits_for_a_second_admin(
 
     client.force_login(abe)
     page = client.get(f"/admin/dashboard/teampolicy/{policy.pk}/change/").content.decode()
-    assert "ada proposes" in page
+    proposal = "no limit at all" if raised is None else "the limit ¥100.00"
+    assert f"ada proposed {proposal} (in force: ¥4.00)" in page
     client.post(f"/admin/dashboard/teampolicy/{policy.pk}/confirm/")
     assert limit_in_force() == (None if raised is None else Decimal(raised))
 
@@ -457,3 +459,53 @@ def test_the_admin_pages_refuse_other_members_with_a_page_that_says_why(client, 
         page = response.content.decode()
         assert "Only members with the Admin role" in page
         assert "manage members" in page
+
+
+# --- Becoming a member to buy in their name ----------------------------------------------------
+
+
+def test_an_admin_who_set_a_members_password_cannot_approve_what_they_buy(
+    client, ada, abe, make_member, limit_4, catalog_cached, dispatched,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    cleo = make_member("cleo", "Creator")
+    client.force_login(ada)
+    assert set_password(client, cleo).status_code == 302
+    assert signs_in(client, "cleo", NEW_PASSWORD)
+    operation = buy(client, django_capture_on_commit_callbacks)
+    assert operation.state == "awaiting"
+
+    client.force_login(ada)
+    assert "Approve" not in client.get(f"/operations/{operation.pk}/").content.decode()
+    refused = client.post(f"/operations/{operation.pk}/approve/")
+    assert refused.status_code == 403
+    assert "You set the password of the member who asked" in refused.content.decode()
+    operation.refresh_from_db()
+    assert operation.state == "awaiting" and dispatched == []
+
+    # Once cleo has chosen her own password, or for another admin, it is an ordinary approval.
+    client.force_login(abe)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/operations/{operation.pk}/approve/")
+    operation.refresh_from_db()
+    assert operation.state == "queued"
+
+
+def test_a_password_the_member_changed_since_is_theirs_again(client, ada, make_member):
+    cleo = make_member("cleo", "Creator")
+    client.force_login(ada)
+    set_password(client, cleo)
+    assert holds_password_of(ada, cleo.pk)
+    cleo.refresh_from_db()  # the session remembers the password in force
+    client.force_login(cleo)
+    changed = client.post(
+        "/accounts/password/",
+        {
+            "old_password": NEW_PASSWORD,
+            "new_password1": "marble-tundra-8841-quay",
+            "new_password2": "marble-tundra-8841-quay",
+        },
+    )
+    assert changed.status_code == 302 and changed["Location"] == "/accounts/password/done/"
+    assert audited("password_set")[-1].details["by_self"] is True
+    assert not holds_password_of(ada, cleo.pk)
