@@ -224,7 +224,7 @@ class TeamPolicyAdmin(admin.ModelAdmin):
     change_form_template = "admin/dashboard/teampolicy/change_form.html"
 
     def has_add_permission(self, request):
-        return not TeamPolicy.objects.exists() and super().has_add_permission(request)
+        return False  # the one row is made by TeamPolicy.current(), on the way to its page
 
     def has_delete_permission(self, request, obj=None):
         return False

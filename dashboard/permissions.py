@@ -9,10 +9,13 @@ permission.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from dashboard.models import Host, Operation
+from dashboard.models import AuditEvent, Host, Operation
 
 VIEW_FLEET = "dashboard.view_host"
 POWER_ANY = "dashboard.power_any_host"
@@ -202,8 +205,6 @@ def holds_password_of(user, member_id: int | None) -> bool:
     theirs again. Read from the audit trail, which records every password set."""
     if member_id is None or member_id == user.pk:
         return False
-    from dashboard.models import AuditEvent
-
     last = (
         AuditEvent.objects.filter(
             action__in=(AuditEvent.Action.PASSWORD_SET, AuditEvent.Action.MEMBER_CREATED),
@@ -220,8 +221,6 @@ def holds_password_of(user, member_id: int | None) -> bool:
 
 
 def _powers_q(prefix: str = ""):
-    from django.db.models import Q
-
     query = Q()
     for permission in ADMIN_POWERS:
         app_label, codename = permission.split(".")
@@ -234,17 +233,12 @@ def is_admin_account(user) -> bool:
     active again is an admin again, so their account is as protected while it sleeps)."""
     if user.is_superuser or user.is_staff:
         return True
-    from django.contrib.auth.models import Permission
-    from django.db.models import Q
-
     held = Permission.objects.filter(Q(user=user) | Q(group__user=user))
     return held.filter(_powers_q()).exists()
 
 
 def roles_giving_admin_powers():
     """The groups an admin who is not a superuser may not give or take (the Admin role)."""
-    from django.contrib.auth.models import Group
-
     return Group.objects.filter(_powers_q("permissions__")).distinct()
 
 
@@ -262,9 +256,6 @@ def may_manage_account(user, account) -> bool:
 def approvers():
     """The active accounts that may approve a purchase above the team's limit (and confirm a
     raise of it): superusers and holders of the permission, through a role or directly."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
     app_label, codename = APPROVE.split(".")
     holds = Q(
         groups__permissions__content_type__app_label=app_label,

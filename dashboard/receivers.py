@@ -7,7 +7,7 @@ come: the admin, the shell, a script. Connected in `DashboardConfig.ready`."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from dashboard.models import AuditEvent
 from dashboard.services.audit import audit_record, current_origin
@@ -113,13 +113,13 @@ def password_set(sender, instance, raw=False, **kwargs) -> None:
     origin = current_origin()
     by = origin.user if origin is not None else None
     member = instance.get_username()
-    if by is not None and by.pk == instance.pk:
+    by_self = by is not None and by.pk == instance.pk
+    if by_self:
         summary = f"{member} changed their own password"
     elif by is not None:
         summary = f"Password of {member} set by {by.get_username()}"
     else:
         summary = f"Password of {member} set outside the dashboard"
-    by_self = by is not None and by.pk == instance.pk
     audit_record(Action.PASSWORD_SET, summary, details={**_account(instance), "by_self": by_self})
 
 
@@ -142,8 +142,6 @@ def account_deleted(sender, instance, **kwargs) -> None:
 
 
 def _permission_names(pks) -> list[str]:
-    from django.contrib.auth.models import Permission
-
     rows = Permission.objects.filter(pk__in=pks).values_list("content_type__app_label", "codename")
     return sorted(f"{app}.{codename}" for app, codename in rows)
 

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
-from dashboard.models import AuditEvent, Operation, TeamPolicy
+from dashboard.models import AuditEvent, Notification, Operation, TeamPolicy
 from dashboard.permissions import holds_password_of
 from tests.conftest import MEMBER_PASSWORD
 
@@ -386,6 +386,8 @@ def test_raising_the_limit_waits_for_a_second_admin(
     page = set_limit(client, raised).content.decode()
     assert "waits for another admin" in page
     assert limit_in_force() == Decimal("4.00")
+    told = Notification.objects.get(key__startswith="policy:")
+    assert told.recipients == ["abe"] and "ada proposes the approval limit" in told.subject
 
     # Buying alone above the old limit still waits for another admin.
     assert buy(client, django_capture_on_commit_callbacks).state == "awaiting"
