@@ -1,17 +1,23 @@
 """The mirror, the operations and the audit trail in the admin, all read-only: the sync and the
-worker own the first two, and the audit trail is append-only for everyone, superusers too."""
+worker own the first two, and the audit trail is append-only for everyone, superusers too. The
+members' accounts, with who may change whom; and the team policy, whose raises need two admins."""
 
 import csv
 import json
 
-from django.contrib import admin
-from django.http import StreamingHttpResponse
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from dashboard import permissions
 from dashboard.models import (
     AuditEvent,
     Host,
@@ -21,7 +27,7 @@ from dashboard.models import (
     SyncState,
     TeamPolicy,
 )
-from dashboard.services.audit import audit_record
+from dashboard.services import approval_policy
 from dashboard.views.common import csv_cell
 
 
@@ -189,8 +195,6 @@ class AuditEventAdmin(ReadOnlyAdmin):
     def export_csv(self, request):
         """The events the change list shows with the same filters and search, all pages."""
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         queryset = self.get_changelist_instance(request).get_queryset(request)
         writer = csv.writer(_Echo())
@@ -212,13 +216,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(TeamPolicy)
 class TeamPolicyAdmin(admin.ModelAdmin):
-    """One row, changed by admins; every change is audited."""
+    """One row, changed by admins through dashboard.services.approval_policy: a stricter limit
+    takes effect at once, a raise waits for a second admin to confirm it here. Audited."""
 
     fields = ("approval_threshold", "updated_at", "updated_by_name")
     readonly_fields = ("updated_at", "updated_by_name")
+    change_form_template = "admin/dashboard/teampolicy/change_form.html"
 
     def has_add_permission(self, request):
-        return not TeamPolicy.objects.exists() and super().has_add_permission(request)
+        return False  # the one row is made by TeamPolicy.current(), on the way to its page
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -227,21 +233,73 @@ class TeamPolicyAdmin(admin.ModelAdmin):
         policy = TeamPolicy.current()
         return redirect("admin:dashboard_teampolicy_change", policy.pk)
 
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/confirm/",
+                self.admin_site.admin_view(self.confirm_view),
+                name="dashboard_teampolicy_confirm",
+            ),
+            path(
+                "<path:object_id>/discard/",
+                self.admin_site.admin_view(self.discard_view),
+                name="dashboard_teampolicy_discard",
+            ),
+            *super().get_urls(),
+        ]
+
     def save_model(self, request, obj, form, change):
-        old = (
-            TeamPolicy.objects.filter(pk=obj.pk)
-            .values_list("approval_threshold", flat=True)
-            .first()
+        # The service writes the row (or only the proposal); `obj` is not saved as the form has it.
+        request.xds_policy_change = approval_policy.policy_change(
+            user=request.user, threshold=obj.approval_threshold
         )
-        obj.updated_at = timezone.now()
-        obj.updated_by_name = request.user.get_username()
-        super().save_model(request, obj, form, change)
-        audit_record(
-            AuditEvent.Action.POLICY_CHANGED,
-            f"Approval limit: {old if old is not None else 'none'} → "
-            f"{obj.approval_threshold if obj.approval_threshold is not None else 'none'}",
-            request=request,
-            details={"approval_threshold": str(obj.approval_threshold)},
+
+    def response_change(self, request, obj):
+        if getattr(request, "xds_policy_change", None) is approval_policy.PolicyChange.PROPOSED:
+            self.message_user(
+                request,
+                _(
+                    "The new limit waits for another admin to confirm it: until then the limit "
+                    "in force stays as it was, and the other admins have been told."
+                ),
+                messages.WARNING,
+            )
+            return redirect("admin:dashboard_teampolicy_change", obj.pk)
+        return super().response_change(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        policy = TeamPolicy.current()
+        approvers = list(permissions.approvers()[:2])
+        extra_context = {
+            **(extra_context or {}),
+            "policy": policy,
+            "may_confirm": approval_policy.may_confirm(request.user, policy),
+            "may_discard": self.has_change_permission(request, policy),
+            "sole_approver": approvers[0] if len(approvers) == 1 else None,
+            "no_approver": not approvers,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _decide(self, request, object_id, decide, message):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request, TeamPolicy.current()):
+            raise PermissionDenied
+        decide(user=request.user)
+        self.message_user(request, message, messages.SUCCESS)
+        return redirect("admin:dashboard_teampolicy_change", TeamPolicy.current().pk)
+
+    def confirm_view(self, request, object_id):
+        return self._decide(
+            request, object_id, approval_policy.policy_confirm, _("The new limit is in force.")
+        )
+
+    def discard_view(self, request, object_id):
+        return self._decide(
+            request,
+            object_id,
+            approval_policy.policy_discard,
+            _("The proposed limit was discarded; the limit in force is unchanged."),
         )
 
 
@@ -250,3 +308,53 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "subject", "email_result", "webhook_result")
     list_filter = ("kind",)
     search_fields = ("subject", "host_id")
+
+
+# --- Members' accounts --------------------------------------------------------------------------
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class MemberAdmin(UserAdmin):
+    """Django's user pages, with who may change whom (dashboard.permissions.may_manage_account).
+    A superuser may change anyone. An admin who is not one may change, set the password of and
+    delete only members who are not admins, never themselves; and may not give the staff or
+    superuser flags, direct permissions or the Admin role, which only a superuser gives (an
+    admin who could would make a second approver out of an account of their own)."""
+
+    SUPERUSER_ONLY_FLAGS = ("is_staff", "is_superuser")
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or permissions.may_manage_account(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        # Django asks per object on the delete page and for each row of "Delete selected".
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or permissions.may_manage_account(request.user, obj))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        # Roles are how permissions are given: direct ones are not even shown to admins.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "user_permissions"]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return readonly
+        return readonly + self.SUPERUSER_ONLY_FLAGS
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.exclude(
+                pk__in=permissions.roles_giving_admin_powers()
+            )
+            kwargs["help_text"] = _("Only a superuser gives or takes the Admin role.")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -9,10 +9,13 @@ permission.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from dashboard.models import Host, Operation
+from dashboard.models import AuditEvent, Host, Operation
 
 VIEW_FLEET = "dashboard.view_host"
 POWER_ANY = "dashboard.power_any_host"
@@ -60,6 +63,13 @@ ROLE_PERMISSIONS = {
     },
 }
 ROLES = tuple(ROLE_PERMISSIONS)
+# What only the Admin role gives. Whoever holds any of these (through a role or directly), and
+# every staff or superuser account, is an admin account: one that only a superuser may change.
+ADMIN_POWERS = frozenset(
+    ROLE_PERMISSIONS["Admin"].difference(
+        *(granted for name, granted in ROLE_PERMISSIONS.items() if name != "Admin")
+    )
+)
 
 
 class Forbidden(PermissionDenied):
@@ -179,5 +189,85 @@ def can_skip_schedule(user, host: Host) -> bool:
 
 def can_approve(user, operation: Operation) -> bool:
     """Approving or rejecting a purchase above the team's limit: an admin other than the
-    member who asked for it."""
-    return _active(user) and has(user, APPROVE) and operation.requested_by_id != user.pk
+    member who asked for it, and other than one who holds that member's password (who could
+    have asked in their name)."""
+    return (
+        _active(user)
+        and has(user, APPROVE)
+        and operation.requested_by_id != user.pk
+        and not holds_password_of(user, operation.requested_by_id)
+    )
+
+
+def holds_password_of(user, member_id: int | None) -> bool:
+    """Whether the password `member_id` signs in with was set by `user` (or came with the account
+    `user` created): then `user` may sign in as them. A password the member changed since is
+    theirs again. Read from the audit trail, which records every password set."""
+    if member_id is None or member_id == user.pk:
+        return False
+    last = (
+        AuditEvent.objects.filter(
+            action__in=(AuditEvent.Action.PASSWORD_SET, AuditEvent.Action.MEMBER_CREATED),
+            details__member_id=member_id,
+        )
+        .order_by("-at", "-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    return last == user.pk
+
+
+# --- Accounts: who may change whom (the admin's user pages, dashboard.admin.MemberAdmin) -------
+
+
+def _powers_q(prefix: str = ""):
+    query = Q()
+    for permission in ADMIN_POWERS:
+        app_label, codename = permission.split(".")
+        query |= Q(**{f"{prefix}content_type__app_label": app_label, f"{prefix}codename": codename})
+    return query
+
+
+def is_admin_account(user) -> bool:
+    """Superuser, staff, or holding any admin power, active or not (an inactive admin made
+    active again is an admin again, so their account is as protected while it sleeps)."""
+    if user.is_superuser or user.is_staff:
+        return True
+    held = Permission.objects.filter(Q(user=user) | Q(group__user=user))
+    return held.filter(_powers_q()).exists()
+
+
+def roles_giving_admin_powers():
+    """The groups an admin who is not a superuser may not give or take (the Admin role)."""
+    return Group.objects.filter(_powers_q("permissions__")).distinct()
+
+
+def may_manage_account(user, account) -> bool:
+    """Whether `user` may change `account`'s password, flags or roles, or delete it. A
+    superuser may change anyone; anyone else nobody who is an admin, and not themselves (nobody
+    raises themselves; one's own password is changed on "Change password")."""
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    return account.pk != user.pk and not is_admin_account(account)
+
+
+def approvers():
+    """The active accounts that may approve a purchase above the team's limit (and confirm a
+    raise of it): superusers and holders of the permission, through a role or directly."""
+    app_label, codename = APPROVE.split(".")
+    holds = Q(
+        groups__permissions__content_type__app_label=app_label,
+        groups__permissions__codename=codename,
+    ) | Q(
+        user_permissions__content_type__app_label=app_label,
+        user_permissions__codename=codename,
+    )
+    model = get_user_model()
+    return (
+        model._default_manager.filter(is_active=True)
+        .filter(Q(is_superuser=True) | holds)
+        .distinct()
+        .order_by(model.USERNAME_FIELD)
+    )

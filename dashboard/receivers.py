@@ -1,14 +1,16 @@
 """Audit rows written in answer to Django's signals: signing in and out, failed sign-ins and
-lockouts (django-axes), and role changes (group membership, superuser and active flags), from
-wherever they come: the admin, the shell, a migration. Connected in `DashboardConfig.ready`."""
+lockouts (django-axes), and every change of who someone is or what they may do: role changes
+(group membership, superuser, staff and active flags), passwords set, permissions given to a
+member directly or to a role, accounts created and deleted (the name kept). From wherever they
+come: the admin, the shell, a script. Connected in `DashboardConfig.ready`."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from dashboard.models import AuditEvent
-from dashboard.services.audit import audit_record
+from dashboard.services.audit import audit_record, current_origin
 
 Action = AuditEvent.Action
 # The account flags that change what a member may do.
@@ -98,10 +100,108 @@ def flags_changed(sender, instance, raw=False, **kwargs) -> None:
             )
 
 
+def _account(user) -> dict:
+    return {"member": user.get_username(), "member_id": user.pk}
+
+
+def password_set(sender, instance, raw=False, **kwargs) -> None:
+    """A password given to an existing account (`set_password` then save; not the rehash a
+    sign-in may save, which keeps the same password). Who set it is the request's member: the
+    member themselves, an admin, or nobody known (the shell). Never the password itself."""
+    if raw or instance.pk is None or getattr(instance, "_password", None) is None:
+        return
+    origin = current_origin()
+    by = origin.user if origin is not None else None
+    member = instance.get_username()
+    by_self = by is not None and by.pk == instance.pk
+    if by_self:
+        summary = f"{member} changed their own password"
+    elif by is not None:
+        summary = f"Password of {member} set by {by.get_username()}"
+    else:
+        summary = f"Password of {member} set outside the dashboard"
+    audit_record(Action.PASSWORD_SET, summary, details={**_account(instance), "by_self": by_self})
+
+
+def account_created(sender, instance, created, raw=False, **kwargs) -> None:
+    if created and not raw:
+        audit_record(
+            Action.MEMBER_CREATED,
+            f"Account {instance.get_username()} created",
+            details=_account(instance),
+        )
+
+
+def account_deleted(sender, instance, **kwargs) -> None:
+    # The name is frozen here: the events keep saying who after the account is gone.
+    audit_record(
+        Action.MEMBER_DELETED,
+        f"Account {instance.get_username()} deleted",
+        details=_account(instance),
+    )
+
+
+def _permission_names(pks) -> list[str]:
+    rows = Permission.objects.filter(pk__in=pks).values_list("content_type__app_label", "codename")
+    return sorted(f"{app}.{codename}" for app, codename in rows)
+
+
+def _permission_changes(instance, action, reverse, pk_set, *, holder_model, forward_related):
+    """(holder, change, permission names) for an m2m change between holders (members or roles)
+    and permissions, from either side."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return []
+    change = "added" if action == "post_add" else "removed"
+    if reverse:  # instance is a permission, pk_set holders
+        if action == "pre_clear":
+            holders = list(getattr(instance, f"{holder_model._meta.model_name}_set").all())
+        else:
+            holders = list(holder_model._default_manager.filter(pk__in=pk_set or ()))
+        names = _permission_names([instance.pk])
+        return [(holder, change, names) for holder in holders]
+    if action == "pre_clear":
+        pk_set = set(getattr(instance, forward_related).values_list("pk", flat=True))
+    names = _permission_names(pk_set) if pk_set else []
+    return [(instance, change, names)] if names else []
+
+
+def member_permissions_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """Permissions given to a member directly, outside the roles (a superuser's doing only)."""
+    changes = _permission_changes(
+        instance,
+        action,
+        reverse,
+        pk_set,
+        holder_model=get_user_model(),
+        forward_related="user_permissions",
+    )
+    for member, change, names in changes:
+        verb = "given" if change == "added" else "taken from"
+        audit_record(
+            Action.PERMISSIONS_CHANGED,
+            f"Direct permissions {verb} {member.get_username()}: {', '.join(names)}",
+            details={"member": member.get_username(), "change": change, "permissions": names},
+        )
+
+
+def role_permissions_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """What a role gives changed: every member holding it can do more (or less)."""
+    changes = _permission_changes(
+        instance, action, reverse, pk_set, holder_model=Group, forward_related="permissions"
+    )
+    for group, change, names in changes:
+        verb = "given" if change == "added" else "no longer gives"
+        audit_record(
+            Action.ROLE_PERMISSIONS_CHANGED,
+            f"Role {group.name} {verb} {', '.join(names)}",
+            details={"role": group.name, "change": change, "permissions": names},
+        )
+
+
 def connect() -> None:
     from axes.signals import user_locked_out
     from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-    from django.db.models.signals import m2m_changed, pre_save
+    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
     user_model = get_user_model()
     user_logged_in.connect(signed_in, dispatch_uid="xds-audit-signed-in")
@@ -112,3 +212,16 @@ def connect() -> None:
         groups_changed, sender=user_model.groups.through, dispatch_uid="xds-audit-groups"
     )
     pre_save.connect(flags_changed, sender=user_model, dispatch_uid="xds-audit-flags")
+    pre_save.connect(password_set, sender=user_model, dispatch_uid="xds-audit-password")
+    post_save.connect(account_created, sender=user_model, dispatch_uid="xds-audit-created")
+    post_delete.connect(account_deleted, sender=user_model, dispatch_uid="xds-audit-deleted")
+    m2m_changed.connect(
+        member_permissions_changed,
+        sender=user_model.user_permissions.through,
+        dispatch_uid="xds-audit-member-permissions",
+    )
+    m2m_changed.connect(
+        role_permissions_changed,
+        sender=Group.permissions.through,
+        dispatch_uid="xds-audit-role-permissions",
+    )

@@ -1,7 +1,12 @@
-"""The team's policy, set by its admins in the admin (Team policy): one row."""
+"""The team's policy, set by its admins in the admin (Team policy): one row.
+
+A change that lets more purchases through without approval (a higher limit, or none) is only
+proposed: it takes effect once a second admin confirms it (dashboard.services.approval_policy),
+as otherwise one admin could raise the limit and buy alone."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +29,18 @@ class TeamPolicy(models.Model):
     )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by_name = models.CharField(max_length=150, blank=True)
+    # A raise waiting for a second admin: when it was proposed (empty: none waits), the limit
+    # proposed (empty: none) and by whom (the name kept if the account goes).
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    proposed_threshold = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    proposed_by_name = models.CharField(max_length=150, blank=True)
 
     class Meta:
         verbose_name = _("team policy")

@@ -34,6 +34,13 @@ State = Operation.State
 
 
 def _check_approver(user, operation: Operation) -> None:
+    if permissions.holds_password_of(user, operation.requested_by_id):
+        raise permissions.Forbidden(
+            _(
+                "You set the password of the member who asked (or created their account), so "
+                "you could have asked in their name: another admin must approve or reject it."
+            )
+        )
     if not permissions.can_approve(user, operation):
         raise permissions.Forbidden(
             _("Only another admin may approve or reject this purchase, not the member who asked.")

@@ -7,10 +7,10 @@ checks run. Rows are written in the caller's transaction; delivery is a Celery t
 commits (a slow mail server or webhook never holds up a page), or done at once when the queue
 cannot be reached.
 
-What is worth telling: a purchase waiting for approval (the admins), a rental about to expire
-(at each of XDS_EXPIRY_ALERT_DAYS) or expired, a host stuck booting or shutting down longer
-than XDS_STUCK_MINUTES, and an operation refused for money (6003, 9000, 9001): the owner (or
-requester) and the admins.
+What is worth telling: a purchase or a raise of the approval limit waiting for approval (the
+other admins), a rental about to expire (at each of XDS_EXPIRY_ALERT_DAYS) or expired, a host
+stuck booting or shutting down longer than XDS_STUCK_MINUTES, and an operation refused for money
+(6003, 9000, 9001): the owner (or requester) and the admins.
 """
 
 from __future__ import annotations
@@ -160,6 +160,24 @@ def approval_needed(operation: Operation) -> bool:
             "for another admin's approval on its operation page; nothing is bought until then."
         ),
         users=approvers,
+    )
+
+
+def policy_proposed(policy, in_force) -> bool:
+    """A raise of the approval limit waits for another admin to confirm it (Team policy)."""
+    proposed = "none" if policy.proposed_threshold is None else f"¥{policy.proposed_threshold}"
+    current = "none" if in_force is None else f"¥{in_force}"
+    return notify(
+        key=f"policy:{policy.proposed_at.isoformat()}",
+        kind=Kind.APPROVAL_NEEDED,
+        subject=f"{policy.proposed_by_name} proposes the approval limit {proposed}",
+        body=(
+            f"{policy.proposed_by_name} proposes to change the team's approval limit from "
+            f"{current} to {proposed}. It takes effect only once another admin confirms it "
+            "(Admin, Team policy); until then purchases above the limit in force wait for "
+            "approval as before."
+        ),
+        users=[user for user in admins() if user.pk != policy.proposed_by_id],
     )
 
 

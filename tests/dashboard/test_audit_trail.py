@@ -475,7 +475,8 @@ def test_the_database_refuses_raw_updates_and_deletes(event):
 
 @pytest.fixture
 def trail(admin_client):
-    """Events by two people on several days; the superuser's own sign-in is there too."""
+    """Events by two people on several days; the superuser's account being created and their
+    own sign-in are there too."""
     now = timezone.now()
 
     def add(action, actor, summary, *, days_ago=0, host_name=""):
@@ -489,6 +490,7 @@ def trail(admin_client):
         )
 
     return {
+        "created": AuditEvent.objects.get(action="member_created"),
         "login": AuditEvent.objects.get(action="signed_in", actor_name="admin"),
         "alice_in": add("signed_in", "alice", "alice signed in"),
         "bob_reboot": add("operation_requested", "bob", "Reboot requested", host_name="gpu-box-77"),
@@ -519,7 +521,7 @@ def test_the_changelist_filters_by_action_person_and_date(admin_client, trail):
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     past_week = {"at__gte": str(today - timedelta(days=7)), "at__lt": str(today + timedelta(1))}
     assert shown(admin_client, **past_week) == pks(
-        trail, "login", "alice_in", "bob_reboot", "alice_owner"
+        trail, "created", "login", "alice_in", "bob_reboot", "alice_owner"
     )
 
 
