@@ -192,7 +192,7 @@ def check_chart_labels_can_be_read(page) -> None:
     assert labels.count() >= 2  # a member's name and amount
     for label in labels.all():
         height = label.bounding_box()["height"]
-        assert height >= READABLE_PX, f"{label.inner_text()!r} is {height:.1f}px tall"
+        assert height >= READABLE_PX, f"{label.text_content()!r} is {height:.1f}px tall"
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
