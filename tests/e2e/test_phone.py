@@ -31,7 +31,7 @@ READABLE_PX = 12
 
 
 @contextmanager
-def browsing(browser, live_server, *, viewport, language, touch=False):
+def browsing(browser, live_server, *, viewport, language, touch=False, script=True):
     """A page of our own size and language; fails on any error the browser reports."""
     context = browser.new_context(
         viewport=viewport,
@@ -39,6 +39,7 @@ def browsing(browser, live_server, *, viewport, language, touch=False):
         has_touch=touch,
         is_mobile=touch,
         device_scale_factor=1,
+        java_script_enabled=script,
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -254,4 +255,13 @@ def test_a_creator_powers_her_host_off_with_her_thumb(browser, live_server, team
         power_off.tap()
         expect(badge).to_have_text("Off", timeout=20_000)
         shoot(page, "phone-en-host-powered-off")
+        assert sideways_overflow(page) == 0
+
+
+def test_without_javascript_the_phones_menu_is_shown_unfolded(browser, live_server, team):
+    with browsing(browser, live_server, viewport=PHONE, language="en", script=False) as page:
+        sign_in(page, live_server, "lin")
+        expect(page.locator(".menu-toggle")).to_be_hidden()  # it could not open anything
+        for link in page.locator("nav.mainnav a").all():
+            expect(link).to_be_visible()
         assert sideways_overflow(page) == 0
