@@ -2,7 +2,9 @@
 
 It migrates, (re)creates the demo users with fresh passwords, then supervises four processes:
 the upstream simulator with a seeded fleet, a Celery worker, Celery beat and the web server,
-each printed with a prefix. Ctrl-C (or SIGTERM, or any of them dying) stops them all.
+each printed with a prefix. Ctrl-C (or SIGTERM, or any of them dying) stops them all. The
+address and the sign-ins are printed when the web server answers, and again, last, once the
+worker is ready too (Celery's banner would have scrolled them away).
 
 - Every child runs in a session (process group) of its own, so a Ctrl-C in the terminal
   reaches the supervisor only, and stopping a child means signalling its whole group: the
@@ -22,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import secrets
 import selectors
 import signal
@@ -35,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GRACE_SECONDS = 10.0
 READY_TIMEOUT_SECONDS = 60.0
+# The worker's line once it takes tasks ("demo@host ready."), plain or JSON.
+WORKER_READY = re.compile(r"@\S+ ready\.")
 
 
 # --- The demo's users -----------------------------------------------------------------------
@@ -111,6 +116,8 @@ class Child:
     proc: subprocess.Popen | None = None
     pending: bytes = b""
     stopped_by_us: bool = False
+    ready_line: re.Pattern | None = None  # a line in its output that says it is ready
+    ready: bool = False
 
     @property
     def alive(self) -> bool:
@@ -132,8 +139,8 @@ class Supervisor:
     def say(self, text: str) -> None:
         print(f"demo: {text}", file=self.out, flush=True)
 
-    def start(self, name: str, argv: list[str]) -> Child:
-        child = Child(name, argv)
+    def start(self, name: str, argv: list[str], *, ready_line: re.Pattern | None = None) -> Child:
+        child = Child(name, argv, ready_line=ready_line)
         child.proc = subprocess.Popen(  # noqa: S603 - our own commands
             argv,
             cwd=ROOT,
@@ -173,6 +180,8 @@ class Supervisor:
         for line in lines:
             text = line.decode(errors="replace").rstrip("\r")
             print(prefix + text, file=self.out)
+            if child.ready_line is not None and not child.ready:
+                child.ready = bool(child.ready_line.search(text))
         if lines:
             self.out.flush()
 
@@ -196,6 +205,16 @@ class Supervisor:
                 return True
             self.pump(0.2)
         return False
+
+    def wait_until_ready(self, child: Child, timeout: float = READY_TIMEOUT_SECONDS) -> bool:
+        """True once `child` printed its ready line; False if it died, we were asked to stop,
+        or it took longer than `timeout`."""
+        deadline = time.monotonic() + timeout
+        while not child.ready and time.monotonic() < deadline:
+            if self.stop_requested or self.exited() is not None:
+                return False
+            self.pump(0.2)
+        return child.ready
 
     def run_until_stopped(self) -> Child | None:
         """Prints output until a stop signal or a child's exit; returns the child that exited."""
@@ -341,7 +360,7 @@ def main() -> int:
             )
             if not supervisor.wait_for_port(sim, sim_port):
                 return _give_up(supervisor, "the simulator did not start")
-        supervisor.start(
+        worker = supervisor.start(
             "worker",
             [
                 *celery,
@@ -353,15 +372,26 @@ def main() -> int:
                 "--hostname",
                 "demo@%h",
             ],
+            ready_line=WORKER_READY,
         )
         supervisor.start("beat", [*celery, "beat"])
         web = supervisor.start("web", [*manage, "runserver", f"127.0.0.1:{web_port}", "--noreload"])
         if not supervisor.wait_for_port(web, web_port):
             return _give_up(supervisor, "the web server did not start")
 
-        supervisor.say(f"the dashboard is at http://127.0.0.1:{web_port}/")
-        for user, password in credentials:
-            supervisor.say(f"  sign in as {user.username} / {password}  ({user.description})")
+        address = f"http://127.0.0.1:{web_port}/"
+        supervisor.say(f"the dashboard is at {address}")
+        _say_sign_ins(supervisor, credentials)
+        # Celery's banner and the first syncs scroll the sign-ins away: once the worker takes
+        # tasks too, they are said again, last.
+        if supervisor.wait_until_ready(worker):
+            supervisor.say(f"everything is up: the dashboard is at {address}")
+            _say_sign_ins(supervisor, credentials)
+        elif worker.alive and not supervisor.stop_requested:
+            supervisor.say(
+                f"the worker is not ready after {READY_TIMEOUT_SECONDS:.0f}s:"
+                " pages work, actions wait for it"
+            )
         supervisor.say("Ctrl-C stops everything")
         ended = supervisor.run_until_stopped()
         if ended is not None:
@@ -375,6 +405,11 @@ def main() -> int:
         # Whatever happened above (an exception included), nothing is left running.
         if any(child.alive for child in supervisor.children):
             supervisor.stop_all()
+
+
+def _say_sign_ins(supervisor: Supervisor, credentials: list[tuple[DemoUser, str]]) -> None:
+    for user, password in credentials:
+        supervisor.say(f"  sign in as {user.username} / {password}  ({user.description})")
 
 
 def _give_up(supervisor: Supervisor, why: str) -> int:

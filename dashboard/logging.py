@@ -7,6 +7,8 @@ secrets, ever.
 - `RequestIdFilter` copies that id (and, in a Celery task, the task's name and id) onto every
   log record; the Celery signals below carry the id from the request that enqueued a task to the
   task's own log lines.
+- `RefusalFilter` makes a refused request (4xx) one WARNING line with its reason, where Django
+  would log a traceback and then the access line would say it again.
 - `RedactSecretsFilter` is the last line of defence: whatever a caller logs, the configured
   secrets (XDS_SECRET, the Django secret key, database and broker passwords), upstream tokens
   and URL passwords are replaced before any formatter sees the record.
@@ -104,6 +106,8 @@ class RequestIdMiddleware:
     @staticmethod
     def _log(request, response, seconds: float) -> None:
         status = response.status_code
+        # Django's own line about a refusal (RefusalFilter) was folded into this one.
+        reason = getattr(request, REFUSAL_ATTRIBUTE, None)
         probe = request.path == "/healthz"
         if status >= 500 and not probe:
             level = logging.ERROR
@@ -115,20 +119,24 @@ class RequestIdMiddleware:
             return
         user = getattr(request, "user", None)
         username = user.get_username() if user is not None and user.is_authenticated else None
+        extra = {
+            "http_method": request.method,
+            "http_path": request.path,
+            "http_status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            "user": username,
+        }
+        if reason:
+            extra["reason"] = reason
         access_logger.log(
             level,
-            "%s %s %s %.0fms",
+            "%s %s %s %.0fms%s",
             request.method,
             request.path,
             status,
             seconds * 1000,
-            extra={
-                "http_method": request.method,
-                "http_path": request.path,
-                "http_status": status,
-                "duration_ms": round(seconds * 1000, 1),
-                "user": username,
-            },
+            f": {reason}" if reason else "",
+            extra=extra,
         )
 
 
@@ -181,6 +189,41 @@ class RequestIdFilter(logging.Filter):
         if task is not None and not hasattr(record, "task_name"):
             record.task_name, record.task_id = task
         return True
+
+
+# Where RefusalFilter leaves Django's reason for the access line.
+REFUSAL_ATTRIBUTE = "xds_refusal"
+
+
+class RefusalFilter(logging.Filter):
+    """A refused request (4xx: a role that does not allow it, a missing CSRF token, a bad host
+    name, a page that does not exist) is one WARNING line, the access line, not a traceback.
+
+    Django logs each refusal itself, on `django.request` or `django.security.*`, with the
+    exception's traceback (at ERROR for a SuspiciousOperation) and then the access line says it
+    again. Those records are dropped here, their reason ("Forbidden (Permission denied)")
+    handed to the access line through the request. 5xx records keep their traceback: that is a
+    fault worth reading."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if not isinstance(status, int) or not 400 <= status < 500:
+            return True
+        if record.name != "django.request" and not record.name.startswith("django.security."):
+            return True
+        request = getattr(record, "request", None)
+        if request is None:  # no access line will say it: keep Django's, without the traceback
+            record.exc_info = record.exc_text = None
+            return True
+        try:
+            reason = record.getMessage()
+        except Exception:
+            reason = str(record.msg)
+        suffix = f": {request.path}"
+        if reason.endswith(suffix):
+            reason = reason[: -len(suffix)]
+        setattr(request, REFUSAL_ATTRIBUTE, reason[:200])
+        return False
 
 
 REDACTED = "[REDACTED]"
@@ -330,6 +373,7 @@ def logging_config(*, fmt: str, level: str, stream: str = "stdout") -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
+            "refusals": {"()": RefusalFilter},
             "request_id": {"()": RequestIdFilter},
             "redact": {"()": RedactSecretsFilter},
         },
@@ -339,7 +383,7 @@ def logging_config(*, fmt: str, level: str, stream: str = "stdout") -> dict:
                 "class": "logging.StreamHandler",
                 "stream": f"ext://sys.{stream}",
                 "formatter": "default",
-                "filters": ["request_id", "redact"],
+                "filters": ["refusals", "request_id", "redact"],
             },
         },
         "root": {"handlers": ["console"], "level": level},

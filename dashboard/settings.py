@@ -516,11 +516,20 @@ XDS_EXPIRY_ALERT_DAYS = sorted(
 )
 XDS_STUCK_MINUTES = env_int("XDS_STUCK_MINUTES", 30)
 XDS_ALERT_CHECK_SECONDS = env_int("XDS_ALERT_CHECK_SECONDS", 300)
-# Notifications go by e-mail (Django's backend: the console unless configured) and, when set, as
-# a JSON POST to this URL (a WeCom, DingTalk, Feishu or Slack bot, or anything else).
+# Notifications go by e-mail and, when set, as a JSON POST to this URL (a WeCom, DingTalk,
+# Feishu or Slack bot, or anything else).
 XDS_WEBHOOK_URL = env_str("XDS_WEBHOOK_URL", "")
-EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+# E-mail goes by SMTP once DJANGO_EMAIL_HOST names a server (or by DJANGO_EMAIL_BACKEND). Without
+# one (the demo, a first install), each mail is a readable file under XDS_VAR_DIR/mail/ and the
+# worker logs one line naming it (dashboard/mail.py), rather than MIME text in the worker's log.
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "")
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "dashboard.mail.OutboxEmailBackend"
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")

@@ -15,8 +15,11 @@ from django.views.decorators.http import require_GET
 from dashboard import selectors
 from dashboard.views.common import csv_cell
 
-# The chart's bars are drawn at most this wide (SVG user units).
-BAR_WIDTH = 400
+# The chart (templates/spend/month.html) is drawn in CSS pixels across its box, never scaled,
+# so its text is as big on a phone as on a wide screen: a row this tall per member, the name in
+# the first 27 % of the width, the bar in the next 44 % (the largest amount fills it), the amount
+# at the right.
+ROW_PX = 28
 
 
 def _month(request: HttpRequest) -> date:
@@ -44,8 +47,9 @@ def spend(request: HttpRequest) -> HttpResponse:
         {
             "name": name or _("(unowned)"),
             "amount": amount,
-            "width": int(BAR_WIDTH * amount / top),
-            "y": 28 * index,
+            # Of the bar's area, in percent; a sliver at least, so every bar can be seen.
+            "percent": f"{max(1.0, float(100 * amount / top)):.1f}",
+            "y": ROW_PX * index,
         }
         for index, (name, amount) in enumerate(members)
     ]
@@ -55,8 +59,7 @@ def spend(request: HttpRequest) -> HttpResponse:
         "next": _shift(month, 1) if _shift(month, 1) <= timezone.localdate() else None,
         "estimate": estimate,
         "bars": bars,
-        "chart_height": 28 * len(bars),
-        "bar_width": BAR_WIDTH,
+        "chart_height": ROW_PX * len(bars),
     }
     return render(request, "spend/month.html", context)
 

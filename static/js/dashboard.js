@@ -7,6 +7,8 @@
  * 2. "12 s ago" texts (`time.js-ago`) keep counting without asking the server.
  * 3. Copy buttons (`data-copy="#selector"`).
  * 4. "Select all" checkboxes (`data-select-all="selector of the checkboxes"`).
+ * 5. The phone's menu button (`.menu-toggle`): it folds and unfolds the header; the stylesheet
+ *    shows the menu while `aria-expanded` is true. Escape folds it again.
  */
 (function () {
   "use strict";
@@ -116,5 +118,23 @@
     document.querySelectorAll(all.getAttribute("data-select-all")).forEach(function (box) {
       box.checked = all.checked;
     });
+  });
+  // --- The phone's menu -------------------------------------------------------------------------
+  function setMenu(toggle, open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  document.addEventListener("click", function (evt) {
+    var toggle = evt.target.closest ? evt.target.closest(".menu-toggle") : null;
+    if (toggle) {
+      setMenu(toggle, toggle.getAttribute("aria-expanded") !== "true");
+    }
+  });
+  document.addEventListener("keydown", function (evt) {
+    var toggle = document.querySelector(".menu-toggle[aria-expanded='true']");
+    if (evt.key === "Escape" && toggle) {
+      setMenu(toggle, false);
+      toggle.focus();
+    }
   });
 })();

@@ -117,6 +117,19 @@ def test_the_demo_serves_processes_tasks_and_stops_cleanly(tmp_path):
         passwords = dict(re.findall(r"sign in as (\w+) / (\S+)", demo.output))
         assert set(passwords) == {user.username for user in DEMO_USERS}
 
+        # Once the worker is ready too, the sign-ins are said again, below Celery's banner and
+        # the worker's start: nobody has to scroll up for them.
+        demo.wait_for("everything up", lambda: "demo: everything is up" in demo.output, deadline)
+        lines = list(demo.lines)
+        up = lines.index(f"demo: everything is up: the dashboard is at {base}/")
+        ready = next(i for i, line in enumerate(lines) if re.match(r"worker +\| .* ready\.", line))
+        banner = max(
+            i for i, line in enumerate(lines) if re.match(r"worker +\| .*\[config\]", line)
+        )
+        assert banner < ready < up
+        again = dict(re.findall(r"sign in as (\w+) / (\S+)", "\n".join(lines[up:])))
+        assert again == passwords
+
         # A member asks for a sync: the web process enqueues it on the filesystem broker, and
         # the demo's worker runs it (its log lines carry the request id of the click).
         session = requests.Session()

@@ -10,6 +10,7 @@ import subprocess
 import textwrap
 
 import pytest
+from django.test import Client
 
 from dashboard.logging import (
     CELERY_HEADER,
@@ -219,8 +220,61 @@ def test_a_secret_never_reaches_the_log_however_it_is_logged(log_lines):
 def test_the_configured_handler_redacts_and_adds_request_ids(settings):
     handler = settings.LOGGING["handlers"]["console"]
 
-    assert handler["filters"] == ["request_id", "redact"]
+    assert handler["filters"] == ["refusals", "request_id", "redact"]
     assert settings.LOGGING["root"]["handlers"] == ["console"]
+
+
+# --- Refused requests: one line, no traceback ------------------------------------------------
+
+
+@pytest.fixture
+def configured_log():
+    """What the configured console handler (settings.LOGGING) writes, as JSON objects."""
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    handler.setStream(previous)
+
+
+def _viewer_asks_to_buy(client, make_member):
+    client.force_login(make_member("carol", "Viewer"))
+    return client.get("/hosts/new/")  # raises PermissionDenied: Viewers do not buy
+
+
+def _post_without_csrf_token(client, make_member):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_member("carol", "Viewer"))
+    return strict.post("/sync/")
+
+
+def _unknown_host_name(client, make_member):
+    return client.get("/accounts/login/", HTTP_HOST="evil.example")  # DisallowedHost, at ERROR
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("refusal", "status", "reason"),
+    [
+        (_viewer_asks_to_buy, 403, "Forbidden (Permission denied)"),
+        (_post_without_csrf_token, 403, "Forbidden (CSRF cookie not set.)"),
+        (_unknown_host_name, 400, "Invalid HTTP_HOST header"),
+    ],
+    ids=["permission-denied", "csrf", "disallowed-host"],
+)
+def test_a_refused_request_is_one_warning_line_without_a_traceback(
+    client, make_member, configured_log, refusal, status, reason
+):
+    response = refusal(client, make_member)
+
+    assert response.status_code == status
+    worth_reading = [e for e in configured_log() if e["level"] in ("WARNING", "ERROR")]
+    assert len(worth_reading) == 1, worth_reading
+    (line,) = worth_reading
+    assert line["level"] == "WARNING" and line["logger"] == "dashboard.access"
+    assert line["http_status"] == status and line["reason"].startswith(reason)
+    assert reason in line["message"]
+    assert "exception" not in line and "Traceback" not in json.dumps(configured_log())
 
 
 # --- In a real process, as configured ------------------------------------------------------------
@@ -285,7 +339,9 @@ def test_the_demo_and_development_log_plain_lines(tmp_path):
     assert SENTINEL not in result.stdout + result.stderr
     # Django's default DEBUG console handler is gone: its lines are written once, by ours.
     output = result.stdout + result.stderr
-    assert output.count("Not Found: /no-such-page/") == 1
+    # A refusal is the access line alone (RefusalFilter), not Django's line besides.
+    assert output.count("/no-such-page/") == 1
+    assert re.search(r" WARNING +dashboard\.access \[\w+\] GET /no-such-page/ 404 ", output)
     assert output.count("django's own: ") == 1
 
 
