@@ -33,7 +33,8 @@ from dashboard.selectors.hosts import (
     host_operating_systems,
     host_owner_names,
     host_status_counts,
-    hosts_with_versions,
+    host_version_get,
+    mirror_version,
     sync_state_get,
 )
 from dashboard.selectors.operations import (
@@ -74,7 +75,8 @@ __all__ = [
     "host_operating_systems",
     "host_owner_names",
     "host_status_counts",
-    "hosts_with_versions",
+    "host_version_get",
+    "mirror_version",
     "month_spend",
     "operation_get",
     "operation_list",
