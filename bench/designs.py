@@ -61,16 +61,20 @@ class Run:
     started: float = 0.0
     window_end: float = 0.0
     cpu: float = 0.0
+    sync_cpu: float = 0.0
     requests: int = 0
     changes: list[Change] = field(default_factory=list)
     seen: dict[tuple[int, int], float] = field(default_factory=dict)  # (tab, change) -> at
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def spent(self, seconds: float) -> None:
+    def spent(self, seconds: float, *, sync: bool = False) -> None:
         with self.lock:
             if time.monotonic() <= self.window_end:
                 self.cpu += seconds
-                self.requests += 1
+                if sync:
+                    self.sync_cpu += seconds
+                else:
+                    self.requests += 1
 
 
 def main() -> None:
@@ -188,7 +192,7 @@ def _sync_loop(run: Run, interval: int) -> None:
             break
         cpu = time.thread_time()
         hosts_sync()
-        run.spent(time.thread_time() - cpu)
+        run.spent(time.thread_time() - cpu, sync=True)
         now = time.monotonic()
         with run.lock:
             pending = [c for c in run.changes if c.mirrored_at is None]
@@ -355,7 +359,11 @@ def _print(design: str, run: Run, args) -> None:
     )
     print(f"\n### {design} ({args.hosts} hosts, {args.tabs} tabs, {args.seconds} s)")
     print(f"- provider calls per minute: {run.provider_calls * per_minute:.0f}")
-    print(f"- server CPU seconds per minute: {run.cpu * per_minute:.2f} ({run.requests} handled)")
+    print(
+        f"- server CPU seconds per minute: {run.cpu * per_minute:.2f}"
+        + (f", of which the sync {run.sync_cpu * per_minute:.2f}" if run.sync_cpu else "")
+        + f" ({run.requests * per_minute:.0f} requests a minute handled)"
+    )
     print(f"- change to every tab: {reach}; shown {total - missed} of {total}")
     if after_mirror:
         print(
