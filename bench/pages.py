@@ -27,6 +27,7 @@ def main() -> None:
     from django.test import Client
 
     from dashboard.models import Host
+    from dashboard.selectors import mirror_version
     from dashboard.services import hosts_sync
     from vmclient.factory import reset_client
     from vmclient.simulator import Simulator
@@ -84,6 +85,9 @@ def main() -> None:
             wall = timed(_get(client, fresh, expect=204, htmx=True), runs=args.runs, cpu=cpu)
             rows.append((f"live poll, nothing moved (204), at {size} hosts", summary(wall)))
             rows.append((f"  the same, CPU time of the request at {size} hosts", summary(cpu)))
+            cpu = []
+            timed(mirror_version, runs=args.runs, cpu=cpu)
+            rows.append(("  of which the mirror's version (one aggregate), CPU", summary(cpu)))
             rows.append(
                 (
                     f"upstream calls made by those page views at {size} hosts",
