@@ -34,6 +34,7 @@ from dashboard.selectors.hosts import (
     host_owner_names,
     host_status_counts,
     host_version_get,
+    hosts_any_changing,
     mirror_version,
     sync_state_get,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "host_owner_names",
     "host_status_counts",
     "host_version_get",
+    "hosts_any_changing",
     "mirror_version",
     "month_spend",
     "operation_get",

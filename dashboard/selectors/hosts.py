@@ -216,6 +216,11 @@ def host_version_get(*, host_id: str) -> int | None:
     return Host.objects.filter(id=host_id).values_list("version", flat=True).first()
 
 
+def hosts_any_changing(*, host_ids: list[str]) -> bool:
+    """Whether one of these hosts (a page's rows) is changing: one query by primary key."""
+    return Host.objects.filter(id__in=host_ids).changing().exists()
+
+
 def mirror_version() -> str:
     """The version of the whole mirror of hosts, which a settled host list polls with: it moves
     whenever a row is added or changes, since every write to a row bumps its `version` (only

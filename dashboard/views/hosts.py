@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -14,7 +15,7 @@ from dashboard.connection import connection_for, rdp_filename
 from dashboard.forms import HostFilterForm, parse_versions
 from dashboard.htmx import render_page, wants_partial
 from dashboard.models import Host, is_host_id
-from dashboard.polling import poll_answer, poll_context, poll_url, seen_version
+from dashboard.polling import SEEN_PARAM, poll_answer, poll_context, poll_url, seen_version
 
 HOSTS_PER_PAGE = 50
 
@@ -92,17 +93,29 @@ def host_list_live(request: HttpRequest) -> HttpResponse:
     def moved() -> HttpResponse:
         shown = parse_versions(request.GET.get("v", ""), limit=HOSTS_PER_PAGE)
         seen_mirror, _sep, seen_stamp = seen_version(request).partition("-")
+        if seen_mirror == version.partition("-")[0]:
+            # Only a sync finished (every XDS_SYNC_INTERVAL, on a quiet fleet too): the status
+            # and the same poller at the new version, without finding the page again.
+            query = request.GET.copy()
+            query[SEEN_PARAM] = version
+            context = {
+                "moved": [],
+                "sync_status": status,
+                "status_moved": True,
+                "poll_url": f"{reverse('host-live')}?{query.urlencode()}",
+                **poll_context(changing=selectors.hosts_any_changing(host_ids=list(shown))),
+            }
+            return render(request, "hosts/list.html#host-live", context)
         filters, page = _host_page(request, request.GET)
         rows = list(page.object_list)
-        mirror_moved = seen_mirror != version.partition("-")[0]
         same_rows = [host.id for host in rows] == list(shown)
         changed = [host for host in rows if host.version != shown.get(host.id)]
         context = {
             "bulk": permissions.can_act_on_some_hosts(request.user),
             "filters": filters,
             "page": page,
-            "moved": changed if mirror_moved and same_rows else [],
-            "table_moved": mirror_moved and not same_rows,
+            "moved": changed if same_rows else [],
+            "table_moved": not same_rows,
             "sync_status": status,
             "status_moved": seen_stamp != status.stamp,
             **_list_poll(filters, page, version),

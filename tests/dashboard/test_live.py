@@ -135,19 +135,25 @@ def test_the_poll_keeps_the_pages_filters(member_client, make_host, slow_poll):
     assert "alpha" not in answer and "gamma" not in answer
 
 
-def test_the_sync_status_alone_is_resent_without_rows(member_client, make_hosts, slow_poll):
-    make_hosts(2, status=HostStatus.RUNNING)
-    url, _seconds = poller(member_client.get("/hosts/"))
+@pytest.mark.parametrize("status", [HostStatus.RUNNING, HostStatus.BOOTING])
+def test_the_sync_status_alone_is_resent_without_rows(
+    member_client, make_hosts, slow_poll, status, django_assert_max_num_queries
+):
+    make_hosts(2, status=status)
+    url, seconds = poller(member_client.get("/hosts/"))
     SyncState.objects.create(
         job=SyncState.Job.HOSTS, last_attempt_at=timezone.now(), last_success_at=timezone.now()
     )
-    response = member_client.get(url, headers=HTMX)
+    # The versions, then whether a row shown is changing: the page is not looked up again.
+    with django_assert_max_num_queries(6):
+        response = member_client.get(url, headers=HTMX)
     assert response.status_code == 200
     answer = response.content.decode()
     assert '<div id="sync-status" class="sync-status" hx-swap-oob="true">' in answer
     assert '<div id="sync-banner" hx-swap-oob="true">' in answer
     assert "<tr" not in answer
-    again, _seconds = poller(response)
+    again, again_seconds = poller(response)
+    assert again_seconds == seconds == (15 if status == HostStatus.RUNNING else 5)
     assert member_client.get(again, headers=HTMX).status_code == 204
 
 
