@@ -4,8 +4,8 @@
 
 Runs gunicorn, a Celery worker with beat (syncing every XDS_SYNC_INTERVAL seconds) and the
 simulator; each "tab" loads /hosts/ and then polls exactly as the page's htmx poller does (the
-poll URL from the page, every XDS_POLL_SECONDS, following the poller the answers swap in, and
-stopping on 286). The window is measured once without tabs and once with them: the target is
+poll URL and interval from the page, following the poller the answers swap in, and stopping
+on 286). The window is measured once without tabs and once with them: the target is
 that tabs add no upstream call at all.
 """
 
@@ -21,7 +21,7 @@ import time
 import requests
 from common import ROOT, free_port, report, session_cookie, setup_django, start_gunicorn
 
-POLLER = re.compile(r'id="host-poller"[^>]*?hx-get="([^"]+)"')
+POLLER = re.compile(r'id="host-poller"[^>]*?hx-get="([^"]+)"[^>]*?hx-trigger="every (\d+)s')
 
 
 def main() -> None:
@@ -109,7 +109,7 @@ def _tab(base: str, cookie: str, seconds: float, stats: dict) -> None:
     stats["pages"] += 1
     match = POLLER.search(page.text)
     while match and time.monotonic() < deadline:
-        time.sleep(5)
+        time.sleep(int(match.group(2)))
         answer = session.get(
             base + html.unescape(match.group(1)), headers={"HX-Request": "true"}, timeout=10
         )

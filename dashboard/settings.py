@@ -241,8 +241,10 @@ XDS_SYNC_INTERVAL = env_int("XDS_SYNC_INTERVAL", 30)
 XDS_SYNC_CONCURRENCY = env_int("XDS_SYNC_CONCURRENCY", 8)
 # How long templates and images stay cached; the worker refreshes them at half this period.
 XDS_CATALOG_CACHE_SECONDS = env_int("XDS_CATALOG_CACHE_SECONDS", 600)
-# How often an open page asks for its changing hosts, and how often when its tab is hidden.
+# How often an open page asks for its changing hosts, how often once nothing on it is changing
+# (a change made elsewhere still shows within this), and how rarely when its tab is hidden.
 XDS_POLL_SECONDS = env_int("XDS_POLL_SECONDS", 5)
+XDS_POLL_SETTLED_SECONDS = env_int("XDS_POLL_SETTLED_SECONDS", 15)
 XDS_POLL_HIDDEN_SECONDS = env_int("XDS_POLL_HIDDEN_SECONDS", 60)
 # Rental hosts expiring within this many days are highlighted.
 XDS_EXPIRY_WARNING_DAYS = env_int("XDS_EXPIRY_WARNING_DAYS", 3)
@@ -251,6 +253,7 @@ for _name in (
     "XDS_SYNC_CONCURRENCY",
     "XDS_CATALOG_CACHE_SECONDS",
     "XDS_POLL_SECONDS",
+    "XDS_POLL_SETTLED_SECONDS",
     "XDS_POLL_HIDDEN_SECONDS",
 ):
     if globals()[_name] < 1:

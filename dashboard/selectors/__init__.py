@@ -34,7 +34,9 @@ from dashboard.selectors.hosts import (
     host_operating_systems,
     host_owner_names,
     host_status_counts,
-    hosts_with_versions,
+    host_version_get,
+    hosts_any_changing,
+    mirror_version,
     sync_state_get,
 )
 from dashboard.selectors.operations import (
@@ -76,7 +78,9 @@ __all__ = [
     "host_operating_systems",
     "host_owner_names",
     "host_status_counts",
-    "hosts_with_versions",
+    "host_version_get",
+    "hosts_any_changing",
+    "mirror_version",
     "month_spend",
     "operation_get",
     "operation_list",

@@ -10,11 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from dashboard import permissions, services
 from dashboard.models import ACTION_SLUGS, Operation
-from dashboard.views.common import poll_context, poll_url
+from dashboard.polling import poll_answer, poll_context, poll_url
 
 BULK_ACTIONS = {ACTION_SLUGS[kind]: kind for kind in services.BULK_KINDS}
 
@@ -54,23 +53,34 @@ def _batch_context(batch: uuid.UUID) -> dict:
     for operation in operations:
         states[operation.state] += 1
     done = all(operation.is_final for operation in operations)
+    version = _batch_version(operations)
     return {
         "batch": batch,
         "batch_operations": operations,
         "batch_states": states,
         "batch_in_flight": sum(states[s] for s in Operation.ACTIVE_STATES),
-        "poll_url": "" if done else poll_url("host-bulk-live", args=[batch]),
+        "batch_done": done,
+        "batch_version": version,
+        "poll_url": "" if done else poll_url("host-bulk-live", args=[batch], at=version),
         **poll_context(),
     }
 
 
+def _batch_version(operations) -> str:
+    """What the progress shows, as one version: its operations' versions (each only grows)."""
+    return str(sum(operation.version for operation in operations))
+
+
 @require_GET
 def host_bulk_live(request: HttpRequest, batch: uuid.UUID) -> HttpResponse:
-    """The batch's progress, polled until every operation in it is final (then 286)."""
+    """The batch's progress: 204 while none of its operations moved, the progress when one did,
+    286 once every one is final."""
     context = _batch_context(batch)
     if not context["batch_operations"]:
         raise Http404(_("No such batch."))
-    response = render(request, "hosts/bulk.html#batch-progress", context)
-    if not context["poll_url"]:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
+    return poll_answer(
+        request,
+        version=context["batch_version"],
+        final=context["batch_done"],
+        render=lambda: render(request, "hosts/bulk.html#batch-progress", context),
+    )

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from dashboard import selectors, services
 from dashboard.forms import CatalogFilterForm
 from dashboard.htmx import render_page
-from dashboard.views.common import poll_context
+from dashboard.polling import poll_context
 
 
 def catalog_context(**filters) -> dict:

@@ -1,24 +1,9 @@
-"""What the pages' views share: the polling settings, poll URLs, where to go back to."""
+"""What the pages' views share: where to go back to, CSV cells. (Polling: dashboard.polling.)"""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-
-
-def poll_context() -> dict:
-    return {
-        "poll_seconds": settings.XDS_POLL_SECONDS,
-        "poll_hidden_seconds": settings.XDS_POLL_HIDDEN_SECONDS,
-    }
-
-
-def poll_url(name: str, *, args=(), **params) -> str:
-    return f"{reverse(name, args=args)}?{urlencode(params)}"
 
 
 def safe_next(request: HttpRequest, *, default: str) -> str:

@@ -18,8 +18,8 @@ from dashboard import permissions, selectors, services
 from dashboard.forms import CreateHostForm
 from dashboard.forms.operations import BILLING_BY_SLUG
 from dashboard.models import Operation
+from dashboard.polling import poll_context
 from dashboard.views.catalog import catalog_context
-from dashboard.views.common import poll_context
 from dashboard.views.operations import operation_card_context
 
 TEMPLATE = "hosts/create.html"

@@ -8,16 +8,16 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from django_htmx.http import HttpResponseStopPolling
 
 from dashboard import permissions, selectors
 from dashboard.connection import connection_for, rdp_filename
 from dashboard.forms import HostFilterForm, parse_versions
 from dashboard.htmx import render_page, wants_partial
 from dashboard.models import Host, is_host_id
-from dashboard.views.common import poll_context, poll_url
+from dashboard.polling import SEEN_PARAM, poll_answer, poll_context, poll_url, seen_version
 
 HOSTS_PER_PAGE = 50
 
@@ -28,23 +28,45 @@ def _versions_param(hosts) -> str:
     return ",".join(f"{quote(host.id, safe='')}:{host.version}" for host in hosts)
 
 
-@require_GET
-def host_list(request: HttpRequest) -> HttpResponse:
-    filters, page_number = HostFilterForm(request.GET).filters()
+def _host_page(request: HttpRequest, params):
+    """The filters and the page of hosts that `params` (a page's query) asks for, the operations
+    in flight on its rows attached."""
+    filters, page_number = HostFilterForm(params).filters()
     hosts = selectors.host_list(**filters, me=request.user)
     page = Paginator(hosts, HOSTS_PER_PAGE).get_page(page_number)
-    status = selectors.sync_state_get()
     page.object_list = selectors.operations_in_flight_attach(page.object_list)
-    changing = [host for host in page.object_list if host.is_changing]
+    return filters, page
+
+
+def _list_version(status) -> str:
+    """What a host table shows, as one version: the mirror's and the sync status's."""
+    return f"{selectors.mirror_version()}-{status.stamp}"
+
+
+def _list_poll(filters: dict, page, version: str) -> dict:
+    """The host table's poller: it carries the page's filters (to find the same page again), the
+    version it shows and its rows' versions (to send back only the rows that moved). Fast while
+    a row is changing, slow once all settled: a change made elsewhere still shows."""
+    rows = list(page.object_list)
+    query = {name: value for name, value in filters.items() if value}
+    if page.number > 1:
+        query["page"] = page.number
+    return {
+        "poll_url": poll_url("host-live", **query, at=version, v=_versions_param(rows)),
+        **poll_context(changing=any(host.is_changing for host in rows)),
+    }
+
+
+@require_GET
+def host_list(request: HttpRequest) -> HttpResponse:
+    filters, page = _host_page(request, request.GET)
+    status = selectors.sync_state_get()
     context = {
         "bulk": permissions.can_act_on_some_hosts(request.user),
         "filters": filters,
         "page": page,
         "sync_status": status,
-        "poll_url": (
-            poll_url("host-live", v=_versions_param(changing), s=status.stamp) if changing else ""
-        ),
-        **poll_context(),
+        **_list_poll(filters, page, _list_version(status)),
     }
     if not wants_partial(request):
         # Only the whole page shows the filter form and the fleet summary.
@@ -65,28 +87,46 @@ def host_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def host_list_live(request: HttpRequest) -> HttpResponse:
-    """The host table's poll: rows whose version moved (as out-of-band swaps) and a poller for
-    the rows still changing; 204 when nothing moved; 286 (stop polling) once none is changing."""
-    versions = parse_versions(request.GET.get("v", ""))
-    moved, changing = selectors.hosts_with_versions(versions=versions)
+    """The host table's poll. 204 while neither the mirror nor the sync status moved (two
+    one-row reads, nothing rendered); else, as out-of-band swaps, the rows whose version moved,
+    or the whole table when the page's rows are no longer the same ones (a host joined, left or
+    moved in the order), the status when it moved, and the next poller."""
     status = selectors.sync_state_get()
-    status_moved = request.GET.get("s", "") != status.stamp
-    if changing and not moved and not status_moved:
-        return HttpResponse(status=204)
-    context = {
-        "bulk": permissions.can_act_on_some_hosts(request.user),
-        "moved": moved,
-        "sync_status": status,
-        "status_moved": status_moved,
-        "poll_url": (
-            poll_url("host-live", v=_versions_param(changing), s=status.stamp) if changing else ""
-        ),
-        **poll_context(),
-    }
-    response = render(request, "hosts/list.html#host-live", context)
-    if not changing:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
+    version = _list_version(status)
+
+    def moved() -> HttpResponse:
+        shown = parse_versions(request.GET.get("v", ""), limit=HOSTS_PER_PAGE)
+        seen_mirror, _sep, seen_stamp = seen_version(request).partition("-")
+        if seen_mirror == version.partition("-")[0]:
+            # Only a sync finished (every XDS_SYNC_INTERVAL, on a quiet fleet too): the status
+            # and the same poller at the new version, without finding the page again.
+            query = request.GET.copy()
+            query[SEEN_PARAM] = version
+            context = {
+                "moved": [],
+                "sync_status": status,
+                "status_moved": True,
+                "poll_url": f"{reverse('host-live')}?{query.urlencode()}",
+                **poll_context(changing=selectors.hosts_any_changing(host_ids=list(shown))),
+            }
+            return render(request, "hosts/list.html#host-live", context)
+        filters, page = _host_page(request, request.GET)
+        rows = list(page.object_list)
+        same_rows = [host.id for host in rows] == list(shown)
+        changed = [host for host in rows if host.version != shown.get(host.id)]
+        context = {
+            "bulk": permissions.can_act_on_some_hosts(request.user),
+            "filters": filters,
+            "page": page,
+            "moved": changed if same_rows else [],
+            "table_moved": not same_rows,
+            "sync_status": status,
+            "status_moved": seen_stamp != status.stamp,
+            **_list_poll(filters, page, version),
+        }
+        return render(request, "hosts/list.html#host-live", context)
+
+    return poll_answer(request, version=version, render=moved)
 
 
 def host_or_404(host_id: str) -> Host:
@@ -96,9 +136,14 @@ def host_or_404(host_id: str) -> Host:
     return host
 
 
+def _detail_version(host_version: int, status) -> str:
+    return f"{host_version}-{status.stamp}"
+
+
 def host_detail_context(host: Host, status=None, **extra) -> dict:
     """What the host panel shows: the host, how to connect, its latest operations (which tell
-    whether one is in flight), and its poller while it is changing."""
+    whether one is in flight), and its poller: fast while it is changing, slow once settled (it
+    can still change: another member, a schedule, the provider's console)."""
     status = status or selectors.sync_state_get()
     operations = selectors.operations_for_host(host=host)
     return {
@@ -106,12 +151,10 @@ def host_detail_context(host: Host, status=None, **extra) -> dict:
         "operations": operations,
         "connection": connection_for(host),
         "sync_status": status,
-        "poll_url": (
-            poll_url("host-detail-live", args=[host.id], v=host.version, s=status.stamp)
-            if host.is_changing
-            else ""
+        "poll_url": poll_url(
+            "host-detail-live", args=[host.id], at=_detail_version(host.version, status)
         ),
-        **poll_context(),
+        **poll_context(changing=host.is_changing),
         **extra,
     }
 
@@ -124,18 +167,26 @@ def host_detail(request: HttpRequest, host_id: str) -> HttpResponse:
 
 @require_GET
 def host_detail_live(request: HttpRequest, host_id: str) -> HttpResponse:
-    """The detail page's poll: the host panel when it moved, 286 once the host settled."""
-    host = host_or_404(host_id)
+    """The detail page's poll: 204 while neither the host nor the sync status moved (two
+    one-row reads); else the host panel when the host moved, the status when it moved, and the
+    next poller."""
+    host_version = selectors.host_version_get(host_id=host_id) if is_host_id(host_id) else None
+    if host_version is None:
+        raise Http404(_("No host with this id."))
     status = selectors.sync_state_get()
-    moved = request.GET.get("v", "") != str(host.version)
-    status_moved = request.GET.get("s", "") != status.stamp
-    context = host_detail_context(host, status, moved=moved, status_moved=status_moved)
-    if host.is_changing and not moved and not status_moved:
-        return HttpResponse(status=204)
-    response = render(request, "hosts/detail.html#host-live", context)
-    if not host.is_changing:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
+
+    def moved() -> HttpResponse:
+        host = host_or_404(host_id)
+        seen_host, _sep, seen_stamp = seen_version(request).partition("-")
+        context = host_detail_context(
+            host,
+            status,
+            moved=seen_host != str(host.version),
+            status_moved=seen_stamp != status.stamp,
+        )
+        return render(request, "hosts/detail.html#host-live", context)
+
+    return poll_answer(request, version=_detail_version(host_version, status), render=moved)
 
 
 @require_GET

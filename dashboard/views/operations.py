@@ -1,5 +1,5 @@
 """Operations: everyone's, filtered; one with its timeline; its live card, which polls itself
-until the operation is final (HTTP 286 then tells htmx to stop)."""
+until the operation is final (a final operation cannot change, so its poll then stops)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from dashboard import selectors, services
 from dashboard.forms import OperationFilterForm
 from dashboard.htmx import render_page, wants_partial
 from dashboard.models import Operation, TeamPolicy
-from dashboard.views.common import poll_context, poll_url
+from dashboard.polling import poll_answer, poll_context, poll_url
 
 OPERATIONS_PER_PAGE = 50
 
@@ -53,7 +52,7 @@ def operation_card_context(operation: Operation) -> dict:
         "poll_url": (
             ""
             if operation.is_final
-            else poll_url("operation-live", args=[operation.pk], v=operation.version)
+            else poll_url("operation-live", args=[operation.pk], at=operation.version)
         ),
         **poll_context(),
     }
@@ -69,14 +68,14 @@ def operation_detail(request: HttpRequest, operation_id: int) -> HttpResponse:
 def operation_live(request: HttpRequest, operation_id: int) -> HttpResponse:
     """The card's poll: 204 while nothing moved, the card when it did, 286 once final."""
     operation = _operation_or_404(operation_id)
-    if not operation.is_final and request.GET.get("v", "") == str(operation.version):
-        return HttpResponse(status=204)
-    response = render(
-        request, "operations/detail.html#operation-card", operation_card_context(operation)
+    return poll_answer(
+        request,
+        version=str(operation.version),
+        final=operation.is_final,
+        render=lambda: render(
+            request, "operations/detail.html#operation-card", operation_card_context(operation)
+        ),
     )
-    if operation.is_final:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
 
 
 @require_POST

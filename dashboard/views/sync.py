@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from dashboard import selectors, services
-from dashboard.views.common import poll_context, poll_url, safe_next
+from dashboard.polling import poll_context, poll_url
+from dashboard.views.common import safe_next
 
 # How long a page waits for the sync that "refresh now" asked for before it stops asking.
 SYNC_WAIT_SECONDS = 120

@@ -1,9 +1,11 @@
 /* The dashboard's only script (no inline scripts: the pages run under a strict CSP).
  *
  * 1. Polling slows down while the tab is hidden. htmx polls `every Ns` on the few elements
- *    marked `data-poll`; while the document is hidden, a poll is let through only once per
- *    `data-poll-hidden-seconds`. When the tab shows again, a poll that is overdue fires at once
- *    (the `xds:poll` trigger). The server stops the polling itself with HTTP 286.
+ *    marked `data-poll`: the server picks N (fast while something on the page is changing, slow
+ *    once it settled) and swaps in a new poller when it changes; it answers 204 while nothing
+ *    moved, and 286 (stop) only for what can never change again (a finished operation). While
+ *    the document is hidden, a poll is let through only once per `data-poll-hidden-seconds`.
+ *    When the tab shows again, a poll that is overdue fires at once (the `xds:poll` trigger).
  * 2. "12 s ago" texts (`time.js-ago`) keep counting without asking the server.
  * 3. Copy buttons (`data-copy="#selector"`).
  * 4. "Select all" checkboxes (`data-select-all="selector of the checkboxes"`).

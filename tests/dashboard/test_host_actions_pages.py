@@ -73,7 +73,8 @@ def test_an_action_from_the_host_page_answers_with_the_panel_polling_it(
     assert html.lstrip().startswith('<section id="host-panel"')
     assert "Power off of render-07 started." in html
     assert "Power off by member" in html
-    assert f'hx-get="/hosts/{host.id}/live/?v=' in html  # the panel polls until it is done
+    assert f'hx-get="/hosts/{host.id}/live/?at=' in html  # the panel polls, fast while it runs
+    assert 'hx-trigger="every 5s' in html
     assert buttons(html) == []  # nothing else while it runs
     assert len(dispatched) == 1
 

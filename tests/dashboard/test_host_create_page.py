@@ -90,7 +90,7 @@ def test_review_then_confirm_buys_once_and_answers_with_the_live_card(
     assert operation.params["total_price"] == "756.00"
     html = response.content.decode()
     assert f'<section id="operation-{operation.pk}" class="operation-card"' in html
-    assert f'hx-get="/operations/{operation.pk}/live/?v=' in html
+    assert f'hx-get="/operations/{operation.pk}/live/?at=' in html
     assert again.status_code == 200 and Operation.objects.count() == 1
     assert len(dispatched) == 1
 

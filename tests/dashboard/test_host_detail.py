@@ -107,13 +107,15 @@ def test_an_unknown_host_is_a_404(member_client, db):
     assert member_client.get("/hosts/nope/live/?v=1").status_code == 404
 
 
-def test_a_changing_host_polls_and_a_settled_one_does_not(member_client, make_host):
+def test_a_changing_host_polls_fast_and_a_settled_one_slowly(member_client, make_host, settings):
+    settings.XDS_POLL_SETTLED_SECONDS = 15
     booting = make_host(status=HostStatus.BOOTING)
     running = make_host(status=HostStatus.RUNNING)
     html = member_client.get(f"/hosts/{booting.id}/").content.decode()
-    assert f'hx-get="/hosts/{booting.id}/live/?v=1&amp;s=' in html
+    assert f'hx-get="/hosts/{booting.id}/live/?at=1-' in html
     assert 'hx-trigger="every 5s, xds:poll"' in html
-    assert "hx-trigger" not in member_client.get(f"/hosts/{running.id}/").content.decode()
+    settled = member_client.get(f"/hosts/{running.id}/").content.decode()
+    assert 'hx-trigger="every 15s, xds:poll"' in settled
 
 
 def test_the_detail_page_costs_a_fixed_number_of_queries(

@@ -213,11 +213,12 @@ def test_links_work_without_javascript_and_push_the_url(member_client, make_host
     assert 'hx-push-url="true"' in html
 
 
-def test_no_poller_when_nothing_on_the_page_is_changing(member_client, make_hosts):
+def test_a_settled_page_polls_at_the_slow_interval(member_client, make_hosts, settings):
+    settings.XDS_POLL_SETTLED_SECONDS = 15
     make_hosts(5, status=HostStatus.RUNNING)
     html = member_client.get("/hosts/").content.decode()
-    assert '<div id="host-poller" class="poller"></div>' in html
-    assert 'hx-trigger="every' not in html
+    assert html.count('hx-trigger="every') == 1
+    assert 'hx-trigger="every 15s, xds:poll"' in html
 
 
 def test_one_poller_for_the_page_whatever_the_number_of_changing_rows(member_client, make_hosts):
@@ -234,13 +235,13 @@ def test_one_poller_for_the_page_whatever_the_number_of_changing_rows(member_cli
 def test_queries_do_not_grow_with_the_fleet(
     member_client, make_hosts, count, django_assert_max_num_queries
 ):
-    """Session, user, the member's permissions, sync state, count, page, the labels and
-    the operations in flight on the page; the full page adds the OS, owner and label lists, the
-    summary and the expiry counts."""
+    """Session, user, the member's permissions, sync state, mirror version, count, page, the
+    labels and the operations in flight on the page; the full page adds the OS, owner and label
+    lists, the summary and the expiry counts."""
     make_hosts(count // 2, status=HostStatus.BOOTING)
     make_hosts(count - count // 2)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         assert member_client.get("/hosts/?sort=name&billing=payg").status_code == 200
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert member_client.get("/hosts/?page=2", headers=HTMX).status_code == 200
     assert Host.objects.count() == count

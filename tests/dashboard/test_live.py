@@ -1,29 +1,34 @@
-"""The pages' polls: one request per interval answers only the rows that moved, 204 when none
-did, and 286 (htmx: stop polling) once nothing on the page is changing."""
+"""The pages' polls. A page polls with the version of what it shows: 204 (nothing rendered) while
+nothing moved, only the rows that moved when some did, the whole table when its rows are no
+longer the same ones. Fast while something on it is changing, slow once settled, but never
+stopped: a host can change at any time by another path (another member, a schedule, the
+provider's console seen by the sync)."""
 
 from __future__ import annotations
+
+import html
+import re
+import uuid
 
 import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from dashboard.models import Host, SyncState
+from dashboard import services
+from dashboard.models import Host, Operation, SyncState
 from vmclient.types import HostStatus
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
+POLLER = re.compile(r'<div id="host-poller"[^>]*?hx-get="([^"]+)"[^>]*?hx-trigger="every (\d+)s')
 
 
-def versions(*hosts) -> str:
-    return ",".join(f"{h.id}:{h.version}" for h in hosts)
-
-
-def stamp(client) -> str:
-    """The sync stamp the page was rendered with (so the poll does not resend the status)."""
-    from dashboard.selectors import sync_state_get
-
-    return sync_state_get().stamp
+def poller(page) -> tuple[str, int]:
+    """The poll URL and interval (seconds) of the page or poll answer."""
+    match = POLLER.search(page.content.decode())
+    assert match, "the page has a poller"
+    return html.unescape(match.group(1)), int(match.group(2))
 
 
 def change(host, **values):
@@ -33,127 +38,227 @@ def change(host, **values):
     )
 
 
-def test_nothing_moved_while_hosts_are_still_changing_answers_204(member_client, make_hosts):
-    booting = make_hosts(3, status=HostStatus.BOOTING)
-    response = member_client.get(
-        f"/hosts/live/?v={versions(*booting)}&s={stamp(member_client)}", headers=HTMX
-    )
+@pytest.fixture
+def slow_poll(settings):
+    settings.XDS_POLL_SECONDS = 5
+    settings.XDS_POLL_SETTLED_SECONDS = 15
+
+
+def test_a_settled_page_keeps_polling_slowly_and_answers_204(member_client, make_hosts, slow_poll):
+    make_hosts(3, status=HostStatus.RUNNING)
+    url, seconds = poller(member_client.get("/hosts/"))
+    assert seconds == 15
+    response = member_client.get(url, headers=HTMX)
     assert response.status_code == 204
     assert response.content == b""
 
 
-def test_only_the_rows_that_moved_are_sent_out_of_band(member_client, make_hosts):
-    booting = make_hosts(4, status=HostStatus.BOOTING)
-    change(booting[1], status=HostStatus.RUNNING)
-    change(booting[2], name="renamed while booting")
+def test_a_page_with_a_changing_row_polls_fast(member_client, make_hosts, slow_poll):
+    make_hosts(2, status=HostStatus.RUNNING)
+    make_hosts(1, status=HostStatus.BOOTING)
+    assert poller(member_client.get("/hosts/"))[1] == 5
 
-    response = member_client.get(
-        f"/hosts/live/?v={versions(*booting)}&s={stamp(member_client)}", headers=HTMX
-    )
 
+def test_a_power_off_seen_at_the_console_reaches_a_settled_page(
+    member_client, mirrored, sim, slow_poll
+):
+    """Someone powers the host off at the provider's console: the next sync mirrors it, and the
+    page that was showing it "Running" (settled, polling slowly) gets the row."""
+    running = mirrored(status=HostStatus.RUNNING, name="render-1")
+    other = mirrored(status=HostStatus.RUNNING, name="render-2")
+    page = member_client.get("/hosts/")
+    assert f'id="host-{running.id}"' in page.content.decode()
+    url, _seconds = poller(page)
+
+    with sim.fleet.lock:
+        sim.fleet.hosts[running.id].status = HostStatus.OFF
+    assert services.hosts_sync().ok
+    calls = sim.request_count()
+
+    response = member_client.get(url, headers=HTMX)
     assert response.status_code == 200
-    html = response.content.decode()
-    assert html.count("<tr ") == 2
-    assert f'<tr id="host-{booting[1].id}" class="host-row" hx-swap-oob="true">' in html
-    assert f'id="host-{booting[2].id}"' in html
-    assert "renamed while booting" in html
-    assert f'id="host-{booting[0].id}"' not in html
-    # Rows come first: an HTML parser drops table rows that follow other elements.
-    assert html.lstrip().startswith("<tr ")
-    # The next poll asks only for the hosts still changing, at their new versions.
-    poller = html[html.index('<div id="host-poller"') :]
-    assert 'hx-swap-oob="true"' in poller
-    assert booting[1].id not in poller.split(">", 1)[0]
-    assert f"{booting[2].id}%3A2" in poller
-    assert f"{booting[0].id}%3A1" in poller
+    answer = response.content.decode()
+    row = answer[answer.index(f'<tr id="host-{running.id}"') :]
+    assert 'hx-swap-oob="true"' in row.split(">", 1)[0]
+    assert "status-off" in row.split("</tr>", 1)[0]
+    assert f'id="host-{other.id}"' not in answer  # only the row that moved
+    assert sim.request_count() == calls  # the poll asked the provider nothing
+    # The next poll, at the versions it now shows, is quiet again.
+    again, _seconds = poller(response)
+    assert member_client.get(again, headers=HTMX).status_code == 204
 
 
-def test_286_stops_polling_once_nothing_is_changing(member_client, make_hosts):
-    booting = make_hosts(2, status=HostStatus.BOOTING)
-    for host in booting:
-        change(host, status=HostStatus.RUNNING)
+def test_another_members_action_reaches_a_viewers_settled_page(
+    client, make_member, make_host, ask, slow_poll
+):
+    viewer = make_member("vera", "Viewer")
+    operator = make_member("otto", "Operator")
+    host = make_host(status=HostStatus.RUNNING)
+    client.force_login(viewer)
+    url, seconds = poller(client.get("/hosts/"))
+    assert seconds == 15
 
-    response = member_client.get(
-        f"/hosts/live/?v={versions(*booting)}&s={stamp(member_client)}", headers=HTMX
+    ask(Operation.Kind.POWER_OFF, host, user=operator)
+
+    response = client.get(url, headers=HTMX)
+    assert response.status_code == 200
+    answer = response.content.decode()
+    assert f'<tr id="host-{host.id}"' in answer
+    assert "Power off by otto" in answer
+    assert poller(response)[1] == 5  # now something on the page is changing
+
+
+def test_a_host_joining_the_page_brings_the_whole_table(member_client, make_host, slow_poll):
+    old = make_host(status=HostStatus.RUNNING, name="old")
+    url, _seconds = poller(member_client.get("/hosts/"))
+    # Bought by someone else just now: the newest, so first on the page.
+    new = make_host(status=HostStatus.RUNNING, name="bought", created_at=timezone.now())
+
+    response = member_client.get(url, headers=HTMX)
+    assert response.status_code == 200
+    answer = response.content.decode()
+    assert answer.lstrip().startswith('<div id="host-table" class="table-wrap" hx-swap-oob="true">')
+    assert answer.index(f'id="host-{new.id}"') < answer.index(f'id="host-{old.id}"')
+    assert answer.count('hx-swap-oob="true"') == 2  # the table, and the sort field it carries
+
+
+def test_the_poll_keeps_the_pages_filters(member_client, make_host, slow_poll):
+    make_host(status=HostStatus.RUNNING, name="alpha")
+    beta = make_host(status=HostStatus.OFF, name="beta")
+    url, _seconds = poller(member_client.get("/hosts/?status=off&sort=name"))
+    assert "status=off" in url and "sort=name" in url
+    make_host(status=HostStatus.RUNNING, name="gamma")  # not on this page: nothing to show
+    assert member_client.get(url, headers=HTMX).status_code == 200  # the mirror moved...
+    change(beta, name="beta-renamed")
+    answer = member_client.get(url, headers=HTMX).content.decode()
+    assert "beta-renamed" in answer
+    assert "alpha" not in answer and "gamma" not in answer
+
+
+@pytest.mark.parametrize("status", [HostStatus.RUNNING, HostStatus.BOOTING])
+def test_the_sync_status_alone_is_resent_without_rows(
+    member_client, make_hosts, slow_poll, status, django_assert_max_num_queries
+):
+    make_hosts(2, status=status)
+    url, seconds = poller(member_client.get("/hosts/"))
+    SyncState.objects.create(
+        job=SyncState.Job.HOSTS, last_attempt_at=timezone.now(), last_success_at=timezone.now()
     )
-
-    assert response.status_code == 286
-    html = response.content.decode()
-    assert html.count('hx-swap-oob="true"') == 3  # the two settled rows and an idle poller
-    assert '<div id="host-poller" class="poller" hx-swap-oob="true"></div>' in html
-
-
-def test_a_host_that_settled_unseen_stops_the_polling_too(member_client, make_host):
-    running = make_host(status=HostStatus.RUNNING)
-    response = member_client.get(
-        f"/hosts/live/?v={versions(running)}&s={stamp(member_client)}", headers=HTMX
-    )
-    assert response.status_code == 286
-    assert "<tr" not in response.content.decode()
+    # The versions, then whether a row shown is changing: the page is not looked up again.
+    with django_assert_max_num_queries(6):
+        response = member_client.get(url, headers=HTMX)
+    assert response.status_code == 200
+    answer = response.content.decode()
+    assert '<div id="sync-status" class="sync-status" hx-swap-oob="true">' in answer
+    assert '<div id="sync-banner" hx-swap-oob="true">' in answer
+    assert "<tr" not in answer
+    again, again_seconds = poller(response)
+    assert again_seconds == seconds == (15 if status == HostStatus.RUNNING else 5)
+    assert member_client.get(again, headers=HTMX).status_code == 204
 
 
 def test_a_host_that_vanished_upstream_shows_as_gone(member_client, make_host):
     host = make_host(status=HostStatus.SHUTTING_DOWN)
+    url, _seconds = poller(member_client.get(f"/hosts/{host.id}/"))
     change(host, gone_at=timezone.now())
-    response = member_client.get(
-        f"/hosts/live/?v={versions(host)}&s={stamp(member_client)}", headers=HTMX
-    )
-    assert response.status_code == 286
+    response = member_client.get(url, headers=HTMX)
+    assert response.status_code == 200
     assert "status-gone" in response.content.decode()
 
 
-def test_the_sync_status_is_resent_only_when_a_sync_finished(member_client, make_hosts):
-    booting = make_hosts(1, status=HostStatus.BOOTING)
-    before = stamp(member_client)
-    SyncState.objects.create(
-        job=SyncState.Job.HOSTS, last_attempt_at=timezone.now(), last_success_at=timezone.now()
-    )
-    response = member_client.get(f"/hosts/live/?v={versions(*booting)}&s={before}", headers=HTMX)
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert '<div id="sync-status" class="sync-status" hx-swap-oob="true">' in html
-    assert '<div id="sync-banner" hx-swap-oob="true">' in html
-    assert "<tr" not in html
-    after = stamp(member_client)
-    assert f"s={after}" in html
-    again = member_client.get(f"/hosts/live/?v={versions(*booting)}&s={after}", headers=HTMX)
-    assert again.status_code == 204
-
-
 @pytest.mark.parametrize("raw", ["", "garbage", "a:b,c:", ":1", "x:1:2," * 500, "%00:1"])
-def test_bad_poll_parameters_stop_polling_instead_of_failing(member_client, raw):
-    response = member_client.get(f"/hosts/live/?v={raw}", headers=HTMX)
-    assert response.status_code == 286
+def test_bad_poll_parameters_get_the_table_again_instead_of_failing(member_client, raw):
+    response = member_client.get(f"/hosts/live/?v={raw}&at={raw}&page={raw}", headers=HTMX)
+    assert response.status_code == 200
+    assert 'id="host-poller"' in response.content.decode()
 
 
-@pytest.mark.parametrize("count", [10, 200])
-def test_a_poll_costs_a_fixed_number_of_queries(
+def test_a_settled_poll_at_5000_hosts_is_two_reads_and_no_upstream_call(
+    member_client, make_hosts, sim, django_assert_max_num_queries
+):
+    make_hosts(5000, status=HostStatus.RUNNING)
+    url, _seconds = poller(member_client.get("/hosts/"))
+    calls = sim.request_count()
+    # The session, the member, their permissions; then the sync status and the mirror version.
+    with django_assert_max_num_queries(5):
+        response = member_client.get(url, headers=HTMX)
+    assert response.status_code == 204
+    assert sim.request_count() == calls
+
+
+@pytest.mark.parametrize("count", [10, 50])
+def test_a_poll_that_moved_costs_a_fixed_number_of_queries(
     member_client, make_hosts, count, django_assert_max_num_queries
 ):
     booting = make_hosts(count, status=HostStatus.BOOTING)
+    url, _seconds = poller(member_client.get("/hosts/"))
     for host in booting[::2]:
         change(host, status=HostStatus.RUNNING)
-    # + the member's permissions, the labels and the operations in flight on those hosts
-    with django_assert_max_num_queries(7):
-        response = member_client.get(f"/hosts/live/?v={versions(*booting)}", headers=HTMX)
+    # + the version reads, the page's count and rows, their labels and operations in flight
+    with django_assert_max_num_queries(10):
+        response = member_client.get(url, headers=HTMX)
     assert response.status_code == 200
+    assert response.content.decode().count("<tr ") == len(booting[::2])
 
 
-def test_the_detail_poll_answers_204_then_the_panel_then_286(member_client, make_host):
+def test_the_detail_page_of_a_settled_host_polls_slowly_and_gets_a_change(
+    member_client, make_host, slow_poll
+):
+    host = make_host(status=HostStatus.RUNNING)
+    url, seconds = poller(member_client.get(f"/hosts/{host.id}/"))
+    assert seconds == 15
+    assert member_client.get(url, headers=HTMX).status_code == 204
+
+    change(host, status=HostStatus.OFF)
+    response = member_client.get(url, headers=HTMX)
+    assert response.status_code == 200
+    answer = response.content.decode()
+    assert '<section id="host-panel" class="host-panel" hx-swap-oob="true">' in answer
+    assert "status-off" in answer
+    again, seconds = poller(response)
+    assert seconds == 15
+    assert member_client.get(again, headers=HTMX).status_code == 204
+
+
+def test_the_detail_poll_of_a_changing_host_is_fast_and_a_sync_resends_only_the_poller(
+    member_client, make_host, slow_poll
+):
     host = make_host(status=HostStatus.BOOTING)
-    url = f"/hosts/{host.id}/live/?s={stamp(member_client)}&v="
-    assert member_client.get(url + "1", headers=HTMX).status_code == 204
+    url, seconds = poller(member_client.get(f"/hosts/{host.id}/"))
+    assert seconds == 5
+    SyncState.objects.create(
+        job=SyncState.Job.HOSTS, last_attempt_at=timezone.now(), last_success_at=timezone.now()
+    )
+    response = member_client.get(url, headers=HTMX)
+    answer = response.content.decode()
+    assert 'id="host-panel"' not in answer  # a half-typed note in the panel stays
+    assert '<div id="host-poller" class="poller" hx-swap-oob="true"' in answer
+    assert member_client.get(poller(response)[0], headers=HTMX).status_code == 204
 
-    change(host, status=HostStatus.CHARGING)
-    response = member_client.get(url + "1", headers=HTMX)
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert '<section id="host-panel" class="host-panel" hx-swap-oob="true">' in html
-    assert f"/hosts/{host.id}/live/?v=2" in html  # the next poller, at the new version
 
-    change(host, status=HostStatus.RUNNING)
-    response = member_client.get(url + "2", headers=HTMX)
-    assert response.status_code == 286
-    html = response.content.decode()
-    assert "status-running" in html
-    assert "hx-trigger" not in html
+def test_a_settled_detail_poll_is_two_reads(
+    member_client, make_host, django_assert_max_num_queries
+):
+    host = make_host(status=HostStatus.RUNNING)
+    url, _seconds = poller(member_client.get(f"/hosts/{host.id}/"))
+    with django_assert_max_num_queries(5):
+        assert member_client.get(url, headers=HTMX).status_code == 204
+
+
+def test_the_bulk_progress_answers_204_until_an_operation_moves(member_client, member, make_host):
+    host = make_host(status=HostStatus.RUNNING)
+    batch = uuid.uuid4()
+    outcomes = services.bulk_request(
+        user=member,
+        kind=Operation.Kind.POWER_OFF,
+        host_ids=[host.id],
+        batch_key=batch,
+    )
+    assert outcomes[0].outcome == "started"
+    operation = Operation.objects.get(batch=batch)
+    url = f"/hosts/bulk/{batch}/?at={operation.version}"
+    assert member_client.get(url, headers=HTMX).status_code == 204
+    Operation.objects.filter(pk=operation.pk).update(
+        state=Operation.State.SUCCEEDED, version=F("version") + 1
+    )
+    assert member_client.get(url, headers=HTMX).status_code == 286  # final: it stops

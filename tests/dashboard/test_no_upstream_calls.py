@@ -33,6 +33,7 @@ def test_rendering_every_page_and_partial_makes_no_upstream_request(
         ("/hosts/?page=2&sort=expires", htmx),
         ("/hosts/?status=changing", {}),
         (f"/hosts/live/?v={versions}", htmx),
+        (f"/hosts/live/?v={versions}&at=0", htmx),
         (f"/hosts/{linux.id}/", {}),
         (f"/hosts/{windows.id}/", {}),
         (f"/hosts/{windows.id}/connect.rdp", {}),

@@ -128,14 +128,14 @@ def test_messages_follow_the_members_language(member_client, history):
 def test_the_card_polls_204_then_the_card_then_286(member_client, make_host, ask, sim):
     operation = ask("power_on", make_host(status=HostStatus.OFF))
     html = member_client.get(f"/operations/{operation.pk}/").content.decode()
-    url = f"/operations/{operation.pk}/live/?v={operation.version}"
+    url = f"/operations/{operation.pk}/live/?at={operation.version}"
     assert f'hx-get="{url}"' in html
 
     assert member_client.get(url, headers=HTMX).status_code == 204
     services.operations.operation_change(operation, expect=("queued",), state="submitted")
     moved = member_client.get(url, headers=HTMX)
     assert moved.status_code == 200
-    assert f"/live/?v={operation.version}" in moved.content.decode()
+    assert f"/live/?at={operation.version}" in moved.content.decode()
 
     services.operations.operation_finish(operation, "failed", message="It broke.")
     done = member_client.get(url, headers=HTMX)
