@@ -234,7 +234,7 @@ def test_the_list_poll_follows_a_changing_host_whatever_its_id(member_client, ma
 
     answer = member_client.get(unescape(poll[1]), headers={"HX-Request": "true"})
 
-    assert answer.status_code == 286  # the row moved and nothing is changing any more
+    assert answer.status_code == 200  # the row moved: it comes back (the page keeps polling slowly)
     rows = [a["row"] for a in Links(answer.content.decode()).anchors if a["row"]]
     assert f"host-{host_id}" in rows
 
