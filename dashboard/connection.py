@@ -78,5 +78,7 @@ def _clean(value: str) -> str:
 
 
 def rdp_filename(host: Host) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", host.name or "").strip("-.") or host.id
+    """The host's name as a file name: letters of any script, digits and . _ - (the view sends
+    it as RFC 6266 `filename*`, so 后期合成-06 stays 后期合成-06.rdp)."""
+    stem = re.sub(r"[^\w.-]+", "-", host.name or "").strip("-._") or host.id
     return f"{stem[:60]}.rdp"

@@ -49,6 +49,7 @@ class HostSpend:
 @dataclass
 class RentalSpend:
     operation_id: int
+    host_id: str  # "" when the create never learned its host's id
     host_name: str
     member: str
     bought_at: datetime
@@ -150,6 +151,7 @@ def month_spend(*, month: date, now: datetime | None = None) -> MonthSpend:
         spend.rentals.append(
             RentalSpend(
                 operation_id=operation.pk,
+                host_id=operation.host_id or "",
                 host_name=operation.host_name or operation.params.get("package_name", ""),
                 member=operation.requested_by_name,
                 bought_at=operation.finished_at,

@@ -63,6 +63,15 @@ def test_a_windows_host_offers_an_rdp_file(member_client, make_host):
     assert "password" not in body.lower()
 
 
+def test_the_rdp_file_keeps_a_name_in_chinese(member_client, make_host):
+    host = make_host(name="后期合成-06", operating_system="Windows 10", address="203.0.113.9")
+    response = member_client.get(f"/hosts/{host.id}/connect.rdp")
+    # RFC 6266: browsers take the UTF-8 name from filename*, so the file is 后期合成-06.rdp.
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%E5%90%8E%E6%9C%9F%E5%90%88%E6%88%90-06.rdp"
+    )
+
+
 def test_the_rdp_file_drops_control_characters(member_client, make_host):
     host = make_host(
         operating_system="Windows", login_user="Admin\r\nalternate shell:s:cmd", address="h"
