@@ -91,7 +91,9 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name or '-'} {self.summary}"
+        # In the team's time zone, as every list shows it (the admin heads an event's page so).
+        at = timezone.localtime(self.at)
+        return f"{at:%Y-%m-%d %H:%M:%S} {self.actor_name or '-'} {self.summary}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -400,6 +400,18 @@ def test_the_admin_cannot_change_audit_events_even_for_a_superuser(admin_client,
     response = admin_client.post(url, form)
     assert response.status_code == 403
     assert unchanged(event)
+
+
+def test_an_events_page_is_headed_in_the_teams_time_zone_like_the_list(admin_client, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    at = datetime(2026, 11, 5, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai
+    event = AuditEvent.objects.create(
+        action=AuditEvent.Action.SIGNED_IN, actor_name="ada", summary="ada signed in", at=at
+    )
+    page = admin_client.get(f"/admin/dashboard/auditevent/{event.pk}/change/").content.decode()
+    heading = re.search(r"<h2>(.*?)</h2>", page, re.S).group(1)
+    assert "2026-11-05 10:30:00" in heading
+    assert "02:30" not in page
 
 
 def test_the_admin_cannot_delete_audit_events_even_for_a_superuser(admin_client, event):
