@@ -41,6 +41,7 @@ class AuditEvent(models.Model):
         OPERATION_FINISHED = "operation_finished", _("Operation finished")
         PASSWORD_REVEALED = "password_revealed", _("Password revealed")
         OWNER_CHANGED = "owner_changed", _("Owner changed")
+        ANNOTATION_CHANGED = "annotation_changed", _("Labels or note changed")
         ROLE_CHANGED = "role_changed", _("Role changed")
         SCHEDULE_CHANGED = "schedule_changed", _("Schedule changed")
         APPROVAL_GRANTED = "approval_granted", _("Purchase approved")
