@@ -38,6 +38,7 @@ from dashboard.selectors.hosts import (
 )
 from dashboard.selectors.operations import (
     STATE_ACTIVE,
+    host_name_from_operations,
     operation_get,
     operation_list,
     operation_people,
@@ -71,6 +72,7 @@ __all__ = [
     "host_get",
     "host_label_names",
     "host_list",
+    "host_name_from_operations",
     "host_operating_systems",
     "host_owner_names",
     "host_status_counts",
