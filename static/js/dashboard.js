@@ -7,6 +7,8 @@
  * 2. "12 s ago" texts (`time.js-ago`) keep counting without asking the server.
  * 3. Copy buttons (`data-copy="#selector"`).
  * 4. "Select all" checkboxes (`data-select-all="selector of the checkboxes"`).
+ * 5. Buttons that act on a selection wait, disabled, until something is selected
+ *    (`data-needs-selection="selector of what must match, e.g. the ticked boxes"`).
  */
 (function () {
   "use strict";
@@ -117,4 +119,15 @@
       box.checked = all.checked;
     });
   });
+
+  // --- Buttons that need a selection ---------------------------------------------------------
+  function updateSelectionButtons() {
+    document.querySelectorAll("[data-needs-selection]").forEach(function (button) {
+      button.disabled = !document.querySelector(button.getAttribute("data-needs-selection"));
+    });
+  }
+  // After "Select all" above (listeners run in order), and after a swap (new rows, none ticked).
+  document.addEventListener("change", updateSelectionButtons);
+  document.addEventListener("htmx:afterSettle", updateSelectionButtons);
+  updateSelectionButtons();
 })();
