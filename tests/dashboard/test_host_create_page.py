@@ -63,9 +63,7 @@ def test_a_pay_as_you_go_only_template_asks_for_no_rental_period(member_client, 
     assert 'name="period_number"' in both and "Rental (paid up front)" in both
 
 
-def test_the_review_says_an_order_above_the_limit_waits_for_approval(
-    member_client, catalog_cached
-):
+def test_the_review_says_an_order_above_the_limit_waits_for_approval(member_client, catalog_cached):
     policy = TeamPolicy.current()
     policy.approval_threshold = Decimal("500.00")
     policy.save()
