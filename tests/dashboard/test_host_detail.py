@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from vmclient.types import HostStatus
+from vmclient.types import BillingType, HostStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +139,19 @@ def test_the_detail_page_costs_a_fixed_number_of_queries(
 def test_an_impossible_host_id_is_a_404_not_a_database_error(member_client, db, host_id):
     assert member_client.get(f"/hosts/{host_id}/").status_code == 404
     assert member_client.get(f"/hosts/{host_id}/live/?v=1").status_code == 404
+
+
+def test_the_billing_card_is_headed_by_the_hosts_billing_type(member_client, make_host):
+    payg = make_host(billing_type=BillingType.PAY_AS_YOU_GO.value)
+    page = member_client.get(f"/hosts/{payg.id}/").content.decode()
+    assert "<h2>Pay-as-you-go</h2>" in page and "<h2>Rental</h2>" not in page
+    rental = make_host(billing_type=BillingType.RENTAL.value)
+    assert "<h2>Rental</h2>" in member_client.get(f"/hosts/{rental.id}/").content.decode()
+
+
+def test_a_host_whose_bill_is_being_settled_says_so_in_both_languages(member_client, make_host):
+    host = make_host(status=HostStatus.CHARGING.value)
+    page = member_client.get(f"/hosts/{host.id}/").content.decode()
+    assert "Settling bill" in page and "Charging" not in page
+    chinese = member_client.get(f"/hosts/{host.id}/", headers={"Accept-Language": "zh-hans"})
+    assert "结算中" in chinese.content.decode() and "扣费中" not in chinese.content.decode()

@@ -35,4 +35,20 @@ class Migration(migrations.Migration):
                 max_length=32,
             ),
         ),
+        migrations.AlterField(
+            model_name="host",
+            name="status",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                choices=[
+                    (0, "Off"),
+                    (1, "Booting"),
+                    (2, "Running"),
+                    (3, "Settling bill"),
+                    (4, "Shutting down"),
+                    (5, "Expired"),
+                ],
+                null=True,
+            ),
+        ),
     ]
