@@ -45,7 +45,7 @@ from dashboard.selectors.operations import (
     operations_for_host,
     operations_in_flight_attach,
 )
-from dashboard.selectors.spend import MonthSpend, month_spend
+from dashboard.selectors.spend import MonthSpend, UnusedRental, month_spend, rental_unused
 
 __all__ = [
     "AREA_BY_SLUG",
@@ -67,6 +67,7 @@ __all__ = [
     "PackageChoice",
     "SyncStatus",
     "TemplateRow",
+    "UnusedRental",
     "catalog_get",
     "host_expiry_counts",
     "host_get",
@@ -84,5 +85,6 @@ __all__ = [
     "operations_for_host",
     "operations_in_flight_attach",
     "package_choice",
+    "rental_unused",
     "sync_state_get",
 ]
