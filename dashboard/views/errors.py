@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from dashboard import permissions, selectors
-from dashboard.models import AuditEvent
+from dashboard.models import AuditEvent, is_host_id
 from dashboard.permissions import Forbidden
 from dashboard.services.audit import audit_record
 
@@ -60,8 +60,9 @@ def not_found(request, exception=None):
     context = {"message": message if isinstance(message, str) else "", "path": request.path}
     match = getattr(request, "resolver_match", None)
     host_id = match.kwargs.get("host_id", "") if match is not None else ""
-    if host_id and permissions.can_view(getattr(request, "user", None)):
-        # Only members see what the trail knows of a host id.
+    if is_host_id(host_id) and permissions.can_view(getattr(request, "user", None)):
+        # Only members see what the trail knows of a host id (one that can be one: a NUL
+        # would make PostgreSQL fail the query).
         context["host_id"] = host_id
         context["host_name"] = selectors.host_name_from_operations(host_id=host_id)
     return render(request, "404.html", context, status=404)
