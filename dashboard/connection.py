@@ -78,10 +78,9 @@ def _clean(value: str) -> str:
 
 
 def rdp_filename(host: Host) -> str:
-    """A plain file name for the header: from the name, else the id (either may hold `/`,
-    quotes or nothing ASCII at all), else "host"."""
-    stems = (
-        re.sub(r"[^A-Za-z0-9._-]+", "-", value or "").strip("-.") for value in (host.name, host.id)
-    )
+    """The host's name as a file name: letters of any script, digits and . _ - (the view sends
+    it as RFC 6266 `filename*`, so 后期合成-06 stays 后期合成-06.rdp); else the id made plain
+    the same way (either may hold `/`, quotes or nothing printable), else "host"."""
+    stems = (re.sub(r"[^\w.-]+", "-", value or "").strip("-._") for value in (host.name, host.id))
     stem = next((stem for stem in stems if stem), "host")
     return f"{stem[:60]}.rdp"

@@ -148,9 +148,22 @@ def can_create(user) -> bool:
 
 
 def can_reveal_password(user, host: Host) -> bool:
+    return not password_refusal(user, host)
+
+
+def password_refusal(user, host: Host) -> str:
+    """Why `user` may not see `host`'s password, for the member; empty if they may."""
     if not _active(user):
-        return False
-    return has(user, REVEAL_ANY) or (owns(user, host) and has(user, MANAGE_OWN))
+        return _("Your account is not active.")
+    if has(user, REVEAL_ANY) or (owns(user, host) and has(user, MANAGE_OWN)):
+        return ""
+    if has(user, MANAGE_OWN):
+        if host.owner_id is None:
+            return _("Only its owner or an admin may see the password, and nobody owns this host.")
+        return _("Only its owner (%(owner)s) or an admin may see the password.") % {
+            "owner": host.owner_name
+        }
+    return _("Your role does not allow you to see hosts' passwords.")
 
 
 def can_assign_owner(user) -> bool:
@@ -168,6 +181,43 @@ def can_annotate(user, host: Host) -> bool:
     if has(user, POWER_ANY) or has(user, ASSIGN_OWNER):
         return True
     return owns(user, host) and has(user, MANAGE_OWN)
+
+
+HOST_ACTION_KINDS = (
+    Operation.Kind.POWER_ON,
+    Operation.Kind.POWER_OFF,
+    Operation.Kind.REBOOT,
+    Operation.Kind.DELETE,
+)
+
+
+def host_actions_offered(user, host: Host) -> tuple[str, ...]:
+    """The actions to offer on `host`: those its state allows now and `user` may ask for."""
+    return tuple(kind for kind in host.actions_allowed if can_request(user, kind, host))
+
+
+def why_nothing_offered(user, host: Host) -> tuple[str, str]:
+    """For a host on which `host_actions_offered` is empty: why, in a word for a table cell
+    ("unowned", "busy", "expired"…) and in a sentence for the host's page."""
+    if host.is_gone:
+        return _("gone"), _("The host is gone; its record is kept for history.")
+    if host.operation_in_flight is not None:
+        return _("busy"), _("An operation is running on this host; wait until it has finished.")
+    if not any(can_request(user, kind, host) for kind in HOST_ACTION_KINDS):
+        if not (has(user, POWER_ANY) or has(user, MANAGE_OWN) or has(user, DELETE_ANY)):
+            return _("view only"), refusal(user, Operation.Kind.POWER_ON, host)
+        if host.owner_id is None:
+            return _("unowned"), _(
+                "Nobody owns this host: you may act only on your own, and an admin can give it "
+                "to you."
+            )
+        return _("not yours"), _(
+            "This host belongs to %(owner)s: you may act only on your own."
+        ) % {"owner": host.owner_name}
+    status = host.status_label.lower()
+    return status, _("Nothing you may do is possible while the host is %(status)s.") % {
+        "status": status
+    }
 
 
 def can_act_on_some_hosts(user) -> bool:

@@ -9,9 +9,10 @@ from django.views.i18n import set_language
 from dashboard import health, views
 from dashboard.converters import HostIdConverter
 from dashboard.middleware import role_not_required
-from dashboard.views.errors import forbidden
+from dashboard.views.errors import forbidden, not_found
 
 handler403 = forbidden
+handler404 = not_found
 
 register_converter(HostIdConverter, "host_id")
 

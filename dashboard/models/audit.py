@@ -41,6 +41,7 @@ class AuditEvent(models.Model):
         OPERATION_FINISHED = "operation_finished", _("Operation finished")
         PASSWORD_REVEALED = "password_revealed", _("Password revealed")
         OWNER_CHANGED = "owner_changed", _("Owner changed")
+        ANNOTATION_CHANGED = "annotation_changed", _("Labels or note changed")
         ROLE_CHANGED = "role_changed", _("Role changed")
         # Who someone is and what they may do beyond their roles (see dashboard.receivers).
         PASSWORD_SET = "password_set", _("Password set")
@@ -99,7 +100,9 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name or '-'} {self.summary}"
+        # In the team's time zone, as every list shows it (the admin heads an event's page so).
+        at = timezone.localtime(self.at)
+        return f"{at:%Y-%m-%d %H:%M:%S} {self.actor_name or '-'} {self.summary}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -23,7 +23,8 @@ STATUS_LABELS = {
     HostStatus.OFF: _("Off"),
     HostStatus.BOOTING: _("Booting"),
     HostStatus.RUNNING: _("Running"),
-    HostStatus.CHARGING: _("Charging"),
+    # The provider's 扣费中: the bill of a pay-as-you-go host being settled after it stopped.
+    HostStatus.CHARGING: _("Settling bill"),
     HostStatus.SHUTTING_DOWN: _("Shutting down"),
     HostStatus.EXPIRED: _("Expired"),
 }

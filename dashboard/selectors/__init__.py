@@ -41,13 +41,14 @@ from dashboard.selectors.hosts import (
 )
 from dashboard.selectors.operations import (
     STATE_ACTIVE,
+    host_name_from_operations,
     operation_get,
     operation_list,
     operation_people,
     operations_for_host,
     operations_in_flight_attach,
 )
-from dashboard.selectors.spend import MonthSpend, month_spend
+from dashboard.selectors.spend import MonthSpend, UnusedRental, month_spend, rental_unused
 
 __all__ = [
     "AREA_BY_SLUG",
@@ -70,11 +71,13 @@ __all__ = [
     "PackageChoice",
     "SyncStatus",
     "TemplateRow",
+    "UnusedRental",
     "catalog_get",
     "host_expiry_counts",
     "host_get",
     "host_label_names",
     "host_list",
+    "host_name_from_operations",
     "host_operating_systems",
     "host_owner_names",
     "host_status_counts",
@@ -88,5 +91,6 @@ __all__ = [
     "operations_for_host",
     "operations_in_flight_attach",
     "package_choice",
+    "rental_unused",
     "sync_state_get",
 ]

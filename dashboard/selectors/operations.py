@@ -36,6 +36,13 @@ def operations_for_host(*, host: Host, limit: int = 10) -> list[Operation]:
     return operations
 
 
+def host_name_from_operations(*, host_id: str) -> str | None:
+    """The name a host had in its latest operation, for a host the mirror no longer has; None
+    when no operation names it (its id is unknown here)."""
+    names = Operation.objects.filter(host_id=host_id).order_by("-created_at", "-id")
+    return names.values_list("host_name", flat=True).first()
+
+
 def operation_list(
     *, person: str = "", host: str = "", kind: str = "", state: str = ""
 ) -> QuerySet[Operation]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import OuterRef, Q, Subquery
@@ -49,6 +49,7 @@ class HostSpend:
 @dataclass
 class RentalSpend:
     operation_id: int
+    host_id: str  # "" when the create never learned its host's id
     host_name: str
     member: str
     bought_at: datetime
@@ -150,6 +151,7 @@ def month_spend(*, month: date, now: datetime | None = None) -> MonthSpend:
         spend.rentals.append(
             RentalSpend(
                 operation_id=operation.pk,
+                host_id=operation.host_id or "",
                 host_name=operation.host_name or operation.params.get("package_name", ""),
                 member=operation.requested_by_name,
                 bought_at=operation.finished_at,
@@ -157,6 +159,52 @@ def month_spend(*, month: date, now: datetime | None = None) -> MonthSpend:
             )
         )
     return spend
+
+
+@dataclass(frozen=True)
+class UnusedRental:
+    """The prepaid time a rental still has, and roughly what share of its price that is: what
+    deleting it now gives up."""
+
+    expires_at: datetime
+    left: timedelta
+    share: Decimal | None  # of the rental's whole term (0..1); None when its start is unknown
+    paid: Decimal | None  # the total confirmed when the dashboard bought it
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.share is None else int((self.share * 100).to_integral_value())
+
+    @property
+    def amount(self) -> Decimal | None:
+        if self.share is None or self.paid is None:
+            return None
+        return (self.paid * self.share).quantize(CENT)
+
+
+def rental_unused(*, host: Host, now: datetime | None = None) -> UnusedRental | None:
+    """What is left of `host`'s rental; None for a host that is not a rental still running
+    its term. The term runs from the host's creation to its expiry. One query."""
+    now = now or timezone.now()
+    if host.billing_type != BillingType.RENTAL or host.expires_at is None:
+        return None
+    if host.is_gone or host.expires_at <= now:
+        return None
+    left = host.expires_at - now
+    share = None
+    if host.created_at is not None and host.created_at < host.expires_at:
+        term = (host.expires_at - host.created_at).total_seconds()
+        share = min(Decimal(1), Decimal(left.total_seconds()) / Decimal(term))
+    total = (
+        Operation.objects.filter(
+            kind=Operation.Kind.CREATE_RENTAL, state=Operation.State.SUCCEEDED, host_id=host.id
+        )
+        .order_by("-finished_at")
+        .values_list("params__total_price", flat=True)
+        .first()
+    )
+    paid = None if total in (None, "") else Decimal(str(total))
+    return UnusedRental(expires_at=host.expires_at, left=left, share=share, paid=paid)
 
 
 def _billed_seconds(status_at_start, changes, start: datetime, end: datetime) -> int:

@@ -27,9 +27,16 @@ def create_price(operation_or_params) -> Decimal | None:
 
 
 def needs_approval(params: dict) -> bool:
+    return approval_limit_exceeded(create_price(params)) is not None
+
+
+def approval_limit_exceeded(price: Decimal | None) -> Decimal | None:
+    """The team's limit when `price` is above it (a create at that price waits for approval),
+    else None."""
     threshold = TeamPolicy.current().approval_threshold
-    price = create_price(params)
-    return threshold is not None and price is not None and price > threshold
+    if threshold is not None and price is not None and price > threshold:
+        return threshold
+    return None
 
 
 # --- Changing the limit: a raise needs a second admin ------------------------------------------

@@ -70,7 +70,7 @@ STATUS_LABELS_ZH = {
     HostStatus.OFF: "已关机",
     HostStatus.BOOTING: "开机中",
     HostStatus.RUNNING: "运行中",
-    HostStatus.CHARGING: "扣费中",
+    HostStatus.CHARGING: "结算中",
     HostStatus.SHUTTING_DOWN: "关机中",
     HostStatus.EXPIRED: "已到期",
 }

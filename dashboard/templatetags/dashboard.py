@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from dashboard import permissions
 from dashboard.forms import ScheduleForm
 from dashboard.models import ACTION_SLUGS, PERIOD_LABELS, Operation
-from dashboard.permissions import can_request
 from dashboard.services import approval_policy
+from dashboard.services.bulk import BULK_KINDS
 from dashboard.services.ownership import owner_choices
 from vmclient.types import PeriodType
 
@@ -85,12 +85,29 @@ def new_key() -> str:
 @register.simple_tag(takes_context=True)
 def host_actions(context, host) -> list[dict]:
     """The action buttons to offer on `host`: what its state allows and the member may do."""
-    user = context.get("user")
     return [
         {"kind": kind, "slug": ACTION_SLUGS[kind], "label": Operation.Kind(kind).label}
-        for kind in host.actions_allowed
-        if can_request(user, kind, host)
+        for kind in permissions.host_actions_offered(context.get("user"), host)
     ]
+
+
+@register.simple_tag(takes_context=True)
+def host_pickable(context, host) -> bool:
+    """Whether the row gets a checkbox for the bulk actions: one of them is offered on it."""
+    offered = permissions.host_actions_offered(context.get("user"), host)
+    return any(kind in BULK_KINDS for kind in offered)
+
+
+@register.simple_tag(takes_context=True)
+def nothing_offered(context, host) -> dict:
+    """Why no action is offered on `host`: a word and a sentence."""
+    word, detail = permissions.why_nothing_offered(context.get("user"), host)
+    return {"word": word, "detail": detail}
+
+
+@register.simple_tag(takes_context=True)
+def password_refusal(context, host) -> str:
+    return permissions.password_refusal(context.get("user"), host)
 
 
 @register.filter

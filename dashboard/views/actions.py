@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dashboard import permissions, services
+from dashboard import permissions, selectors, services
 from dashboard.forms import ActionForm, DeleteHostForm
 from dashboard.htmx import wants_partial
 from dashboard.models import ACTION_SLUGS, Host, Operation
@@ -57,6 +57,8 @@ def host_delete(request: HttpRequest, host_id: str) -> HttpResponse:
         form = DeleteHostForm(host=host)
     context = host_detail_context(host, form=form)
     context["refusal"] = services.host_action_refusal(host=host, kind=Operation.Kind.DELETE)
+    # Deleting a rental gives up the time it was paid for: the page says how much, roughly.
+    context["unused_rental"] = selectors.rental_unused(host=host)
     return render(request, "hosts/delete.html", context)
 
 

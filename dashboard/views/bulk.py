@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import permissions, services
 from dashboard.models import ACTION_SLUGS, Operation
 from dashboard.polling import poll_answer, poll_context, poll_url
+from dashboard.views.common import safe_next
 
 BULK_ACTIONS = {ACTION_SLUGS[kind]: kind for kind in services.BULK_KINDS}
 
@@ -27,7 +30,10 @@ def host_bulk(request: HttpRequest) -> HttpResponse:
         raise permissions.Forbidden(_("Your role does not allow you to power or reboot hosts."))
     host_ids = [value for value in request.POST.getlist("hosts") if value][:1000]
     if not host_ids:
-        return HttpResponseBadRequest(_("Select at least one host."))
+        # The buttons wait until a host is ticked; without JavaScript the member is sent back
+        # to the list they were on, which says so.
+        messages.warning(request, _("Tick at least one host first, then choose the action."))
+        return redirect(safe_next(request, default=reverse("host-list")))
     try:
         batch_key = uuid.UUID(request.POST.get("batch_key", ""))
     except ValueError:

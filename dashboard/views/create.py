@@ -19,8 +19,10 @@ from dashboard.forms import CreateHostForm
 from dashboard.forms.operations import BILLING_BY_SLUG
 from dashboard.models import Operation
 from dashboard.polling import poll_context
+from dashboard.services import approval_policy
 from dashboard.views.catalog import catalog_context
 from dashboard.views.operations import operation_card_context
+from vmclient.types import BillingType
 
 TEMPLATE = "hosts/create.html"
 
@@ -115,7 +117,15 @@ def _choose(request: HttpRequest, form: CreateHostForm) -> HttpResponse:
     quote = form.cleaned_data.get("quote") if form.is_bound and form.is_valid() else None
     if not form.is_bound:
         quote = _initial_quote(form)
-    context = {"form": form, "choice": form.choice, "quote": quote, "step": "choose"}
+    context = {
+        "form": form,
+        "choice": form.choice,
+        "quote": quote,
+        "step": "choose",
+        # The period fields only for a template that can be rented (the page hides them while
+        # pay-as-you-go is chosen).
+        "offers_rental": BillingType.RENTAL in form.choice.billing_types,
+    }
     return render(request, TEMPLATE, context)
 
 
@@ -142,6 +152,8 @@ def _review(request, form: CreateHostForm, quote, *, error: str = "") -> HttpRes
         "step": "review",
         "image": form.choice.image(quote.image_id),
         "confirmed_price": "" if price is None else f"{price:.2f}",
+        # Said before the member confirms: above the team's limit the order waits for approval.
+        "approval_limit": approval_policy.approval_limit_exceeded(price),
         "error": error,
     }
     return render(request, TEMPLATE, context)

@@ -1,14 +1,21 @@
-"""The 403 page: what was refused and why, for every refusal (a role that does not allow it, a
+"""The error pages, inside the layout and in the member's language.
+
+The 403 page: what was refused and why, for every refusal (a role that does not allow it, a
 missing security token), and an audit row for each one not already audited where it was
 refused (for anonymous clients, a log line and only a few rows: `refusal_record`). From an HTMX
 request the answer is a banner swapped into the page's alert area rather than a whole page
-dropped into a table cell (htmx-config in base.html lets 403s swap)."""
+dropped into a table cell (htmx-config in base.html lets 403s swap).
+
+The 404 page: what was not found and where to go instead; for a host the mirror does not have
+but operations name (deleted long ago, or never synced), a link to those operations."""
 
 from __future__ import annotations
 
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from dashboard import permissions, selectors
+from dashboard.models import is_host_id
 from dashboard.permissions import Forbidden
 from dashboard.services.audit import refusal_record
 
@@ -40,3 +47,18 @@ def csrf_failure(request, reason=""):
         "This form's security token is missing or out of date. Reload the page and try again."
     )
     return _forbidden_response(request, message, audit_reason=f"CSRF: {reason}", audited=False)
+
+
+def not_found(request, exception=None):
+    """handler404. The message of an `Http404` a view raised ("No host with this id.") is for
+    the member; the URL resolver's (a dict of the patterns tried) is not."""
+    message = exception.args[0] if exception is not None and exception.args else ""
+    context = {"message": message if isinstance(message, str) else "", "path": request.path}
+    match = getattr(request, "resolver_match", None)
+    host_id = match.kwargs.get("host_id", "") if match is not None else ""
+    if is_host_id(host_id) and permissions.can_view(getattr(request, "user", None)):
+        # Only members see what the trail knows of a host id (one that can be one: a NUL
+        # would make PostgreSQL fail the query).
+        context["host_id"] = host_id
+        context["host_name"] = selectors.host_name_from_operations(host_id=host_id)
+    return render(request, "404.html", context, status=404)

@@ -28,8 +28,9 @@ from vmclient.factory import get_client
 @require_POST
 def host_password(request: HttpRequest, host_id: str) -> HttpResponse:
     host = host_or_404(host_id)
-    if not permissions.can_reveal_password(request.user, host):
-        raise permissions.Forbidden(_("Your role does not allow you to see this host's password."))
+    refused = permissions.password_refusal(request.user, host)
+    if refused:
+        raise permissions.Forbidden(refused)
     password = error = ""
     try:
         upstream = get_client().get_host(host.id)

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -196,5 +197,7 @@ def host_rdp(request: HttpRequest, host_id: str) -> HttpResponse:
     if connection is None or connection.protocol != "rdp":
         raise Http404(_("This host has no remote desktop address."))
     response = HttpResponse(connection.rdp_file(), content_type="application/x-rdp")
-    response["Content-Disposition"] = f'attachment; filename="{rdp_filename(host)}"'
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=rdp_filename(host)
+    )
     return response

@@ -90,7 +90,7 @@ def spend_csv(request: HttpRequest) -> HttpResponse:
             [
                 f"{month:%Y-%m}",
                 "rental",
-                "",
+                csv_cell(rental.host_id),
                 csv_cell(rental.host_name),
                 csv_cell(rental.member),
                 "",

@@ -9,7 +9,9 @@
  * 2. "12 s ago" texts (`time.js-ago`) keep counting without asking the server.
  * 3. Copy buttons (`data-copy="#selector"`).
  * 4. "Select all" checkboxes (`data-select-all="selector of the checkboxes"`).
- * 5. The phone's menu button (`.menu-toggle`): it folds and unfolds the header; the stylesheet
+ * 5. Buttons that act on a selection wait, disabled, until something is selected
+ *    (`data-needs-selection="selector of what must match, e.g. the ticked boxes"`).
+ * 6. The phone's menu button (`.menu-toggle`): it folds and unfolds the header; the stylesheet
  *    shows the menu while `aria-expanded` is true. Escape folds it again.
  */
 (function () {
@@ -139,4 +141,15 @@
       toggle.focus();
     }
   });
+
+  // --- Buttons that need a selection ---------------------------------------------------------
+  function updateSelectionButtons() {
+    document.querySelectorAll("[data-needs-selection]").forEach(function (button) {
+      button.disabled = !document.querySelector(button.getAttribute("data-needs-selection"));
+    });
+  }
+  // After "Select all" above (listeners run in order), and after a swap (new rows, none ticked).
+  document.addEventListener("change", updateSelectionButtons);
+  document.addEventListener("htmx:afterSettle", updateSelectionButtons);
+  updateSelectionButtons();
 })();

@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -279,6 +279,46 @@ def test_changing_a_host_owner_is_one_event_each_time(client, admin, make_member
     assert events[0].actor_name == "ada" and events[0].ip == IP
 
 
+def test_an_operator_overwriting_a_creators_note_is_audited_with_before_and_after(
+    client, make_member, make_host
+):
+    cleo, otto = make_member("cleo", "Creator"), make_member("otto", "Operator")
+    host = make_host(name="render-09", owner=cleo)
+    client.force_login(cleo)
+    with recorded() as events:
+        client.post(f"/hosts/{host.id}/notes/", {"labels": "gpu", "note": "Keep until Friday"})
+    assert actions(events) == ["annotation_changed"]
+    assert events[0].actor_name == "cleo"
+    assert events[0].details == {
+        "labels": {"from": [], "to": ["gpu"]},
+        "note": {"from": "", "to": "Keep until Friday"},
+    }
+
+    client.force_login(otto)
+    with recorded() as events:
+        response = client.post(
+            f"/hosts/{host.id}/notes/", {"labels": "gpu render", "note": "Free to stop"}, **FROM
+        )
+    assert response.status_code == 302
+    assert actions(events) == ["annotation_changed"]
+    event = events[0]
+    assert event.actor == otto and event.actor_name == "otto"
+    assert event.ip == IP and event.user_agent == UA
+    assert (event.host_id, event.host_name) == (host.id, "render-09")
+    assert event.details == {
+        "labels": {"from": ["gpu"], "to": ["gpu", "render"]},
+        "note": {"from": "Keep until Friday", "to": "Free to stop"},
+    }
+    assert event.summary == (
+        'render-09: labels gpu → gpu render; note "Keep until Friday" → "Free to stop"'
+    )
+
+    # Saving the form unchanged records nothing.
+    with recorded() as events:
+        client.post(f"/hosts/{host.id}/notes/", {"labels": "render gpu", "note": "Free to stop"})
+    assert actions(events) == []
+
+
 def test_giving_and_taking_a_role_is_one_event_each(make_member):
     pat = make_member("pat", "Viewer")
     operator = Group.objects.get(name="Operator")
@@ -400,6 +440,18 @@ def test_the_admin_cannot_change_audit_events_even_for_a_superuser(admin_client,
     response = admin_client.post(url, form)
     assert response.status_code == 403
     assert unchanged(event)
+
+
+def test_an_events_page_is_headed_in_the_teams_time_zone_like_the_list(admin_client, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    at = datetime(2026, 11, 5, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai
+    event = AuditEvent.objects.create(
+        action=AuditEvent.Action.SIGNED_IN, actor_name="ada", summary="ada signed in", at=at
+    )
+    page = admin_client.get(f"/admin/dashboard/auditevent/{event.pk}/change/").content.decode()
+    heading = re.search(r"<h2>(.*?)</h2>", page, re.S).group(1)
+    assert "2026-11-05 10:30:00" in heading
+    assert "02:30" not in page
 
 
 def test_the_admin_cannot_delete_audit_events_even_for_a_superuser(admin_client, event):

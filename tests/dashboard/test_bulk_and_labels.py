@@ -107,7 +107,6 @@ def test_a_bulk_action_names_at_most_the_configured_number_of_hosts(
     [
         ({"action": "delete"}, 400),  # deleting asks for each host's name: never in bulk
         ({"action": "reboot", "batch_key": "not-a-key"}, 400),
-        ({"action": "reboot", "hosts": []}, 400),
     ],
 )
 def test_bad_bulk_forms_are_refused_clearly(client, make_member, make_host, form, status):
@@ -115,6 +114,20 @@ def test_bad_bulk_forms_are_refused_clearly(client, make_member, make_host, form
     client.force_login(make_member("otto", "Operator"))
     data = {"hosts": [host.id], "batch_key": str(uuid.uuid4()), **form}
     assert client.post("/hosts/bulk/", data).status_code == status
+    assert Operation.objects.count() == 0
+
+
+def test_a_bulk_action_with_no_host_ticked_keeps_the_member_on_the_list(
+    client, make_member, make_host
+):
+    make_host(status=HostStatus.RUNNING, name="render-01")
+    client.force_login(make_member("otto", "Operator"))
+    data = {"action": "reboot", "batch_key": str(uuid.uuid4())}
+    response = client.post("/hosts/bulk/", data, headers={"referer": "/hosts/?q=render"})
+    assert response.status_code == 302 and response["Location"] == "/hosts/?q=render"
+    page = client.get(response["Location"]).content.decode()
+    assert "Tick at least one host first, then choose the action." in page
+    assert "render-01" in page
     assert Operation.objects.count() == 0
 
 

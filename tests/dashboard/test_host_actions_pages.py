@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from dashboard import tasks
 from dashboard.models import Operation
-from vmclient.types import HostStatus
+from vmclient.types import BillingType, HostStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +182,57 @@ def test_delete_of_a_host_without_a_name_asks_for_its_id(member, member_client, 
         f"Type <code>{host.id}</code>"
         in member_client.get(f"/hosts/{host.id}/delete/").content.decode()
     )
+
+
+def test_deleting_a_rental_warns_how_much_prepaid_time_is_lost(member, member_client, make_host):
+    now = timezone.now()
+    host = make_host(
+        status=HostStatus.OFF, name="rent-01", owner=member, billing_type=BillingType.RENTAL,
+        created_at=now - timedelta(days=30), expires_at=now + timedelta(days=10, minutes=30),
+    )  # fmt: skip
+    Operation.objects.create(
+        kind="create_rental", state="succeeded", host=host, requested_by=member,
+        requested_by_name=member.username, params={"total_price": "1200.00"}, finished_at=now,
+    )  # fmt: skip
+    page = member_client.get(f"/hosts/{host.id}/delete/").content.decode()
+    until = timezone.localtime(host.expires_at).strftime("%Y-%m-%d %H:%M")
+    assert (
+        f"This rental is paid until {until}: deleting it now gives up about 1\xa0week, 3\xa0days "
+        "of prepaid time."
+    ) in page
+    # 10 of its 40 days are left: a quarter of what it cost.
+    assert re.search(r"That is about 25% of the ¥1,200.00 it cost, roughly ¥300\.\d\d\.", page)
+
+    chinese = member_client.get(
+        f"/hosts/{host.id}/delete/", headers={"Accept-Language": "zh-hans"}
+    ).content.decode()
+    assert "预付时长" in chinese and "25%" in chinese
+
+
+def test_deleting_a_rental_bought_elsewhere_gives_the_share_without_a_price(
+    member, member_client, make_host
+):
+    now = timezone.now()
+    host = make_host(
+        status=HostStatus.OFF, owner=member, billing_type=BillingType.RENTAL,
+        created_at=now - timedelta(days=1), expires_at=now + timedelta(days=3, minutes=30),
+    )  # fmt: skip
+    page = member_client.get(f"/hosts/{host.id}/delete/").content.decode()
+    assert "That is about 75% of what it cost." in page
+
+
+def test_deleting_a_pay_as_you_go_or_expired_host_warns_of_no_prepaid_time(
+    member, member_client, make_host
+):
+    now = timezone.now()
+    payg = make_host(status=HostStatus.OFF, owner=member)
+    expired = make_host(
+        status=HostStatus.EXPIRED, owner=member, billing_type=BillingType.RENTAL,
+        created_at=now - timedelta(days=8), expires_at=now - timedelta(days=1),
+    )  # fmt: skip
+    for host in (payg, expired):
+        page = member_client.get(f"/hosts/{host.id}/delete/").content.decode()
+        assert 'name="name"' in page and "prepaid time" not in page
 
 
 def test_delete_is_refused_while_the_host_is_changing(member, member_client, make_host):

@@ -5,11 +5,12 @@ and the answer at once: a card that follows the operation."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
 from dashboard import services
-from dashboard.models import Operation
+from dashboard.models import Operation, TeamPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,31 @@ def test_the_form_offers_only_compatible_images_and_allowed_billing(member_clien
     rental_only = member_client.get("/hosts/new/?package=Ls5QzKd7Vn").content.decode()
     assert re.findall(r'name="billing" value="(\w+)"', rental_only) == ["rental"]
     assert sorted(options(rental_only, "image")) == ["9201", "9202", "9203"]
+
+
+def test_a_pay_as_you_go_only_template_asks_for_no_rental_period(member_client, catalog_cached):
+    payg_only = member_client.get("/hosts/new/?package=Rz7NwXe2Fb").content.decode()
+    assert re.findall(r'name="billing" value="(\w+)"', payg_only) == ["payg"]
+    assert 'name="period_number"' not in payg_only and "Rental (paid up front)" not in payg_only
+
+    both = member_client.get("/hosts/new/?package=Pi8tcH1NSd").content.decode()
+    assert 'name="period_number"' in both and "Rental (paid up front)" in both
+
+
+def test_the_review_says_an_order_above_the_limit_waits_for_approval(member_client, catalog_cached):
+    policy = TeamPolicy.current()
+    policy.approval_threshold = Decimal("500.00")
+    policy.save()
+    rental = choose(billing="rental", period_type="2", period_number="1")  # ¥756.00
+    html = member_client.post("/hosts/new/", rental).content.decode()
+    assert (
+        "¥756.00 is above the team's limit of ¥500.00: once you confirm, the order waits "
+        "for another admin's approval. Nothing is bought until then."
+    ) in html
+    assert "Confirm and ask for approval" in html and "Confirm and buy" not in html
+
+    cheap = member_client.post("/hosts/new/", choose()).content.decode()  # ¥4.50 / h
+    assert "approval-notice" not in cheap and "Confirm and buy" in cheap
 
 
 def test_the_price_is_recomputed_on_the_server_for_each_choice(member_client, catalog_cached):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from vmclient.types import HostStatus
+from vmclient.types import BillingType, HostStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,15 @@ def test_a_windows_host_offers_an_rdp_file(member_client, make_host):
     assert "full address:s:203.0.113.9:33890\r\n" in body
     assert "username:s:Administrator\r\n" in body
     assert "password" not in body.lower()
+
+
+def test_the_rdp_file_keeps_a_name_in_chinese(member_client, make_host):
+    host = make_host(name="后期合成-06", operating_system="Windows 10", address="203.0.113.9")
+    response = member_client.get(f"/hosts/{host.id}/connect.rdp")
+    # RFC 6266: browsers take the UTF-8 name from filename*, so the file is 后期合成-06.rdp.
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%E5%90%8E%E6%9C%9F%E5%90%88%E6%88%90-06.rdp"
+    )
 
 
 def test_the_rdp_file_drops_control_characters(member_client, make_host):
@@ -132,3 +141,19 @@ def test_the_detail_page_costs_a_fixed_number_of_queries(
 def test_an_impossible_host_id_is_a_404_not_a_database_error(member_client, db, host_id):
     assert member_client.get(f"/hosts/{host_id}/").status_code == 404
     assert member_client.get(f"/hosts/{host_id}/live/?v=1").status_code == 404
+
+
+def test_the_billing_card_is_headed_by_the_hosts_billing_type(member_client, make_host):
+    payg = make_host(billing_type=BillingType.PAY_AS_YOU_GO.value)
+    page = member_client.get(f"/hosts/{payg.id}/").content.decode()
+    assert "<h2>Pay-as-you-go</h2>" in page and "<h2>Rental</h2>" not in page
+    rental = make_host(billing_type=BillingType.RENTAL.value)
+    assert "<h2>Rental</h2>" in member_client.get(f"/hosts/{rental.id}/").content.decode()
+
+
+def test_a_host_whose_bill_is_being_settled_says_so_in_both_languages(member_client, make_host):
+    host = make_host(status=HostStatus.CHARGING.value)
+    page = member_client.get(f"/hosts/{host.id}/").content.decode()
+    assert "Settling bill" in page and "Charging" not in page
+    chinese = member_client.get(f"/hosts/{host.id}/", headers={"Accept-Language": "zh-hans"})
+    assert "结算中" in chinese.content.decode() and "扣费中" not in chinese.content.decode()

@@ -4,6 +4,8 @@ operation is final."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -123,6 +125,19 @@ def test_messages_follow_the_members_language(member_client, history):
         "主机正在关机中。"
         in member_client.get("/operations/", headers={"Accept-Language": "zh-CN"}).content.decode()
     )
+
+
+def test_a_success_shows_no_placeholder_for_the_trace_id_it_does_not_have(member_client, history):
+    page = member_client.get("/operations/").content.decode()
+    row = re.search(rf'<tr id="operation-row-{history["reboot"].pk}">.*?</tr>', page, re.S).group(0)
+    assert "—" not in row
+    assert "trace-6001" in page  # the failure keeps its trace id
+
+
+def test_the_work_card_is_all_chinese_in_chinese(member_client, history):
+    url = f"/operations/{history['reboot'].pk}/"
+    chinese = member_client.get(url, headers={"Accept-Language": "zh-hans"}).content.decode()
+    assert "后台任务执行次数" in chinese and "Worker" not in chinese
 
 
 def test_the_card_polls_204_then_the_card_then_286(member_client, make_host, ask, sim):

@@ -121,3 +121,20 @@ def test_the_sync_records_each_status_change_and_the_host_going(sim):
         HostStatusChange.objects.filter(host_id=host.id).values_list("status", flat=True)
     )
     assert statuses == [HostStatus.OFF, HostStatus.RUNNING, None]
+
+
+def test_the_csv_names_the_host_a_rental_bought(client, history, make_member, make_host):
+    rented = make_host(name="rent-02", billing_type=BillingType.RENTAL)
+    Operation.objects.create(
+        kind="create_rental", state="succeeded", host=rented, host_name="rent-02",
+        requested_by_name="bob", params={"total_price": "100.00"}, finished_at=at(6, 10),
+    )  # fmt: skip
+    client.force_login(make_member("vic", "Viewer"))
+    exported = client.get("/spend.csv?month=2026-11").content.decode()
+    rentals = {
+        row["host"]: row["host_id"]
+        for row in csv.DictReader(io.StringIO(exported))
+        if row["kind"] == "rental"
+    }
+    # The one bought before the dashboard knew its host has no id to give; this one has.
+    assert rentals == {"rent-01": "", "rent-02": rented.id}
