@@ -38,9 +38,11 @@ from dashboard.selectors.hosts import (
 )
 from dashboard.selectors.operations import (
     STATE_ACTIVE,
+    operation_by_key,
     operation_get,
     operation_list,
     operation_people,
+    operation_resolve_hosts,
     operations_for_host,
     operations_in_flight_attach,
 )
@@ -76,9 +78,11 @@ __all__ = [
     "host_status_counts",
     "hosts_with_versions",
     "month_spend",
+    "operation_by_key",
     "operation_get",
     "operation_list",
     "operation_people",
+    "operation_resolve_hosts",
     "operations_for_host",
     "operations_in_flight_attach",
     "package_choice",
