@@ -83,8 +83,7 @@ def operation_resolve(
                     event=OperationEvent.Event.RESOLVED,
                     note={"detail": f"{name}: {reason}", "detail_zh": f"{name}：{reason}"},
                     now=now,
-                    finished_at=now,
-                    **values,
+                    **values,  # finished_at stays: the purchase, if any, was made back then
                 )
         except IntegrityError:
             raise OperationRefused(_not_a_candidate()) from None
