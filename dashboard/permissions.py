@@ -170,6 +170,12 @@ def can_assign_owner(user) -> bool:
     return _active(user) and has(user, ASSIGN_OWNER)
 
 
+def can_resolve(user) -> bool:
+    """Saying what an operation left "outcome unknown" did (it bought host X, or nothing): an
+    admin, who assigns owners, since resolving gives the host to the member who asked."""
+    return _active(user) and has(user, ASSIGN_OWNER)
+
+
 def can_view_audit(user) -> bool:
     return _active(user) and has(user, VIEW_AUDIT)
 

@@ -62,6 +62,9 @@ urlpatterns = [
         "operations/<int:operation_id>/approve/", views.operation_approve, name="operation-approve"
     ),
     path("operations/<int:operation_id>/reject/", views.operation_reject, name="operation-reject"),
+    path(
+        "operations/<int:operation_id>/resolve/", views.operation_resolve, name="operation-resolve"
+    ),
     path("packages/", views.package_list, name="package-list"),
     path("images/", views.image_list, name="image-list"),
     path("sync/", views.sync_now, name="sync-now"),

@@ -128,30 +128,11 @@ _ACTION = _Policy("action")
 _DELETE = _Policy("delete")
 _CREATE = _Policy("create", create=True)
 
-# Codes that prove the upstream refused a call before doing anything.
-_UNCERTAIN_CODES = frozenset(
-    {UpstreamSystemError.upstream_code, UpstreamInterfaceError.upstream_code}
-    | {RequestInProgress.upstream_code}
-)
-
 
 def _definitely_refused(err: XdsError) -> bool:
-    """Whether a failed create certainly bought nothing (so OutcomeUnknown is not needed)."""
-    if isinstance(err, InvalidArgument | ConnectionFailed | AuthenticationError):
-        return True
-    if isinstance(err, ApiError):
-        known = error_for_code(err.code) is not ApiError if err.code is not None else False
-        return known and err.code not in _UNCERTAIN_CODES
-    if isinstance(err, ProtocolError) and err.http_status is not None:
-        return 400 <= err.http_status < 500 and err.http_status != 408
-    return False
-
-
-def _may_have_applied(err: XdsError) -> bool:
-    """Whether a failed attempt may still have been carried out upstream."""
-    if isinstance(err, TransportError):
-        return err.may_have_been_sent
-    return not isinstance(err, ApiError)
+    """Whether a failed create certainly bought nothing (so OutcomeUnknown is not needed): the
+    error says the provider cannot have acted (each error class knows, see `may_have_acted`)."""
+    return not err.may_have_acted
 
 
 # --- Argument checks ----------------------------------------------------------------------------
@@ -721,10 +702,11 @@ class XuandashiClient:
             token = self._tokens.get() if auth else None  # nothing sent yet if this fails
             try:
                 return self._exchange(method, path, params, body, token, attempt)
-            except AuthenticationError:
+            except AuthenticationError as err:
                 if auth:
                     self._tokens.invalidate(token)
                 if not auth or reauthenticated:
+                    err.may_have_acted = err.may_have_acted or maybe_applied
                     raise
                 reauthenticated = True
                 continue
@@ -741,8 +723,10 @@ class XuandashiClient:
                         cause=err, operation=operation or path, params=body
                     ) from err
                 if retried >= self.retries or not policy.may_retry(err):
+                    # The last attempt's error; an earlier one may have been carried out.
+                    err.may_have_acted = err.may_have_acted or maybe_applied
                     raise
-                maybe_applied = maybe_applied or _may_have_applied(err)
+                maybe_applied = maybe_applied or err.may_have_acted
                 retried += 1
                 self._sleep(self._delay(retried))
 

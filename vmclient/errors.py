@@ -8,6 +8,8 @@ exception from the client. Each error carries:
 - `trace_id`: the upstream `traceId` to quote to the provider's support, or None,
 - `message` / `message_zh`: what happened and what to do, for users, in English and Chinese,
 - `retryable`: whether repeating the same call can help,
+- `may_have_acted`: whether the call may have been carried out all the same (its answer lost
+  after the provider acted): then "failed" would be wrong, and the caller finds out by looking,
 - `detail`: a short technical description for logs and developers (never a credential).
 
 The families:
@@ -110,6 +112,9 @@ class XdsError(Exception):
         self.message = message or self._default_message()
         self.message_zh = message_zh or self._default_message_zh()
         self.retryable = self._default_retryable() if retryable is None else bool(retryable)
+        # The client sets it too when an earlier attempt of the same call may have been carried
+        # out (the error raised is the last attempt's).
+        self.may_have_acted = self._default_may_have_acted()
         super().__init__(self.message)
 
     # Subclasses override these three to word their messages from their own attributes.
@@ -121,6 +126,9 @@ class XdsError(Exception):
 
     def _default_retryable(self) -> bool:
         return self.default_retryable
+
+    def _default_may_have_acted(self) -> bool:
+        return True  # nothing says otherwise: a call that changes something may have happened
 
     def user_message(self, language: str | None = "en") -> str:
         """The message for users in `language` ("en" or "zh", also "zh-hans", "zh_CN"...)."""
@@ -177,6 +185,9 @@ class InvalidArgument(XdsError):
         self.argument = argument
         super().__init__(message, **kw)
 
+    def _default_may_have_acted(self) -> bool:
+        return False
+
 
 # --- Transport: no usable answer ----------------------------------------------------------------
 
@@ -194,6 +205,9 @@ class TransportError(XdsError):
     default_retryable = True
     #: Whether the request may have reached the upstream (and been acted upon).
     may_have_been_sent: ClassVar[bool] = True
+
+    def _default_may_have_acted(self) -> bool:
+        return self.may_have_been_sent
 
 
 class ConnectionFailed(TransportError):
@@ -250,6 +264,12 @@ class ProtocolError(XdsError):
     def _default_retryable(self) -> bool:
         # A gateway error or an overloaded upstream passes; a 4xx page will not.
         return self.http_status is not None and (self.http_status >= 500 or self.http_status == 429)
+
+    def _default_may_have_acted(self) -> bool:
+        # A 4xx page (but a 408 timeout) refuses the request; anything else may have come after
+        # the provider acted: a gateway's 5xx page, a body cut off or unreadable.
+        status = self.http_status
+        return not (status is not None and 400 <= status < 500 and status != 408)
 
 
 class HtmlErrorPage(ProtocolError):
@@ -311,7 +331,8 @@ class UnexpectedData(ProtocolError):
 
 
 class ApiError(XdsError):
-    """The upstream answered with a non-zero `code`. Unknown codes are raised as this class."""
+    """The upstream answered with a non-zero `code`. Unknown codes are raised as this class
+    (whether the provider acted before answering a code the reference lacks is not known)."""
 
     def _default_message(self) -> str:
         said = f': "{self.upstream_message}"' if self.upstream_message else ""
@@ -339,6 +360,9 @@ class ActionNotAccepted(ApiError):
     def _default_message_zh(self) -> str:
         return self.default_message_zh
 
+    def _default_may_have_acted(self) -> bool:
+        return False  # code 0 with `data` false: the provider said it did not
+
 
 _REGISTRY: dict[int, type[ApiError]] = {}
 
@@ -355,6 +379,8 @@ class _KnownCode(ApiError):
     """An error code of the reference, with its own fixed messages."""
 
     upstream_code: ClassVar[int]
+    #: The code refuses nothing for certain: the provider may have acted before it answered.
+    uncertain: ClassVar[bool] = False
 
     def __init__(self, message: str | None = None, **kw) -> None:
         kw.setdefault("code", self.upstream_code)
@@ -365,6 +391,9 @@ class _KnownCode(ApiError):
 
     def _default_message_zh(self) -> str:
         return self.default_message_zh
+
+    def _default_may_have_acted(self) -> bool:
+        return self.uncertain
 
 
 @_registered
@@ -391,6 +420,7 @@ class UpstreamSystemError(_KnownCode):
         "服务商系统错误。请几分钟后重试；如果持续失败，请带上追踪号联系服务商客服。"
     )
     default_retryable = True
+    uncertain = True
 
 
 @_registered
@@ -404,6 +434,7 @@ class UpstreamInterfaceError(_KnownCode):
         "服务商接口异常。请几分钟后重试；如果持续失败，请带上追踪号联系服务商客服。"
     )
     default_retryable = True
+    uncertain = True
 
 
 @_registered
@@ -443,6 +474,7 @@ class RequestInProgress(_KnownCode):
     )
     default_message_zh = "服务商正在处理之前的请求。请稍等片刻并刷新，如有需要再重试。"
     default_retryable = True
+    uncertain = True
 
 
 @_registered

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -196,6 +197,35 @@ class Host:
     @property
     def is_windows(self) -> bool:
         return (self.operating_system or "").lower().startswith("windows")
+
+
+_WORD = re.compile(r"[a-z]+")
+
+
+def system_family(name: str | None) -> str | None:
+    """The family of an operating system's name, the part the provider spells the same way for
+    an image and for the hosts made from it: "windows" for every Windows ("Windows Server",
+    "Windows 10", "Win10"), else the distribution, its first word ("ubuntu" for "Ubuntu
+    Server", "debian"). None when there is no name.
+
+    The docs name hosts both "Windows" and "Windows Server", and images "Windows Server" or
+    "Ubuntu Server": comparing names word for word fails to recognise a new host."""
+    text = (name or "").strip().casefold()
+    if not text:
+        return None
+    words = _WORD.findall(text)
+    first = words[0] if words else text
+    return "windows" if first.startswith("win") else first
+
+
+def same_system(image_system: str | None, host_system: str | None) -> bool:
+    """Whether a host reporting `host_system` may run an image of `image_system`: the same
+    family, or a host that says only "Linux" for an image that is not Windows. A missing name
+    says nothing against it."""
+    ours, theirs = system_family(image_system), system_family(host_system)
+    if ours is None or theirs is None or ours == theirs:
+        return True
+    return "linux" in (ours, theirs) and "windows" not in (ours, theirs)
 
 
 @dataclass(frozen=True, slots=True)

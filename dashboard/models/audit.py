@@ -39,6 +39,7 @@ class AuditEvent(models.Model):
         OPERATION_REQUESTED = "operation_requested", _("Operation requested")
         OPERATION_REFUSED = "operation_refused", _("Operation refused")
         OPERATION_FINISHED = "operation_finished", _("Operation finished")
+        OPERATION_RESOLVED = "operation_resolved", _("Operation resolved")
         PASSWORD_REVEALED = "password_revealed", _("Password revealed")
         OWNER_CHANGED = "owner_changed", _("Owner changed")
         ANNOTATION_CHANGED = "annotation_changed", _("Labels or note changed")

@@ -194,9 +194,11 @@ class OperationEvent(models.Model):
         SUBMITTED = "submitted", _("Sent to Xuandashi")
         ACCEPTED = "accepted", _("Accepted by Xuandashi")
         RETRY = "retry", _("Not created yet; trying again later")
+        # A create looks for its host in the listing, an action follows its host: neither is
+        # sent again.
         ANSWER_LOST = (
             "answer_lost",
-            _("Answer lost; looking for the new host instead of buying again"),
+            _("Answer lost; finding out what Xuandashi did instead of sending it again"),
         )
         FOUND = "found", _("New host found")
         STATUS = "status", _("Host status")
@@ -205,6 +207,8 @@ class OperationEvent(models.Model):
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Outcome unknown")
         CANCELLED = "cancelled", _("Cancelled")
+        # An admin said what an operation left "outcome unknown" did (see services.resolutions).
+        RESOLVED = "resolved", _("Resolved by an admin")
 
     operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

@@ -42,9 +42,11 @@ from dashboard.selectors.hosts import (
 from dashboard.selectors.operations import (
     STATE_ACTIVE,
     host_name_from_operations,
+    operation_by_key,
     operation_get,
     operation_list,
     operation_people,
+    operation_resolve_hosts,
     operations_for_host,
     operations_in_flight_attach,
 )
@@ -85,9 +87,11 @@ __all__ = [
     "hosts_any_changing",
     "mirror_version",
     "month_spend",
+    "operation_by_key",
     "operation_get",
     "operation_list",
     "operation_people",
+    "operation_resolve_hosts",
     "operations_for_host",
     "operations_in_flight_attach",
     "package_choice",

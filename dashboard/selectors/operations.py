@@ -3,6 +3,7 @@ operations in flight on the hosts a page shows (one query for a whole page)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
@@ -76,3 +77,28 @@ def operation_people() -> list[str]:
 def operation_get(*, operation_id: int) -> Operation | None:
     """One operation with its timeline (two queries)."""
     return Operation.objects.prefetch_related("events").filter(pk=operation_id).first()
+
+
+def operation_resolve_hosts(*, operation: Operation) -> QuerySet[Host]:
+    """The hosts an admin may say a create left "outcome unknown" bought: in the mirror, not
+    gone, claimed by no create, and new since the create was sent (a host the mirror had seen
+    by then cannot be it). Newest first."""
+    claimed = Operation.objects.filter(
+        kind__in=Operation.CREATE_KINDS, host_id__isnull=False
+    ).values("host_id")
+    hosts = Host.objects.filter(gone_at__isnull=True).exclude(id__in=claimed)
+    if operation.mirror_watermark is not None:
+        hosts = hosts.filter(first_seen_at__gt=operation.mirror_watermark)
+    return hosts.order_by("-created_at", "-first_seen_at", "id")
+
+
+def operation_by_key(*, key: str, user) -> Operation | None:
+    """The operation `user` already made with a form's idempotency key, if any (a key that is
+    not one, or another member's, finds nothing)."""
+    try:
+        key = uuid.UUID(str(key))
+    except ValueError:
+        return None
+    if not getattr(user, "pk", None):
+        return None
+    return Operation.objects.filter(idempotency_key=key, requested_by_id=user.pk).first()

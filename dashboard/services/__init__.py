@@ -27,6 +27,7 @@ from dashboard.services.operations import (
     operations_requeue,
 )
 from dashboard.services.ownership import host_assign_owner, owner_choices
+from dashboard.services.resolutions import check_resolver, operation_resolve
 from dashboard.services.schedules import (
     schedule_create,
     schedule_delete,
@@ -63,6 +64,7 @@ __all__ = [
     "bulk_request",
     "catalog_refresh",
     "catalog_refresh_request",
+    "check_resolver",
     "create_quote",
     "host_action_refusal",
     "host_annotate",
@@ -78,6 +80,7 @@ __all__ = [
     "operation_dispatch",
     "operation_reject",
     "operation_request",
+    "operation_resolve",
     "operation_run",
     "operations_reconcile",
     "operations_requeue",

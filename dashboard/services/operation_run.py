@@ -43,7 +43,7 @@ from dashboard.services.operations import operation_change, operation_dispatch, 
 from dashboard.services.sync import host_mark_gone, host_mirror_save
 from vmclient.errors import ConnectionFailed, CreationWaiting, OutcomeUnknown, XdsError
 from vmclient.types import Host as UpstreamHost
-from vmclient.types import HostStatus, PeriodType
+from vmclient.types import HostStatus, PeriodType, same_system
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,13 @@ TARGETS = {
 TARGET_MESSAGES = {
     HostStatus.RUNNING: ("The host is running.", "主机运行中。"),
     HostStatus.OFF: ("The host is off.", "主机已关机。"),
+}
+# The actions as the messages written here in Chinese name them.
+ACTION_LABELS_ZH = {
+    Kind.POWER_ON: "开机",
+    Kind.POWER_OFF: "关机",
+    Kind.REBOOT: "重启",
+    Kind.DELETE: "删除",
 }
 STATUS_LABELS_ZH = {
     HostStatus.OFF: "已关机",
@@ -198,7 +205,12 @@ def _create_submit(operation: Operation, client) -> float | None:
         )
         return _poll()
     except XdsError as err:
-        operation_finish(operation, State.FAILED, **_error_fields(err), expect=(State.SUBMITTED,))
+        # Anything else the client raises for a create says the provider cannot have acted
+        # (it would be OutcomeUnknown otherwise): a 401, a 4xx page, a refusal with its code.
+        fields = _error_fields(err)
+        fields["message"] = f"Nothing was bought. {fields['message']}"
+        fields["message_zh"] = f"未购买任何主机。{fields['message_zh']}"
+        operation_finish(operation, State.FAILED, **fields, expect=(State.SUBMITTED,))
         return None
     except Exception:
         logger.exception("create %s: unexpected error after sending", operation.pk)
@@ -297,30 +309,43 @@ def _create_find(operation: Operation, client) -> float | None:
         for host in _candidates(operation, listing):
             if _claim(operation, host.id, name=host.name or ""):
                 return _observe(operation, host)
-    if now >= deadline:
-        minutes = settings.XDS_CREATE_FIND_TIMEOUT // 60
-        params = operation.params
-        operation_finish(
-            operation,
-            State.UNKNOWN,
-            message=(
-                f"No new host of template {params.get('package_name')} with "
-                f"{params.get('image_label')} appeared in Xuandashi's listing within {minutes} "
-                "min of the create, whose answer was lost. It may or may not have been bought: "
-                "an administrator must check the provider's console before anyone creates it "
-                "again."
-            ),
-            message_zh=(
-                f"创建请求的响应丢失后 {minutes} 分钟内，渲大师的主机列表中没有出现模板 "
-                f"{params.get('package_name')}、镜像 {params.get('image_label')} 的新主机。"
-                "可能已购买，也可能没有：请管理员先在服务商控制台核实，再决定是否重新创建。"
-            ),
-            code=operation.error_code,
-            trace_id=operation.trace_id,
-            expect=(State.WAITING,),
+    if now < deadline:
+        return _poll()
+    # "Unknown" only once a listing read after the deadline showed no host that fits: a listing
+    # that cannot be read says nothing. Looking goes on for as long again at most.
+    if listing is None and now < deadline + timedelta(seconds=settings.XDS_CREATE_FIND_TIMEOUT):
+        return _poll()
+    minutes = settings.XDS_CREATE_FIND_TIMEOUT // 60
+    params = operation.params
+    if listing is None:
+        seen = (
+            f"Xuandashi's listing could not be read {minutes} min after the create, whose "
+            "answer was lost, so its new host could not be looked for."
         )
-        return None
-    return _poll()
+        seen_zh = f"创建请求的响应丢失 {minutes} 分钟后仍无法读取渲大师的主机列表，无法查找新主机。"
+    else:
+        seen = (
+            f"No new host of template {params.get('package_name')} with "
+            f"{params.get('image_label')} appeared in Xuandashi's listing within {minutes} "
+            "min of the create, whose answer was lost."
+        )
+        seen_zh = (
+            f"创建请求的响应丢失后 {minutes} 分钟内，渲大师的主机列表中没有出现模板 "
+            f"{params.get('package_name')}、镜像 {params.get('image_label')} 的新主机。"
+        )
+    operation_finish(
+        operation,
+        State.UNKNOWN,
+        message=(
+            f"{seen} It may or may not have been bought: an administrator must check the "
+            "provider's console before anyone creates it again."
+        ),
+        message_zh=f"{seen_zh}可能已购买，也可能没有：请管理员先在服务商控制台核实，再决定是否重新创建。",
+        code=operation.error_code,
+        trace_id=operation.trace_id,
+        expect=(State.WAITING,),
+    )
+    return None
 
 
 def _candidates(operation: Operation, listing: list[UpstreamHost]) -> list[UpstreamHost]:
@@ -358,7 +383,6 @@ def _matches(host: UpstreamHost, match: dict) -> bool:
     def same(ours, theirs) -> bool:
         return ours is None or theirs is None or ours == theirs
 
-    system = match.get("operating_system")
     return (
         same(match.get("cpu_cores"), host.cpu_cores)
         and same(match.get("memory_gb"), host.memory_gb)
@@ -368,11 +392,8 @@ def _matches(host: UpstreamHost, match: dict) -> bool:
         and same(
             match.get("billing_type"), None if host.billing_type is None else int(host.billing_type)
         )
-        and (
-            not system
-            or not host.operating_system
-            or system.casefold() == host.operating_system.casefold()
-        )
+        # By family: an image "Windows Server" makes hosts the listing may call "Windows".
+        and same_system(match.get("operating_system"), host.operating_system)
     )
 
 
@@ -481,6 +502,8 @@ def _action_submit(operation: Operation, client) -> float | None:
             # "Not deleted": unless an earlier attempt did delete it, that is a refusal.
             return _delete_refused(operation, client)
     except XdsError as err:
+        if err.may_have_acted:
+            return _action_answer_lost(operation, err)
         operation_finish(operation, State.FAILED, **_error_fields(err), expect=(State.SUBMITTED,))
         return None
     operation_change(
@@ -491,6 +514,44 @@ def _action_submit(operation: Operation, client) -> float | None:
         accepted_at=timezone.now(),
     )
     return _poll()
+
+
+def _action_answer_lost(operation: Operation, err: XdsError) -> float | None:
+    """The answer was lost after the request may have reached Xuandashi (a body cut off, a
+    gateway's page, a read timeout): it may have been done, so it is not "failed". Follow the
+    host as for an accepted action, until it shows the outcome or the action's timeout passes."""
+    what = _code(err)
+    operation_change(
+        operation,
+        expect=(State.SUBMITTED,),
+        event=Event.ANSWER_LOST,
+        note={
+            "detail": (
+                f"{what}: Xuandashi may have carried it out; following the host to see what it did."
+            ),
+            "detail_zh": f"{what}：渲大师可能已执行，正在跟踪主机状态以确认结果。",
+            "code": what,
+            "trace_id": err.trace_id or "",
+        },
+        state=State.WAITING,
+        accepted_at=timezone.now(),
+        progress={**operation.progress, "answer_lost": True},
+        error_code=what,
+        trace_id=err.trace_id or "",
+    )
+    return _poll()
+
+
+def _answer_was_lost(operation: Operation) -> bool:
+    return bool(operation.progress.get("answer_lost"))
+
+
+def _succeeded(operation: Operation, message: str, message_zh: str) -> None:
+    """End it done; if Xuandashi's answer was lost, say that the host shows it was done."""
+    if _answer_was_lost(operation):
+        message += " Xuandashi's answer was lost, but the host shows it was done."
+        message_zh += "渲大师的应答丢失，但主机状态表明已执行。"
+    operation_finish(operation, State.SUCCEEDED, message=message, message_zh=message_zh)
 
 
 def _delete_refused(operation: Operation, client) -> float | None:
@@ -516,23 +577,25 @@ def _delete_refused(operation: Operation, client) -> float | None:
 
 
 def _follow_delete(operation: Operation, client) -> float | None:
-    if _timed_out(operation):
+    # After a lost answer, look before judging the time: the verdict is what Xuandashi shows.
+    if not _answer_was_lost(operation) and _timed_out(operation):
         return None
     try:
         listed = _is_listed(operation.host_id, client)
     except XdsError as err:
         logger.warning("delete %s: listing failed: %s", operation.pk, err)
-        return _poll()
-    return _poll() if listed else _deleted(operation)
+        return _unreadable(operation)
+    if not listed:
+        return _deleted(operation)
+    return None if _timed_out(operation) else _poll()
 
 
 def _deleted(operation: Operation) -> None:
     host_mark_gone(host_id=operation.host_id)
-    operation_finish(
+    _succeeded(
         operation,
-        State.SUCCEEDED,
-        message="Deleted: Xuandashi no longer lists the host.",
-        message_zh="已删除：渲大师的主机列表中已没有该主机。",
+        "Deleted: Xuandashi no longer lists the host.",
+        "已删除：渲大师的主机列表中已没有该主机。",
     )
     return None
 
@@ -546,7 +609,9 @@ def _is_listed(host_id: str, client) -> bool:
 
 
 def _follow(operation: Operation, client) -> float | None:
-    if _timed_out(operation):
+    # After a lost answer, look before judging the time (`_observe` does): the verdict is what
+    # Xuandashi shows.
+    if not _answer_was_lost(operation) and _timed_out(operation):
         return None
     try:
         host = client.get_host(operation.host_id)
@@ -554,8 +619,39 @@ def _follow(operation: Operation, client) -> float | None:
         logger.warning(
             "operation %s: reading host %s failed: %s", operation.pk, operation.host_id, err
         )
-        return _poll()
+        return _unreadable(operation)
     return _observe(operation, host)
+
+
+def _unreadable(operation: Operation) -> float | None:
+    """The host (or the listing) could not be read this time. After a lost answer the verdict
+    needs a look: keep looking, for as long again as the action's timeout at most, then say
+    that what happened is not known."""
+    if not _answer_was_lost(operation):
+        return None if _timed_out(operation) else _poll()
+    started = operation.accepted_at or operation.submitted_at or operation.created_at
+    if timezone.now() - started < timedelta(seconds=2 * settings.XDS_ACTION_TIMEOUT):
+        return _poll()
+    minutes = max(1, 2 * settings.XDS_ACTION_TIMEOUT // 60)
+    with translation.override("en"):
+        action = str(Kind(operation.kind).label).lower()
+    action_zh = ACTION_LABELS_ZH[operation.kind]
+    operation_finish(
+        operation,
+        State.UNKNOWN,
+        message=(
+            f"Xuandashi's answer to the {action} was lost, and the host could not be read for "
+            f"{minutes} min since: whether it was done is not known. Check the host before "
+            "asking again."
+        ),
+        message_zh=(
+            f"渲大师对{action_zh}请求的应答丢失，此后 {minutes} 分钟内无法读取主机状态，"
+            "无法确定是否已执行。请先检查主机，再决定是否重试。"
+        ),
+        code=operation.error_code,
+        trace_id=operation.trace_id,
+    )
+    return None
 
 
 def _observe(operation: Operation, host: UpstreamHost) -> float | None:
@@ -577,6 +673,20 @@ def _observe(operation: Operation, host: UpstreamHost) -> float | None:
     elif changes:
         operation_change(operation, expect=(State.WAITING,), **changes)
 
+    if status is None and _answer_was_lost(operation):
+        # The original document version reports no status: nothing can show what it did.
+        operation_finish(
+            operation,
+            State.UNKNOWN,
+            message=(
+                "Xuandashi's answer was lost, and it does not report the host's status: whether "
+                "it was done is not known. Check the host before asking again."
+            ),
+            message_zh="渲大师的应答丢失，且其未提供主机状态，无法确定是否已执行。请先检查主机，再决定是否重试。",
+            code=operation.error_code,
+            trace_id=operation.trace_id,
+        )
+        return None
     if status is None:
         operation_finish(
             operation,
@@ -589,8 +699,7 @@ def _observe(operation: Operation, host: UpstreamHost) -> float | None:
         )
         return None
     if _reached(operation, status):
-        message, message_zh = TARGET_MESSAGES[target]
-        operation_finish(operation, State.SUCCEEDED, message=message, message_zh=message_zh)
+        _succeeded(operation, *TARGET_MESSAGES[target])
         return None
     if status is HostStatus.EXPIRED:
         operation_finish(
@@ -613,6 +722,8 @@ def _reached(operation: Operation, status: HostStatus) -> bool:
     # been running for a few polls after Xuandashi accepted (a reboot quicker than a poll).
     if operation.progress.get("left"):
         return True
+    if _answer_was_lost(operation):
+        return False  # running all along may mean it never rebooted: only seeing it down shows
     grace = max(3 * settings.XDS_ACTION_POLL_SECONDS, 30)
     accepted = operation.accepted_at or operation.created_at
     return timezone.now() - accepted >= timedelta(seconds=grace)
@@ -625,6 +736,9 @@ def _timed_out(operation: Operation) -> bool:
         return False
     minutes = max(1, settings.XDS_ACTION_TIMEOUT // 60)
     target = TARGETS.get(operation.kind)
+    if _answer_was_lost(operation):
+        _not_carried_out(operation, minutes)
+        return True
     if target is None:
         message = f"Xuandashi still lists the host {minutes} min after accepting to delete it."
         message_zh = f"渲大师受理删除 {minutes} 分钟后，主机仍在列表中。"
@@ -641,6 +755,40 @@ def _timed_out(operation: Operation) -> bool:
         operation, State.FAILED, message=message, message_zh=message_zh, code="timeout"
     )
     return True
+
+
+def _not_carried_out(operation: Operation, minutes: int) -> None:
+    """An action whose answer was lost, and the host shows no sign of it for the action's whole
+    timeout: say what Xuandashi shows."""
+    with translation.override("en"):
+        action = str(Kind(operation.kind).label).lower()
+    action_zh = ACTION_LABELS_ZH[operation.kind]
+    status = Host.objects.filter(pk=operation.host_id).values_list("status", flat=True).first()
+    if operation.kind == Kind.DELETE:
+        shows, shows_zh = "Xuandashi still lists the host", "渲大师的主机列表中仍有该主机"
+    elif operation.kind == Kind.REBOOT:
+        shows, shows_zh = "the host was never seen restarting", "仍未看到主机重启"
+    elif status is not None:
+        status = HostStatus(status)
+        with translation.override("en"):
+            shows = f"the host is still {str(STATUS_LABELS[status]).lower()}"
+        shows_zh = f"主机仍为{STATUS_LABELS_ZH[status]}"
+    else:
+        shows, shows_zh = "the host has not changed", "主机状态未变化"
+    operation_finish(
+        operation,
+        State.FAILED,
+        message=(
+            f"Xuandashi's answer to the {action} was lost, and {minutes} min later {shows}: the "
+            f"{action} was not carried out. Ask for it again if it is still needed."
+        ),
+        message_zh=(
+            f"渲大师对{action_zh}请求的应答丢失，{minutes} 分钟后{shows_zh}：{action_zh}未执行。"
+            "如仍需要，请重新操作。"
+        ),
+        code=operation.error_code,
+        trace_id=operation.trace_id,
+    )
 
 
 # --- Giving up --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
-from dashboard import permissions
+from dashboard import permissions, selectors
 from dashboard.forms import ScheduleForm
 from dashboard.models import ACTION_SLUGS, PERIOD_LABELS, Operation
 from dashboard.services import approval_policy
@@ -127,6 +127,21 @@ def can_annotate(context, host) -> bool:
 @register.simple_tag(takes_context=True)
 def can_approve(context, operation) -> bool:
     return permissions.can_approve(context.get("user"), operation)
+
+
+# The most hosts the form that resolves an unknown create lists.
+RESOLVE_HOSTS_SHOWN = 200
+
+
+@register.simple_tag(takes_context=True)
+def resolve_hosts(context, operation):
+    """The hosts an admin may say an unknown create bought, or None when there is nothing for
+    this member to resolve here (not an admin, or not a create whose outcome is unknown)."""
+    if operation.state != Operation.State.UNKNOWN or not operation.is_create:
+        return None
+    if not permissions.can_resolve(context.get("user")):
+        return None
+    return list(selectors.operation_resolve_hosts(operation=operation)[:RESOLVE_HOSTS_SHOWN])
 
 
 @register.filter

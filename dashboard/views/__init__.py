@@ -16,6 +16,7 @@ from dashboard.views.operations import (
     operation_list,
     operation_live,
     operation_reject,
+    operation_resolve,
 )
 from dashboard.views.schedules import (
     host_schedule_create,
@@ -50,6 +51,7 @@ __all__ = [
     "operation_list",
     "operation_live",
     "operation_reject",
+    "operation_resolve",
     "package_list",
     "schedule_delete",
     "schedule_detail",

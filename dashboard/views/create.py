@@ -33,6 +33,15 @@ def host_create(request: HttpRequest) -> HttpResponse:
         # Choosing and reviewing are for members who may buy; a confirmed order from anyone
         # else goes on to `operation_request`, which refuses it and audits the refusal.
         _creators_only(request)
+    if request.method == "POST" and not request.htmx:
+        made = selectors.operation_by_key(
+            key=request.POST.get("idempotency_key", ""), user=request.user
+        )
+        if made is not None:
+            # The review step sent again (the browser's reload) after "Confirm and buy": the
+            # order exists; show it instead of offering to buy again.
+            messages.info(request, _("This order was already placed: here is how it stands."))
+            return redirect("operation-detail", made.pk)
     package_id = request.POST.get("package") or request.GET.get("package", "")
     try:
         choice = selectors.package_choice(package_id=package_id)

@@ -116,3 +116,23 @@ def operation_reject(request: HttpRequest, operation_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Rejected: nothing was bought."))
     return redirect("operation-detail", operation_id)
+
+
+@require_POST
+def operation_resolve(request: HttpRequest, operation_id: int) -> HttpResponse:
+    """An admin says what a create left "outcome unknown" did: it bought host X, or nothing."""
+    operation = _operation_or_404(operation_id)
+    services.check_resolver(request.user)  # 403 for anyone else
+    try:
+        services.operation_resolve(
+            user=request.user,
+            operation=operation,
+            outcome=request.POST.get("outcome", ""),
+            host_id=request.POST.get("host", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except services.OperationRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Resolved: the operation now says what it did."))
+    return redirect("operation-detail", operation_id)

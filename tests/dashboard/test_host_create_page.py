@@ -127,6 +127,36 @@ def test_without_javascript_confirm_redirects_to_the_operation(member_client, ca
     assert response["Location"] == f"/operations/{operation.pk}/"
 
 
+def test_reloading_the_review_after_buying_shows_the_operation_not_the_buy_button(
+    member_client, catalog_cached, django_capture_on_commit_callbacks
+):
+    review = member_client.post("/hosts/new/", choose())  # the page the browser shows
+    assert "Confirm and buy" in review.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        member_client.post(
+            "/hosts/new/", {**choose(confirmed_price="4.50"), "confirm": "1"}, headers=HTMX
+        )
+    operation = Operation.objects.get()
+
+    reloaded = member_client.post("/hosts/new/", choose())  # the browser sends the review again
+
+    assert reloaded.status_code == 302
+    assert reloaded["Location"] == f"/operations/{operation.pk}/"
+    page = member_client.get(reloaded["Location"]).content.decode()
+    assert "This order was already placed" in page
+    assert f"state-{operation.state}" in page and "Confirm and buy" not in page
+    assert Operation.objects.count() == 1
+
+
+def test_another_members_key_is_not_theirs_to_see(
+    member_client, make_member, catalog_cached, client
+):
+    member_client.post("/hosts/new/", {**choose(confirmed_price="4.50"), "confirm": "1"})
+    client.force_login(make_member("cleo", "Creator"))
+    review = client.post("/hosts/new/", choose())  # the same key, someone else's
+    assert review.status_code == 200 and "Confirm and buy" in review.content.decode()
+
+
 def test_a_price_that_moved_since_the_review_is_not_bought(member_client, catalog_cached):
     html = member_client.post(
         "/hosts/new/", {**choose(confirmed_price="4.00"), "confirm": "1"}

@@ -21,8 +21,14 @@ def assert_failed_with(operation: Operation, code: int) -> None:
     error = error_for_code(code)
     assert operation.state == "failed", operation.message
     assert operation.error_code == str(code)
-    assert operation.message == error.default_message
-    assert operation.message_zh == error.default_message_zh
+    # A create the provider refused says first that nothing was bought (6005 says so itself).
+    bought_nothing = operation.is_create and code != 6005
+    assert operation.message == ("Nothing was bought. " if bought_nothing else "") + (
+        error.default_message
+    )
+    assert operation.message_zh == ("未购买任何主机。" if bought_nothing else "") + (
+        error.default_message_zh
+    )
     assert operation.trace_id  # the provider's, from the answer's envelope
     last = operation.events.last()
     assert (last.event, last.code, last.trace_id) == ("failed", str(code), operation.trace_id)

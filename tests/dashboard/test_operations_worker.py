@@ -175,6 +175,34 @@ def test_an_upstream_timeout_during_a_create_buys_exactly_one_host(
     assert "answer_lost" in events(operation) and "found" in events(operation)
 
 
+def test_a_windows_create_whose_answer_is_lost_ends_with_its_host_found_and_owned(
+    sim, member, member_client, catalog_cached, settings
+):
+    settings.XDS_CREATE_FIND_TIMEOUT = 5  # "outcome unknown" within the test if it is not found
+    sim.config.host_os_first_word = True  # the image is "Windows Server", the host "Windows"
+    sim.add_fault(Fault(kind="html_502", path=CREATE, phase="after"))
+
+    operation = final(buy(member_client, "Pi8tcH1NSd", "8989"))
+
+    (upstream,) = sim.fleet.hosts.values()
+    assert upstream.operating_system == "Windows"
+    assert operation.state == "succeeded", operation.message
+    assert operation.host_id == upstream.id
+    assert Host.objects.get(id=upstream.id).owner == member
+    assert sim.request_count(CREATE) == 1
+
+
+def test_a_delete_whose_answer_is_cut_off_ends_deleted(sim, mirrored, member, ask):
+    host = mirrored(status=HostStatus.OFF, owner=member)
+    sim.add_fault(Fault(kind="truncated_json", path="/v1/pve/open/delete/", phase="after"))
+
+    operation = final(ask("delete", host))
+
+    assert operation.state == "succeeded", operation.message
+    assert host.id not in sim.fleet.hosts and Host.objects.get(id=host.id).is_gone
+    assert sim.request_count("/v1/pve/open/delete/") == 1
+
+
 def test_redis_stops_while_a_member_clicks_and_the_operation_completes_once_it_returns(
     sim, mirrored, member_client, redis_server
 ):

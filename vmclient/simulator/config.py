@@ -74,6 +74,9 @@ class SimulatorConfig:
     # A repeated identical create within this many seconds answers 1005 (请求处理中), as a
     # double-submit guard would. 0 turns the guard off (the default: tests create freely).
     duplicate_create_window: float = 0.0
+    # Hosts report only the first word of their image's system name ("Windows" for an image
+    # named "Windows Server"): the docs list both spellings for hosts, and a provider may do so.
+    host_os_first_word: bool = False
 
     # Simulated seconds each transient status lasts.
     boot_seconds: float = 30.0

@@ -300,7 +300,11 @@ class Fleet:
             memory=package.memory_number,
             cpu=package.cpu_number,
             rigid_disk=package.rigid_disk_number,
-            operating_system=image.system_image_name,
+            operating_system=(
+                image.system_image_name.split()[0]
+                if self.config.host_os_first_word and image.system_image_name.strip()
+                else image.system_image_name
+            ),
             host_account="administrator" if image.is_windows else "root",
             host_pw=self.new_password(),
             address="",
