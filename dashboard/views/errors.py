@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.debug import SafeExceptionReporterFilter
 
+from dashboard.env import mask_url_password
+from dashboard.logging import REDACTED
 from dashboard.models import AuditEvent
 from dashboard.permissions import Forbidden
 from dashboard.services.audit import audit_record
@@ -45,3 +48,14 @@ def csrf_failure(request, reason=""):
         "This form's security token is missing or out of date. Reload the page and try again."
     )
     return _forbidden_response(request, message, audit_reason=f"CSRF: {reason}", audited=False)
+
+
+class MaskedExceptionReporterFilter(SafeExceptionReporterFilter):
+    """Django's error reports (the DEBUG page, error mails) hide settings whose names look
+    secret; this also masks the passwords in service URLs, among the settings and in the
+    request's environment (DATABASE_URL, CELERY_BROKER_URL, CACHE_URL)."""
+
+    def cleanse_setting(self, key, value):
+        value = super().cleanse_setting(key, value)
+        # Only plain strings: a lazy object that looks like one (a translation) holds no URL.
+        return mask_url_password(value, REDACTED) if type(value) is str else value
