@@ -8,9 +8,10 @@ XDS_SECRET"), and a password in a URL is masked.
 
 Every reader also takes the value from the file named by NAME_FILE (Docker secrets).
 
-The entry points (manage.py, the WSGI and ASGI modules, gunicorn's config, the Celery app) call
-`load_settings_or_exit()` first, which prints a bad setting's message as one line and exits
-instead of letting Django show a traceback.
+The entry points (the WSGI and ASGI modules, gunicorn's config, the Celery app, the demo) call
+`load_settings_or_exit()` first, and manage.py runs its command inside
+`settings_errors_as_one_line()` (so that --settings still works): a bad setting's message is
+printed as one line and the process exits, instead of Django showing a traceback.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -265,14 +267,22 @@ def refuse(message: str):
 # --- The entry points -------------------------------------------------------------------------
 
 
-def load_settings_or_exit(exit_code: int = 2) -> None:
-    """Loads Django's settings now; a bad one ends the process with its message as one line on
-    stderr and `exit_code`, not a traceback. Does nothing when the settings are loaded."""
-    from django.conf import settings
-
+@contextmanager
+def settings_errors_as_one_line(exit_code: int = 2) -> Iterator[None]:
+    """A configuration error raised inside the block ends the process with its message as one
+    line on stderr and `exit_code`, not a traceback."""
     try:
-        settings.INSTALLED_APPS  # noqa: B018 - imports the settings module
+        yield
     except ImproperlyConfigured as exc:
         message = " ".join(str(exc).split())
         print(f"Configuration error: {message}", file=sys.stderr, flush=True)
         raise SystemExit(exit_code) from None
+
+
+def load_settings_or_exit(exit_code: int = 2) -> None:
+    """Loads Django's settings now, ending the process with one line if one is bad (see
+    `settings_errors_as_one_line`). Does nothing when the settings are loaded."""
+    from django.conf import settings
+
+    with settings_errors_as_one_line(exit_code):
+        settings.INSTALLED_APPS  # noqa: B018 - imports the settings module

@@ -50,8 +50,8 @@ worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 # The process runs as an unprivileged user with no home directory to keep a control socket in.
 control_socket_disable = True
 # X-Forwarded-* from the reverse proxy in front (set to its address, or * inside a private network).
-forwarded_allow_ips = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"])
-if forwarded_allow_ips != ["*"]:
+forwarded_allow_ips = ",".join(env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"]))
+if forwarded_allow_ips != "*":
     env_networks("FORWARDED_ALLOW_IPS", refuse_everyone=False)
 
 accesslog = None

@@ -217,7 +217,15 @@ def test_the_settings_as_documented_in_the_env_example_are_accepted(monkeypatch,
     monkeypatch.setenv("XDS_VAR_DIR", str(tmp_path / "var"))
     loaded = runpy.run_path(str(SETTINGS))
     assert loaded["XDS_TIMEOUT"] == 10.0 and loaded["XDS_EXPIRY_ALERT_DAYS"] == [1, 7]
-    runpy.run_path(str(GUNICORN_CONF))
+
+    # gunicorn takes every value its config module sets (it checks their types too).
+    from gunicorn.config import Config
+
+    config = Config()
+    for name, value in runpy.run_path(str(GUNICORN_CONF)).items():
+        if name in config.settings:
+            config.set(name, value)
+    assert config.workers == 3 and config.forwarded_allow_ips == ["127.0.0.1", "::1"]
 
 
 # --- Each entry point, as a real process ----------------------------------------------------
