@@ -54,7 +54,7 @@ def _raw(name: str) -> str | None:
     path = os.environ.get(f"{name}_FILE")
     if not path:
         return os.environ.get(name)
-    if name in os.environ:
+    if os.environ.get(name, "").strip():  # an empty NAME= left in an env file is no conflict
         raise SettingError(f"set {name} or {name}_FILE, not both")
     try:
         with open(path, encoding="utf-8") as fh:
@@ -137,24 +137,17 @@ def env_int(
     return value
 
 
-def env_float(
-    name: str, default: float, *, above: float | None = None, minimum: float | None = None
-) -> float:
-    """A finite number, greater than `above` or at least `minimum`; empty means default."""
+def env_float(name: str, default: float, *, above: float | None = None) -> float:
+    """A finite number (never nan or inf), greater than `above`; empty means default."""
     raw = _raw(name)
     if raw is None or raw.strip() == "":
         return default
     what = "a number" + (f" above {above:g}" if above is not None else "")
-    what += f" of at least {minimum:g}" if minimum is not None else ""
     try:
         value = float(raw.strip())
     except ValueError:
         raise SettingError(f"{name} must be {what}, not {raw!r}") from None
-    if (
-        not math.isfinite(value)
-        or (above is not None and value <= above)
-        or (minimum is not None and value < minimum)
-    ):
+    if not math.isfinite(value) or (above is not None and value <= above):
         raise SettingError(f"{name} must be {what}, not {raw!r}")
     return value
 

@@ -228,6 +228,21 @@ def test_the_settings_as_documented_in_the_env_example_are_accepted(monkeypatch,
     assert config.workers == 3 and config.forwarded_allow_ips == ["127.0.0.1", "::1"]
 
 
+def test_any_setting_can_come_from_a_file_and_an_empty_name_beside_it_is_no_conflict(
+    monkeypatch, tmp_path
+):
+    (tmp_path / "secret").write_text(SECRET + "\n")
+    (tmp_path / "timeout").write_text("25\n")
+    monkeypatch.setenv("XDS_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("XDS_SECRET", "")  # as compose.env.example leaves it
+    monkeypatch.setenv("XDS_SECRET_FILE", str(tmp_path / "secret"))
+    monkeypatch.setenv("XDS_TIMEOUT_FILE", str(tmp_path / "timeout"))
+
+    loaded = runpy.run_path(str(SETTINGS))
+
+    assert loaded["XDS_SECRET"] == SECRET and loaded["XDS_TIMEOUT"] == 25.0
+
+
 # --- Each entry point, as a real process ----------------------------------------------------
 
 
