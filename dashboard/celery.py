@@ -4,12 +4,17 @@ from celery import Celery
 from celery.signals import setup_logging
 
 from dashboard.broker import use_atomic_filesystem_transport
+from dashboard.env import load_settings_or_exit
 from dashboard.logging import connect_celery_signals
 
 use_atomic_filesystem_transport()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 app = Celery("dashboard")
+# The worker and beat read Django's settings when the app is first configured: a bad setting
+# stops them there with one line, not a traceback. (In the web process the settings are loaded
+# already, and this does nothing.)
+app.on_configure.connect(lambda **kwargs: load_settings_or_exit(), weak=False)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 connect_celery_signals()

@@ -14,6 +14,8 @@ import ipaddress
 
 from django.conf import settings
 
+from dashboard.env import parse_networks
+
 
 def _address(value: str):
     try:
@@ -47,10 +49,5 @@ def client_ip(request) -> str | None:
 
 
 def trusted_proxies(values: list[str]) -> list:
-    """XDS_TRUSTED_PROXIES parsed: addresses or networks ("10.0.0.0/8")."""
-    from django.core.exceptions import ImproperlyConfigured
-
-    try:
-        return [ipaddress.ip_network(value, strict=False) for value in values]
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"XDS_TRUSTED_PROXIES: {exc}") from None
+    """XDS_TRUSTED_PROXIES parsed: addresses or networks ("10.0.0.0/8"), never all of them."""
+    return parse_networks("XDS_TRUSTED_PROXIES", values)

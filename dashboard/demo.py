@@ -15,8 +15,13 @@ worker is ready too (Celery's banner would have scrolled them away).
 - The defaults are embedded: SQLite and the filesystem broker under XDS_VAR_DIR (./var), the
   simulator as the upstream. DATABASE_URL, CELERY_BROKER_URL and CACHE_URL are used when set;
   with XDS_BASE_URL set the demo talks to that upstream and starts no simulator.
+- It runs as production does, not in development: DEBUG off (an error page shows members nothing
+  of the server), the static files collected and served by WhiteNoise, and a secret key of its
+  own, made once and kept in XDS_VAR_DIR/secret_key (unless DJANGO_SECRET_KEY is set), so
+  sign-ins survive a restart.
 
 Environment: WEB_PORT (8000), SIM_PORT (8765), DEMO_HOSTS (60, the simulated fleet's size).
+A bad one, or a bad setting, stops it with one line before anything starts.
 """
 
 from __future__ import annotations
@@ -289,6 +294,13 @@ def _port(name: str, default: int) -> int:
     return int(raw)
 
 
+def _fleet_size(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not raw.isdigit():
+        raise SystemExit(f"demo: {name} must be a whole number of hosts (0 or more), not {raw!r}")
+    return int(raw)
+
+
 # --- The demo ---------------------------------------------------------------------------------
 
 
@@ -296,7 +308,10 @@ def _environment(sim_port: int) -> tuple[dict[str, str], bool]:
     """The children's environment, and whether the demo runs its own simulator."""
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    env.setdefault("DJANGO_DEBUG", "true")  # runserver serves the static files
+    # Members try the demo: an error must not show them the server's settings and environment.
+    env["DJANGO_DEBUG"] = "false"
+    env["XDS_SERVE_STATIC"] = "true"  # WhiteNoise, as in the image (collected by _prepare)
+    env.setdefault("XDS_LOG_FORMAT", "plain")  # people read the demo's terminal
     env["PYTHONUNBUFFERED"] = "1"  # lines as they happen, not when a buffer fills
     own_simulator = not env.get("XDS_BASE_URL")
     if own_simulator:
@@ -304,13 +319,30 @@ def _environment(sim_port: int) -> tuple[dict[str, str], bool]:
     return env, own_simulator
 
 
-def _prepare_database(out) -> list[tuple[DemoUser, str]]:
+def _use_own_secret_key(env: dict[str, str]) -> None:
+    """Unless a key is configured, the demo's own: made once per var folder, kept in a file
+    only its owner reads, and passed to the children as DJANGO_SECRET_KEY_FILE."""
+    if env.get("DJANGO_SECRET_KEY") or env.get("DJANGO_SECRET_KEY_FILE"):
+        return
+    var_dir = Path(env.get("XDS_VAR_DIR") or ROOT / "var")
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = (var_dir / "secret_key").resolve()
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(50) + "\n")
+    env["DJANGO_SECRET_KEY_FILE"] = str(path)
+
+
+def _prepare(out) -> list[tuple[DemoUser, str]]:
+    """Migrates, collects the static files and (re)creates the demo users."""
     import django
     from django.core.management import call_command
     from django.db import connections
 
     django.setup()
     call_command("migrate", interactive=False, verbosity=0, stdout=out)
+    call_command("collectstatic", interactive=False, verbosity=0, stdout=out)
     try:
         return create_demo_users()
     finally:
@@ -320,9 +352,8 @@ def _prepare_database(out) -> list[tuple[DemoUser, str]]:
 def main() -> int:
     web_port = _port("WEB_PORT", 8000)
     sim_port = _port("SIM_PORT", 8765)
-    hosts = os.environ.get("DEMO_HOSTS", "60")
+    hosts = str(_fleet_size("DEMO_HOSTS", 60))
     env, own_simulator = _environment(sim_port)
-    os.environ.update(env)  # this process migrates and creates the users with the same settings
 
     supervisor = Supervisor(env=env)
     wanted = [("WEB_PORT", web_port)] + ([("SIM_PORT", sim_port)] if own_simulator else [])
@@ -337,6 +368,12 @@ def main() -> int:
             )
             return 2
 
+    _use_own_secret_key(env)
+    os.environ.update(env)  # this process migrates and creates the users with the same settings
+    from dashboard.env import load_settings_or_exit, mask_url_password
+
+    load_settings_or_exit()  # a bad setting: one line, before any process starts
+
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, supervisor.on_signal)
 
@@ -345,9 +382,9 @@ def main() -> int:
     supervisor.say(
         f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
         f"broker {settings.CELERY_BROKER_URL.split('://', 1)[0]}, "
-        f"upstream {env['XDS_BASE_URL']}, files under {settings.VAR_DIR}"
+        f"upstream {mask_url_password(settings.XDS_BASE_URL)}, files under {settings.VAR_DIR}"
     )
-    credentials = _prepare_database(supervisor.out)
+    credentials = _prepare(supervisor.out)
     if supervisor.stop_requested:
         return 0
     python = sys.executable

@@ -36,6 +36,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from dashboard.env import mask_url_password
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # A header we did not set ourselves is accepted only when it looks like an id: a short run of
 # URL-safe characters (a UUID, a hex digest, AWS's "Root=1-5e1b…"), nothing that could forge a
@@ -236,8 +238,6 @@ _AUTHORIZATION = re.compile(
     r"""(?i)(["']?\bauthorization["']?\s*[:=]\s*["']?(?:bearer\s+|basic\s+|token\s+)?)"""
     r"""(?!\[REDACTED\])([^"'\s,;&)}\]]+)"""
 )
-# scheme://user:password@host
-_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)([^@\s/]+)(@)")
 # Shorter "secrets" (an empty or test value) would blank out ordinary words.
 _MIN_SECRET_LENGTH = 6
 
@@ -268,7 +268,7 @@ def redact(text: str) -> str:
     literal = _literal_pattern(_configured_secrets())
     if literal is not None:
         text = literal.sub(REDACTED, text)
-    text = _URL_PASSWORD.sub(rf"\1{REDACTED}\3", text)
+    text = mask_url_password(text, REDACTED)
     text = _AUTHORIZATION.sub(rf"\1{REDACTED}", text)
     return _KEY_VALUE.sub(rf"\1{REDACTED}", text)
 

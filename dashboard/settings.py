@@ -2,6 +2,9 @@
 
 With nothing set, the dashboard runs on embedded defaults: SQLite under var/, an embedded
 filesystem broker for Celery, and the local simulator as the upstream.
+
+Every value is read through the typed readers of dashboard.env, which refuse a bad one with a
+one-line message naming the variable; checks across several settings use `refuse`.
 """
 
 import sys
@@ -11,23 +14,68 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from dashboard.client_ip import trusted_proxies
-from dashboard.env import env_bool, env_float, env_int, env_list, env_str
+from dashboard.env import (
+    LOG_LEVELS,
+    env_bool,
+    env_choice,
+    env_float,
+    env_import_path,
+    env_int,
+    env_int_list,
+    env_list,
+    env_networks,
+    env_str,
+    env_time_zone,
+    env_url,
+    mask_url_password,
+    refuse,
+)
 from dashboard.logging import logging_config
 
+
+def _directory(name: str, path: Path) -> Path:
+    """`path`, created if need be; a path that cannot be a directory stops the start."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        refuse(
+            f"{name} must be a directory we can create and write, not {str(path)!r}: {exc.strerror}"
+        )
+    return path
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("XDS_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = _directory("XDS_VAR_DIR", Path(env_str("XDS_VAR_DIR") or BASE_DIR / "var"))
 
+# Development (DJANGO_DEBUG=true on a developer's machine) may run on a built-in key; anything
+# else needs a key of its own: bin/demo keeps one in its var/ folder, bin/test makes one per run.
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", secret=True)
+_MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+if not SECRET_KEY and not DEBUG:
+    refuse(
+        f"DJANGO_SECRET_KEY is not set: make one with {_MAKE_A_KEY} and set it (or name a file"
+        " holding it in DJANGO_SECRET_KEY_FILE); only development (DJANGO_DEBUG=true) may run"
+        " without one"
+    )
 if not SECRET_KEY:
-    if not DEBUG and env_bool("DJANGO_REQUIRE_SECRET_KEY", False):
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
-    # Only good for a local demo or tests: sessions do not survive a restart with another key.
-    SECRET_KEY = "insecure-local-only-" + "x" * 40
+    # Known to everyone, so only for development; its prefix makes `check --deploy` flag it.
+    SECRET_KEY = "django-insecure-development-only-" + "x" * 40
+elif len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    # Django's own deployment check, as a hard rule: a short key can be guessed.
+    refuse(
+        "the value of DJANGO_SECRET_KEY is too weak: it needs at least 50 characters, 5 of them"
+        f" different; make one with {_MAKE_A_KEY}"
+    )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+if not ALLOWED_HOSTS:
+    refuse("DJANGO_ALLOWED_HOSTS must name at least one host (such as dashboard.example.com)")
+for _host in ALLOWED_HOSTS:
+    if "/" in _host or " " in _host:
+        refuse(
+            "DJANGO_ALLOWED_HOSTS must be host names (such as dashboard.example.com), "
+            f"not {_host!r}"
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -89,13 +137,22 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
+DATABASE_URL = env_url(
+    "DATABASE_URL",
+    f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+    schemes=("postgres", "postgresql", "sqlite"),
+    needs_host=False,
+)
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+except ValueError:
+    refuse(f"DATABASE_URL cannot be read as a database URL: {mask_url_password(DATABASE_URL)!r}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -106,7 +163,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-TIME_ZONE = env_str("DJANGO_TIME_ZONE", "Asia/Shanghai")
+TIME_ZONE = env_time_zone("DJANGO_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 # The interface in English and Simplified Chinese (locale/README.md). The browser's
@@ -124,7 +181,12 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 # --- Celery -----------------------------------------------------------------------------------
 # No broker configured means the embedded filesystem transport: no server to run for a demo
 # (writing each message atomically: dashboard/broker.py).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL",
+    "filesystem://",
+    schemes=("redis", "rediss", "filesystem"),
+    needs_host=False,
+)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -147,11 +209,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env_int("XDS_TASK_TIME_LIMIT", 15 * 60)
+# At least a minute: the soft limit, 30 s earlier, lets a task end cleanly.
+CELERY_TASK_TIME_LIMIT = env_int("XDS_TASK_TIME_LIMIT", 15 * 60, minimum=60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 # Redis redelivers an unacknowledged task after the visibility timeout: it must outlast any task's
 # time limit, countdown or retry backoff, or a slow task would run twice at once.
-CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("XDS_BROKER_VISIBILITY_TIMEOUT", 2 * 60 * 60)
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("XDS_BROKER_VISIBILITY_TIMEOUT", 2 * 60 * 60, minimum=1)
 # A member's click must not hang on a dead broker: fail fast, the caller keeps the work queued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -165,34 +228,31 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Task processes per worker (`celery worker --concurrency` overrides it, as the compose file does).
+CELERY_WORKER_CONCURRENCY = env_int("XDS_WORKER_CONCURRENCY", 4, minimum=1)
 
 # --- The upstream (Xuandashi open API) ----------------------------------------------------------
 # The base URL is configuration: production, the provider's sandbox, or our simulator.
-XDS_BASE_URL = env_str("XDS_BASE_URL", "http://127.0.0.1:8765")
-XDS_UUID = env_str("XDS_UUID", "SIMULATED")
-XDS_SECRET = env_str("XDS_SECRET", "simulated-secret")
-XDS_TIMEOUT = env_float("XDS_TIMEOUT", 10.0)
-XDS_CONNECT_TIMEOUT = env_float("XDS_CONNECT_TIMEOUT", 3.05)
+XDS_BASE_URL = env_url("XDS_BASE_URL", "http://127.0.0.1:8765", schemes=("http", "https"))
+XDS_UUID = env_str("XDS_UUID", "SIMULATED", required=True)
+XDS_SECRET = env_str("XDS_SECRET", "simulated-secret", required=True, secret=True)
+XDS_TIMEOUT = env_float("XDS_TIMEOUT", 10.0, above=0)
+XDS_CONNECT_TIMEOUT = env_float("XDS_CONNECT_TIMEOUT", 3.05, above=0)
 
 # Logs: JSON lines on stdout in production, one readable line each for the demo and development;
 # every record carries its request id, and secrets are redacted (dashboard/logging.py).
-XDS_LOG_FORMAT = env_str("XDS_LOG_FORMAT") or ("plain" if DEBUG else "json")
-if XDS_LOG_FORMAT not in ("json", "plain"):
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(f"XDS_LOG_FORMAT must be json or plain, not {XDS_LOG_FORMAT!r}")
+XDS_LOG_FORMAT = env_choice("XDS_LOG_FORMAT", "plain" if DEBUG else "json", ("json", "plain"))
 # Services (gunicorn, the Celery worker and beat) log to stdout; manage.py commands to stderr, so
 # a command's own output stays clean (`manage.py dumpdata > backup.json`).
-XDS_LOG_STREAM = env_str("XDS_LOG_STREAM") or (
-    "stderr" if Path(sys.argv[0]).name == "manage.py" else "stdout"
+XDS_LOG_STREAM = env_choice(
+    "XDS_LOG_STREAM",
+    "stderr" if Path(sys.argv[0]).name == "manage.py" else "stdout",
+    ("stdout", "stderr"),
 )
-if XDS_LOG_STREAM not in ("stdout", "stderr"):
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(f"XDS_LOG_STREAM must be stdout or stderr, not {XDS_LOG_STREAM!r}")
-LOGGING = logging_config(
-    fmt=XDS_LOG_FORMAT, level=env_str("DJANGO_LOG_LEVEL", "INFO"), stream=XDS_LOG_STREAM
-)
+LOG_LEVEL = env_choice("DJANGO_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
+LOGGING = logging_config(fmt=XDS_LOG_FORMAT, level=LOG_LEVEL, stream=XDS_LOG_STREAM)
+# Error reports (the DEBUG page, error mails) mask passwords in service URLs too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.views.errors.MaskedExceptionReporterFilter"
 
 # --- The fleet in the browser: the mirror, its sync, the pages --------------------------------
 # Every page needs a login; the login page opts out (Django's LoginView is login_not_required).
@@ -206,7 +266,7 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append(
 LOGIN_URL = "login"
 # A session ends after this many idle minutes: while it is used, dashboard.middleware moves its
 # expiry forward (at most once a minute, not on every poll).
-XDS_SESSION_IDLE_MINUTES = env_int("XDS_SESSION_IDLE_MINUTES", 8 * 60)
+XDS_SESSION_IDLE_MINUTES = env_int("XDS_SESSION_IDLE_MINUTES", 8 * 60, minimum=1)
 SESSION_COOKIE_AGE = XDS_SESSION_IDLE_MINUTES * 60
 MIDDLEWARE = [*MIDDLEWARE, "dashboard.middleware.IdleSessionMiddleware"]
 LOGIN_REDIRECT_URL = "host-list"
@@ -214,8 +274,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # The catalog cache and the sync lock must be shared by the web server and the Celery worker,
 # which are separate processes: Redis in production, files under var/ for the embedded demo.
-CACHE_URL = env_str("CACHE_URL")
-if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+CACHE_URL = env_url("CACHE_URL", "", schemes=("redis", "rediss", "unix"), needs_host=False)
+if CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -223,43 +283,27 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
             "KEY_PREFIX": "xds",
         }
     }
-elif not CACHE_URL:
+else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-else:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL or unset, not {CACHE_URL!r}")
 
 # Seconds between two syncs of the host list (the Celery beat schedule below).
-XDS_SYNC_INTERVAL = env_int("XDS_SYNC_INTERVAL", 30)
+XDS_SYNC_INTERVAL = env_int("XDS_SYNC_INTERVAL", 30, minimum=1)
 # How many pages of hosts one sync fetches at the same time.
-XDS_SYNC_CONCURRENCY = env_int("XDS_SYNC_CONCURRENCY", 8)
+XDS_SYNC_CONCURRENCY = env_int("XDS_SYNC_CONCURRENCY", 8, minimum=1)
 # How long templates and images stay cached; the worker refreshes them at half this period.
-XDS_CATALOG_CACHE_SECONDS = env_int("XDS_CATALOG_CACHE_SECONDS", 600)
+XDS_CATALOG_CACHE_SECONDS = env_int("XDS_CATALOG_CACHE_SECONDS", 600, minimum=1)
 # How often an open page asks for its changing hosts, how often once nothing on it is changing
 # (a change made elsewhere still shows within this), and how rarely when its tab is hidden.
-XDS_POLL_SECONDS = env_int("XDS_POLL_SECONDS", 5)
-XDS_POLL_SETTLED_SECONDS = env_int("XDS_POLL_SETTLED_SECONDS", 15)
-XDS_POLL_HIDDEN_SECONDS = env_int("XDS_POLL_HIDDEN_SECONDS", 60)
-# Rental hosts expiring within this many days are highlighted.
-XDS_EXPIRY_WARNING_DAYS = env_int("XDS_EXPIRY_WARNING_DAYS", 3)
-for _name in (
-    "XDS_SYNC_INTERVAL",
-    "XDS_SYNC_CONCURRENCY",
-    "XDS_CATALOG_CACHE_SECONDS",
-    "XDS_POLL_SECONDS",
-    "XDS_POLL_SETTLED_SECONDS",
-    "XDS_POLL_HIDDEN_SECONDS",
-):
-    if globals()[_name] < 1:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured(f"{_name} must be at least 1, not {globals()[_name]}")
+XDS_POLL_SECONDS = env_int("XDS_POLL_SECONDS", 5, minimum=1)
+XDS_POLL_SETTLED_SECONDS = env_int("XDS_POLL_SETTLED_SECONDS", 15, minimum=1)
+XDS_POLL_HIDDEN_SECONDS = env_int("XDS_POLL_HIDDEN_SECONDS", 60, minimum=1)
+# Rental hosts expiring within this many days are highlighted (0: none).
+XDS_EXPIRY_WARNING_DAYS = env_int("XDS_EXPIRY_WARNING_DAYS", 3, minimum=0)
 
 CELERY_BEAT_SCHEDULE = {
     "xds-sync-hosts": {
@@ -285,6 +329,8 @@ MIDDLEWARE = ["dashboard.logging.RequestIdMiddleware", *MIDDLEWARE]
 # build; without it, runserver serves static files in development.
 XDS_SERVE_STATIC = env_bool("XDS_SERVE_STATIC", False)
 STATIC_ROOT = Path(env_str("XDS_STATIC_ROOT") or STATIC_ROOT)
+if STATIC_ROOT.exists() and not STATIC_ROOT.is_dir():
+    refuse(f"XDS_STATIC_ROOT must be a directory, not the file {str(STATIC_ROOT)!r}")
 if XDS_SERVE_STATIC:
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
@@ -297,17 +343,27 @@ if XDS_SERVE_STATIC:
 
 # Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto, send cookies only over
 # HTTPS, and accept form posts from the public origin(s) (https://dash.example.com).
+# Browsers remember to use HTTPS only; set XDS_HSTS_SECONDS=0 while trying TLS out. (Read, and
+# so checked, whether HTTPS is on or not.)
+_hsts = (
+    env_int("XDS_HSTS_SECONDS", 365 * 24 * 3600, minimum=0),
+    env_bool("XDS_HSTS_INCLUDE_SUBDOMAINS", True),
+    env_bool("XDS_HSTS_PRELOAD", True),
+)
 if env_bool("DJANGO_HTTPS", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     # Health probes come over plain HTTP from inside the container network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    # Browsers remember to use HTTPS only; set XDS_HSTS_SECONDS=0 while trying TLS out.
-    SECURE_HSTS_SECONDS = env_int("XDS_HSTS_SECONDS", 365 * 24 * 3600)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("XDS_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("XDS_HSTS_PRELOAD", True)
+    SECURE_HSTS_SECONDS, SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD = _hsts
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if not _origin.startswith(("https://", "http://")) or _origin.count("/") != 2:
+        refuse(
+            "DJANGO_CSRF_TRUSTED_ORIGINS must be origins such as https://dashboard.example.com "
+            f"(a scheme and a name, no path), not {_origin!r}"
+        )
 
 # The filesystem broker's URL with a host name: the same broker, without kombu warning that none
 # was supplied on every connection.
@@ -320,9 +376,10 @@ CELERY_BEAT_SYNC_EVERY = 1
 
 # A database that does not answer must fail a request (and a health check) within seconds, not
 # after the operating system's TCP timeout.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+        "connect_timeout", DATABASE_CONNECT_TIMEOUT
     )
 
 # var/ holds beat's schedule file whatever else is configured (with PostgreSQL and Redis,
@@ -343,9 +400,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # /healthz: the last host sync must be younger than this (seconds), and the upstream account is
 # checked at most once per XDS_HEALTH_UPSTREAM_CACHE_SECONDS (the answer is cached and shared).
-XDS_HEALTH_SYNC_MAX_AGE = env_int("XDS_HEALTH_SYNC_MAX_AGE", 3 * XDS_SYNC_INTERVAL)
-XDS_HEALTH_UPSTREAM_CACHE_SECONDS = env_int("XDS_HEALTH_UPSTREAM_CACHE_SECONDS", 60)
-XDS_HEALTH_BEAT_MAX_AGE = env_int("XDS_HEALTH_BEAT_MAX_AGE", max(3 * XDS_SYNC_INTERVAL, 60))
+XDS_HEALTH_SYNC_MAX_AGE = env_int("XDS_HEALTH_SYNC_MAX_AGE", 3 * XDS_SYNC_INTERVAL, minimum=1)
+XDS_HEALTH_UPSTREAM_CACHE_SECONDS = env_int("XDS_HEALTH_UPSTREAM_CACHE_SECONDS", 60, minimum=1)
+XDS_HEALTH_BEAT_MAX_AGE = env_int(
+    "XDS_HEALTH_BEAT_MAX_AGE", max(3 * XDS_SYNC_INTERVAL, 60), minimum=1
+)
 
 # --- Actions: the operations members ask for, run by the worker ---------------------------------
 # Members see their messages in their browser's language: English, or Chinese where the upstream's
@@ -358,63 +417,62 @@ LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 
 # The Celery queue the dashboard's tasks go through: two dashboards (or a test run) can share one
 # broker with queues of their own.
-CELERY_TASK_DEFAULT_QUEUE = env_str("XDS_TASK_QUEUE", "celery")
+CELERY_TASK_DEFAULT_QUEUE = env_str(
+    "XDS_TASK_QUEUE",
+    "celery",
+    required=True,
+    pattern=r"[A-Za-z0-9._:-]+",
+    allowed="a queue name of letters, digits and . _ : -",
+)
 
 # Seconds between two polls of a host while an action runs on it (the provider suggests 15).
-XDS_ACTION_POLL_SECONDS = env_float("XDS_ACTION_POLL_SECONDS", 5.0)
+XDS_ACTION_POLL_SECONDS = env_float("XDS_ACTION_POLL_SECONDS", 5.0, above=0)
 # An accepted action (or a new host, once found) that has not reached its target state after this
 # many seconds fails.
-XDS_ACTION_TIMEOUT = env_int("XDS_ACTION_TIMEOUT", 600)
+XDS_ACTION_TIMEOUT = env_int("XDS_ACTION_TIMEOUT", 600, minimum=1)
 # Hard time limit of one run of an operation (one upstream call, or one listing of every host);
 # the run's per-host lock expires with it.
-XDS_ACTION_TASK_TIME_LIMIT = env_int("XDS_ACTION_TASK_TIME_LIMIT", 240)
+XDS_ACTION_TASK_TIME_LIMIT = env_int("XDS_ACTION_TASK_TIME_LIMIT", 240, minimum=1)
 # Queued operations that have not started this many seconds after they were due (the broker was
 # down when they were asked for) are enqueued again; also how often beat looks for them.
-XDS_ACTION_REQUEUE_SECONDS = env_int("XDS_ACTION_REQUEUE_SECONDS", 15)
+XDS_ACTION_REQUEUE_SECONDS = env_int("XDS_ACTION_REQUEUE_SECONDS", 15, minimum=1)
 # Operations in flight that no worker has touched for this many seconds (their worker was killed)
 # are resumed by the reconciler, which runs every XDS_ACTION_RECONCILE_INTERVAL seconds.
-XDS_ACTION_STALE_SECONDS = env_int("XDS_ACTION_STALE_SECONDS", 300)
-XDS_ACTION_RECONCILE_INTERVAL = env_int("XDS_ACTION_RECONCILE_INTERVAL", 60)
+XDS_ACTION_STALE_SECONDS = env_int("XDS_ACTION_STALE_SECONDS", 300, minimum=1)
+XDS_ACTION_RECONCILE_INTERVAL = env_int("XDS_ACTION_RECONCILE_INTERVAL", 60, minimum=1)
 # A task message delivered this many times more than it was sent (a worker dying on it again and
 # again) ends its operation instead of running for ever.
-XDS_ACTION_MAX_REDELIVERIES = env_int("XDS_ACTION_MAX_REDELIVERIES", 10)
+XDS_ACTION_MAX_REDELIVERIES = env_int("XDS_ACTION_MAX_REDELIVERIES", 10, minimum=1)
 # Creates: "creation waiting" (6005), or no connection to the provider, is retried after
 # XDS_CREATE_RETRY_SECONDS, doubling up to XDS_CREATE_RETRY_MAX_SECONDS, until XDS_CREATE_DEADLINE
 # seconds after the member asked; then the create fails (nothing was bought).
-XDS_CREATE_RETRY_SECONDS = env_float("XDS_CREATE_RETRY_SECONDS", 15.0)
-XDS_CREATE_RETRY_MAX_SECONDS = env_float("XDS_CREATE_RETRY_MAX_SECONDS", 300.0)
-XDS_CREATE_DEADLINE = env_int("XDS_CREATE_DEADLINE", 1800)
+XDS_CREATE_RETRY_SECONDS = env_float("XDS_CREATE_RETRY_SECONDS", 15.0, above=0)
+XDS_CREATE_RETRY_MAX_SECONDS = env_float("XDS_CREATE_RETRY_MAX_SECONDS", 300.0, above=0)
+XDS_CREATE_DEADLINE = env_int("XDS_CREATE_DEADLINE", 1800, minimum=1)
 # A create whose answer was lost looks for its new host in the listing for this many seconds, then
 # ends as "outcome unknown" for an administrator to check (it is never sent again).
-XDS_CREATE_FIND_TIMEOUT = env_int("XDS_CREATE_FIND_TIMEOUT", 900)
+XDS_CREATE_FIND_TIMEOUT = env_int("XDS_CREATE_FIND_TIMEOUT", 900, minimum=1)
 # How far the provider's clock may be behind ours when a new host's createTime is compared with
 # the moment the create was sent.
-XDS_CREATE_CLOCK_SKEW_SECONDS = env_int("XDS_CREATE_CLOCK_SKEW_SECONDS", 300)
+XDS_CREATE_CLOCK_SKEW_SECONDS = env_int("XDS_CREATE_CLOCK_SKEW_SECONDS", 300, minimum=0)
 
-
-def _refuse(message: str) -> None:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(message)
-
-
-if XDS_ACTION_POLL_SECONDS <= 0:
-    _refuse(f"XDS_ACTION_POLL_SECONDS must be above 0, not {XDS_ACTION_POLL_SECONDS}")
-for _name in (
-    "XDS_ACTION_TIMEOUT",
-    "XDS_ACTION_TASK_TIME_LIMIT",
-    "XDS_ACTION_REQUEUE_SECONDS",
-    "XDS_ACTION_STALE_SECONDS",
-    "XDS_ACTION_RECONCILE_INTERVAL",
-    "XDS_ACTION_MAX_REDELIVERIES",
-    "XDS_CREATE_DEADLINE",
-    "XDS_CREATE_FIND_TIMEOUT",
-):
-    if globals()[_name] < 1:
-        _refuse(f"{_name} must be at least 1, not {globals()[_name]}")
+if XDS_CREATE_RETRY_MAX_SECONDS < XDS_CREATE_RETRY_SECONDS:
+    refuse(
+        f"XDS_CREATE_RETRY_MAX_SECONDS ({XDS_CREATE_RETRY_MAX_SECONDS:g}) must be at least "
+        f"XDS_CREATE_RETRY_SECONDS ({XDS_CREATE_RETRY_SECONDS:g})"
+    )
+# An upstream answer may not take longer than the run of the task that waits for it.
+if XDS_TIMEOUT + XDS_CONNECT_TIMEOUT >= XDS_ACTION_TASK_TIME_LIMIT:
+    refuse(
+        f"XDS_TIMEOUT + XDS_CONNECT_TIMEOUT ({XDS_TIMEOUT + XDS_CONNECT_TIMEOUT:g}) must be "
+        f"below XDS_ACTION_TASK_TIME_LIMIT ({XDS_ACTION_TASK_TIME_LIMIT})"
+    )
 # A run still holding its host's lock must not look dead to the reconciler.
 if XDS_ACTION_STALE_SECONDS <= XDS_ACTION_TASK_TIME_LIMIT:
-    _refuse("XDS_ACTION_STALE_SECONDS must be above XDS_ACTION_TASK_TIME_LIMIT")
+    refuse(
+        f"XDS_ACTION_STALE_SECONDS ({XDS_ACTION_STALE_SECONDS}) must be above "
+        f"XDS_ACTION_TASK_TIME_LIMIT ({XDS_ACTION_TASK_TIME_LIMIT})"
+    )
 # Redis redelivers a task it has not seen acknowledged within the visibility timeout, whether it
 # waits for its countdown or runs: every limit, countdown and backoff must be shorter.
 for _name in (
@@ -424,7 +482,10 @@ for _name in (
     "XDS_CREATE_RETRY_MAX_SECONDS",
 ):
     if globals()[_name] >= CELERY_BROKER_VISIBILITY_TIMEOUT:
-        _refuse(f"{_name} must be below XDS_BROKER_VISIBILITY_TIMEOUT")
+        refuse(
+            f"{_name.replace('CELERY_TASK_', 'XDS_TASK_')} ({globals()[_name]:g}) must be below "
+            f"XDS_BROKER_VISIBILITY_TIMEOUT ({CELERY_BROKER_VISIBILITY_TIMEOUT})"
+        )
 
 CELERY_BEAT_SCHEDULE["xds-requeue-operations"] = {
     "task": "dashboard.tasks.requeue_operations",
@@ -461,7 +522,7 @@ MIDDLEWARE.insert(
 )
 # The client's address: REMOTE_ADDR, or X-Forwarded-For only from these proxies (addresses or
 # networks, comma-separated). Used by the audit trail and the lockout; see dashboard.client_ip.
-XDS_TRUSTED_PROXIES = trusted_proxies(env_list("XDS_TRUSTED_PROXIES", []))
+XDS_TRUSTED_PROXIES = env_networks("XDS_TRUSTED_PROXIES")  # never 0.0.0.0/0: anyone could lie
 
 # After XDS_LOGIN_FAILURE_LIMIT failed sign-ins for one name from one address, that pair is
 # locked out for XDS_LOGIN_COOLOFF_MINUTES (an admin can unlock it earlier: Admin, Access
@@ -472,16 +533,14 @@ AUTHENTICATION_BACKENDS = [
     "dashboard.auth_backend.RolesBackend",  # Django's, with permissions in one query
 ]
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
-AXES_FAILURE_LIMIT = env_int("XDS_LOGIN_FAILURE_LIMIT", 5)
-XDS_LOGIN_COOLOFF_MINUTES = env_int("XDS_LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = env_int("XDS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+XDS_LOGIN_COOLOFF_MINUTES = env_int("XDS_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=XDS_LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "dashboard.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-if AXES_FAILURE_LIMIT < 1 or XDS_LOGIN_COOLOFF_MINUTES < 1:
-    _refuse("XDS_LOGIN_FAILURE_LIMIT and XDS_LOGIN_COOLOFF_MINUTES must be at least 1")
 # A post without a valid CSRF token (HTMX sends it as a header, see base.html) gets our 403 page.
 CSRF_FAILURE_VIEW = "dashboard.views.errors.csrf_failure"
 # Sign-ins are in the audit trail; axes's own line per attempt would only repeat them.
@@ -489,18 +548,14 @@ LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 
 # --- Many hosts at once ---------------------------------------------------------------------
 # The most hosts one bulk action may name (the rest of a larger selection is ignored).
-XDS_BULK_MAX_HOSTS = env_int("XDS_BULK_MAX_HOSTS", 200)
-if XDS_BULK_MAX_HOSTS < 1:
-    _refuse("XDS_BULK_MAX_HOSTS must be at least 1")
+XDS_BULK_MAX_HOSTS = env_int("XDS_BULK_MAX_HOSTS", 200, minimum=1)
 
 # --- Power schedules ------------------------------------------------------------------------
 # Schedules are written in the team's time zone (TIME_ZONE). Beat looks for due ones this often;
 # a run more than XDS_SCHEDULE_GRACE_MINUTES late (the scheduler was down) is recorded as missed
 # rather than fired late.
-XDS_SCHEDULE_CHECK_SECONDS = env_int("XDS_SCHEDULE_CHECK_SECONDS", 30)
-XDS_SCHEDULE_GRACE_MINUTES = env_int("XDS_SCHEDULE_GRACE_MINUTES", 30)
-if XDS_SCHEDULE_CHECK_SECONDS < 1 or XDS_SCHEDULE_GRACE_MINUTES < 1:
-    _refuse("XDS_SCHEDULE_CHECK_SECONDS and XDS_SCHEDULE_GRACE_MINUTES must be at least 1")
+XDS_SCHEDULE_CHECK_SECONDS = env_int("XDS_SCHEDULE_CHECK_SECONDS", 30, minimum=1)
+XDS_SCHEDULE_GRACE_MINUTES = env_int("XDS_SCHEDULE_GRACE_MINUTES", 30, minimum=1)
 CELERY_BEAT_SCHEDULE["xds-run-schedules"] = {
     "task": "dashboard.tasks.run_schedules",
     "schedule": float(XDS_SCHEDULE_CHECK_SECONDS),
@@ -510,39 +565,46 @@ CELERY_BEAT_SCHEDULE["xds-run-schedules"] = {
 # --- Approvals and alerts ----------------------------------------------------------------------
 # A create above the team's limit (set by admins in the admin, Team policy) waits this long for
 # another admin's approval, then expires (nothing bought).
-XDS_APPROVAL_EXPIRY_HOURS = env_int("XDS_APPROVAL_EXPIRY_HOURS", 24)
+XDS_APPROVAL_EXPIRY_HOURS = env_int("XDS_APPROVAL_EXPIRY_HOURS", 24, minimum=1)
 # Owners and admins are told when a rental is this many days from its end (once per threshold),
 # when it has ended, and when a host stays booting or shutting down longer than
 # XDS_STUCK_MINUTES. The checks run every XDS_ALERT_CHECK_SECONDS.
-XDS_EXPIRY_ALERT_DAYS = sorted(
-    {int(days) for days in env_list("XDS_EXPIRY_ALERT_DAYS", ["7", "1"])}
-)
-XDS_STUCK_MINUTES = env_int("XDS_STUCK_MINUTES", 30)
-XDS_ALERT_CHECK_SECONDS = env_int("XDS_ALERT_CHECK_SECONDS", 300)
+XDS_EXPIRY_ALERT_DAYS = env_int_list("XDS_EXPIRY_ALERT_DAYS", [1, 7], minimum=1)
+XDS_STUCK_MINUTES = env_int("XDS_STUCK_MINUTES", 30, minimum=1)
+XDS_ALERT_CHECK_SECONDS = env_int("XDS_ALERT_CHECK_SECONDS", 300, minimum=1)
 # Notifications go by e-mail and, when set, as a JSON POST to this URL (a WeCom, DingTalk,
-# Feishu or Slack bot, or anything else).
-XDS_WEBHOOK_URL = env_str("XDS_WEBHOOK_URL", "")
+# Feishu or Slack bot, or anything else). Such a URL usually holds the bot's token: it is never
+# shown in a message.
+XDS_WEBHOOK_URL = env_url("XDS_WEBHOOK_URL", "", schemes=("https", "http"), secret=True)
 # E-mail goes by SMTP once DJANGO_EMAIL_HOST names a server (or by DJANGO_EMAIL_BACKEND). Without
 # one (the demo, a first install), each mail is a readable file under XDS_VAR_DIR/mail/ and the
 # worker logs one line naming it (dashboard/mail.py), rather than MIME text in the worker's log.
-EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "")
-EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND") or (
+EMAIL_HOST = env_str(
+    "DJANGO_EMAIL_HOST",
+    "",
+    pattern=r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]",
+    allowed="a host name or address (the port goes in DJANGO_EMAIL_PORT)",
+)
+EMAIL_BACKEND = env_import_path(
+    "DJANGO_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "dashboard.mail.OutboxEmailBackend"
+    else "dashboard.mail.OutboxEmailBackend",
 )
 EMAIL_HOST = EMAIL_HOST or "localhost"
 EMAIL_FILE_PATH = VAR_DIR / "mail"
-EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "", secret=True)
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "xuandashi-dashboard@localhost")
-for _name in ("XDS_APPROVAL_EXPIRY_HOURS", "XDS_STUCK_MINUTES", "XDS_ALERT_CHECK_SECONDS"):
-    if globals()[_name] < 1:
-        _refuse(f"{_name} must be at least 1, not {globals()[_name]}")
-if not XDS_EXPIRY_ALERT_DAYS or min(XDS_EXPIRY_ALERT_DAYS) < 1:
-    _refuse("XDS_EXPIRY_ALERT_DAYS must be whole days of at least 1, such as 7,1")
+DEFAULT_FROM_EMAIL = env_str(
+    "DJANGO_DEFAULT_FROM_EMAIL",
+    "xuandashi-dashboard@localhost",
+    required=True,
+    # name@domain, or Display Name <name@domain>
+    pattern=r"[^\s<>@]+@[^\s<>@]+|[^<>]*<[^\s<>@]+@[^\s<>@]+>",
+    allowed="an e-mail address (such as dashboard@example.com)",
+)
 CELERY_BEAT_SCHEDULE["xds-check-alerts"] = {
     "task": "dashboard.tasks.check_alerts",
     "schedule": float(XDS_ALERT_CHECK_SECONDS),

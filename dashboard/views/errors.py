@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.debug import SafeExceptionReporterFilter
 
 from dashboard import permissions, selectors
+from dashboard.env import mask_url_password
+from dashboard.logging import REDACTED
 from dashboard.models import is_host_id
 from dashboard.permissions import Forbidden
 from dashboard.services.audit import refusal_record
@@ -62,3 +65,14 @@ def not_found(request, exception=None):
         context["host_id"] = host_id
         context["host_name"] = selectors.host_name_from_operations(host_id=host_id)
     return render(request, "404.html", context, status=404)
+
+
+class MaskedExceptionReporterFilter(SafeExceptionReporterFilter):
+    """Django's error reports (the DEBUG page, error mails) hide settings whose names look
+    secret; this also masks the passwords in service URLs, among the settings and in the
+    request's environment (DATABASE_URL, CELERY_BROKER_URL, CACHE_URL)."""
+
+    def cleanse_setting(self, key, value):
+        value = super().cleanse_setting(key, value)
+        # Only plain strings: a lazy object that looks like one (a translation) holds no URL.
+        return mask_url_password(value, REDACTED) if type(value) is str else value

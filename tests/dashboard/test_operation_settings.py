@@ -49,14 +49,14 @@ def test_beat_requeues_and_reconciles():
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"XDS_ACTION_POLL_SECONDS": "0"}, "XDS_ACTION_POLL_SECONDS must be above 0"),
+        ({"XDS_ACTION_POLL_SECONDS": "0"}, "XDS_ACTION_POLL_SECONDS must be a number above 0"),
         (
             {"XDS_CREATE_RETRY_MAX_SECONDS": "9000"},
-            "XDS_CREATE_RETRY_MAX_SECONDS must be below XDS_BROKER_VISIBILITY_TIMEOUT",
+            "XDS_CREATE_RETRY_MAX_SECONDS (9000) must be below XDS_BROKER_VISIBILITY_TIMEOUT",
         ),
         (
             {"XDS_ACTION_STALE_SECONDS": "100", "XDS_ACTION_TASK_TIME_LIMIT": "200"},
-            "XDS_ACTION_STALE_SECONDS must be above XDS_ACTION_TASK_TIME_LIMIT",
+            "XDS_ACTION_STALE_SECONDS (100) must be above XDS_ACTION_TASK_TIME_LIMIT (200)",
         ),
     ],
 )

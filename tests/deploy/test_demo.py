@@ -104,6 +104,7 @@ def test_the_demo_serves_processes_tasks_and_stops_cleanly(tmp_path):
         DEMO_HOSTS="8",
         XDS_SYNC_INTERVAL="2",  # beat sends a sync every two seconds
     )
+    env.pop("DJANGO_SECRET_KEY", None)  # as on a fresh clone: the demo makes its own
     base = f"http://127.0.0.1:{web}"
     deadline = time.monotonic() + DEADLINE_SECONDS
     demo = Demo(env)
@@ -174,8 +175,17 @@ def test_the_demo_serves_processes_tasks_and_stops_cleanly(tmp_path):
             deadline,
         )
         assert health.json()["checks"]["sync"]["ok"]
-        assert session.get(f"{base}/hosts/", timeout=5).status_code == 200
+        hosts = session.get(f"{base}/hosts/", timeout=5)
+        assert hosts.status_code == 200
         assert session.get(f"{base}/packages/", timeout=5).status_code == 200
+        # DEBUG is off: a missing page shows members nothing of the server...
+        missing = session.get(f"{base}/no-such-page/", timeout=5)
+        assert missing.status_code == 404 and "URLconf" not in missing.text
+        # ... and the pages still get their styles and scripts (WhiteNoise).
+        assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', hosts.text)
+        assert any(a.endswith(".css") for a in assets) and any(a.endswith(".js") for a in assets)
+        for asset in assets:
+            assert session.get(f"{base}{asset}", timeout=5).status_code == 200, asset
 
         children = demo.child_pids()
         assert set(children) == {"sim", "worker", "beat", "web"}
@@ -192,6 +202,10 @@ def test_the_demo_serves_processes_tasks_and_stops_cleanly(tmp_path):
     assert processes_in_groups(set(children.values()) | {demo.proc.pid}) == []
     # Nothing was written outside the demo's own var directory.
     assert (tmp_path / "var" / "db.sqlite3").exists()
+    # Its secret key is kept there, readable by its owner only, for the next start.
+    key_file = tmp_path / "var" / "secret_key"
+    assert len(key_file.read_text().strip()) >= 50
+    assert key_file.stat().st_mode & 0o077 == 0
 
 
 def test_a_taken_port_is_a_clear_error(tmp_path):

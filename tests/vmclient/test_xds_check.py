@@ -83,6 +83,7 @@ def test_a_broken_upstream_fails_with_its_trace_id(configured):
 
 
 def test_exits_non_zero_from_the_command_line(configured, settings):
+    import os
     import subprocess
     import sys
     from pathlib import Path
@@ -94,6 +95,8 @@ def test_exits_non_zero_from_the_command_line(configured, settings):
         "XDS_UUID": configured.uuid,
         "XDS_SECRET": "not-the-secret",
         "PATH": "/usr/bin:/bin",
+        # The run's own secret key (bin/test's): nothing starts without one.
+        **{k: v for k, v in os.environ.items() if k.startswith("DJANGO_SECRET_KEY")},
     }
     result = subprocess.run(  # noqa: S603 - our own manage.py
         [sys.executable, str(root / "manage.py"), "xds_check"],

@@ -47,12 +47,14 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], sim: Simulator) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
+        # Before binding: a failed bind calls server_close, which closes these too, and must
+        # leave the bind's own error (address in use, no such address) to the caller.
+        self._wake_reader, self._wake_writer = socket.socketpair()
         super().__init__(address, SimulatorRequestHandler)
         self.sim = sim
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self._stopped = threading.Event()
-        self._wake_reader, self._wake_writer = socket.socketpair()
 
     def serve_until_stopped(self) -> None:
         """Accept connections until `stop_serving`, which wakes the loop at once.

@@ -10,7 +10,9 @@ Prints the report as JSON and exits 0 when healthy, 1 when not.
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
 import urllib.error
 import urllib.request
@@ -31,6 +33,16 @@ def _host_header() -> str | None:
     return None
 
 
+def _timeout(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {value!r}")
+    return seconds
+
+
 class Command(BaseCommand):
     help = "Run the health checks of /healthz (or ask a URL); exit 0 when healthy, 1 when not."
 
@@ -42,7 +54,7 @@ class Command(BaseCommand):
             help=f"a check to run (repeatable); default: {', '.join(CHECKS)}",
         )
         parser.add_argument("--http", metavar="URL", help="GET this /healthz URL instead")
-        parser.add_argument("--timeout", type=float, default=10.0, help="seconds, with --http")
+        parser.add_argument("--timeout", type=_timeout, default=10.0, help="seconds, with --http")
 
     def handle(self, *args, check=None, http=None, timeout=10.0, **options) -> None:
         if http:

@@ -6,7 +6,9 @@ dashboard and simulator agree without any setup. Request lines are logged with `
 
 from __future__ import annotations
 
+import argparse
 import logging
+import math
 import signal
 import threading
 from decimal import Decimal, InvalidOperation
@@ -20,11 +22,42 @@ from vmclient.simulator.config import DOC_VERSIONS
 DEFAULT_SECRET = SimulatorConfig.secret
 
 
+# Argument types: a bad value is one line from argparse ("argument --port: must be ..."), not a
+# traceback from deep inside the server.
+
+
+def _whole(minimum: int, maximum: int | None = None, what: str = "a whole number"):
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or number < minimum or (maximum is not None and number > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+            raise argparse.ArgumentTypeError(f"must be {what} {bounds}, not {value!r}")
+        return number
+
+    return parse
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, not {value!r}")
+    return number
+
+
 def _decimal(value: str) -> Decimal:
     try:
-        return Decimal(value)
-    except InvalidOperation as exc:
-        raise ValueError(value) from exc
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        raise argparse.ArgumentTypeError(f"must be an amount, 0 or more, not {value!r}")
+    return amount
 
 
 class Command(BaseCommand):
@@ -32,19 +65,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-        parser.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
-        parser.add_argument("--hosts", type=int, default=50, help="size of the seeded fleet")
+        parser.add_argument(
+            "--port", type=_whole(0, 65535, "a port"), default=8765, help="port (0: any free port)"
+        )
+        parser.add_argument("--hosts", type=_whole(0), default=50, help="size of the seeded fleet")
         parser.add_argument("--seed", type=int, default=1, help="random seed of the fleet")
         parser.add_argument("--doc-version", choices=DOC_VERSIONS, default="later")
         parser.add_argument("--uuid", default=getattr(settings, "XDS_UUID", None) or None)
         parser.add_argument("--secret", default=getattr(settings, "XDS_SECRET", None) or None)
-        parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
-        parser.add_argument("--boot-seconds", type=float, default=30.0)
-        parser.add_argument("--shutdown-seconds", type=float, default=20.0)
-        parser.add_argument("--reboot-seconds", type=float, default=30.0)
-        parser.add_argument("--charging-seconds", type=float, default=10.0)
+        parser.add_argument("--latency", type=_seconds, default=0.0, help="seconds per answer")
+        parser.add_argument("--boot-seconds", type=_seconds, default=30.0)
+        parser.add_argument("--shutdown-seconds", type=_seconds, default=20.0)
+        parser.add_argument("--reboot-seconds", type=_seconds, default=30.0)
+        parser.add_argument("--charging-seconds", type=_seconds, default=10.0)
         parser.add_argument("--wallet", type=_decimal, default=Decimal("10000"))
-        parser.add_argument("--token-lifetime-ms", type=int, default=1_800_000)
+        parser.add_argument("--token-lifetime-ms", type=_whole(1), default=1_800_000)
 
     def handle(self, *args, **options) -> None:
         account = {}
@@ -52,8 +87,6 @@ class Command(BaseCommand):
             account["uuid"] = options["uuid"]
         if options["secret"]:
             account["secret"] = options["secret"]
-        if options["hosts"] < 0:
-            raise CommandError("--hosts must be 0 or more")
         config = SimulatorConfig(
             doc_version=options["doc_version"],
             latency=options["latency"],
