@@ -155,6 +155,41 @@ CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("XDS_BROKER_VISIBILITY_TIMEOUT", 2 * 
 # A member's click must not hang on a dead broker: fail fast, the caller keeps the work queued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses the broker exits (code 1) instead of reconnecting in place, and its
+# supervisor starts a fresh one, which waits for the broker (the retry on startup above). Celery's
+# prefork pool does not survive a long outage in place: its time limits and the reading of its
+# result pipes run on the consumer's event loop, which stops while the consumer reconnects, so
+# on reconnection the overdue limits kill pool processes whose results were still unread, and
+# the pool can be left unable to shut down (see dashboard/liveness.py for the watchdog).
+CELERY_BROKER_CONNECTION_RETRY = False
+# The worker's liveness (dashboard/liveness.py): its consumer beats this often while connected;
+# a worker without a beat for XDS_WORKER_WATCHDOG_SECONDS exits so that it is restarted (also
+# the bound on a warm shutdown); /healthz fails when no worker beat for XDS_HEALTH_WORKER_MAX_AGE.
+XDS_WORKER_HEARTBEAT_SECONDS = env_float("XDS_WORKER_HEARTBEAT_SECONDS", 5.0)
+XDS_WORKER_WATCHDOG_SECONDS = env_int("XDS_WORKER_WATCHDOG_SECONDS", 60)
+XDS_HEALTH_WORKER_MAX_AGE = env_int("XDS_HEALTH_WORKER_MAX_AGE", 60)
+XDS_WORKER_HEARTBEAT_FILE = env_str("XDS_WORKER_HEARTBEAT_FILE") or str(
+    VAR_DIR / "worker-heartbeat"
+)
+if (
+    XDS_WORKER_HEARTBEAT_SECONDS <= 0
+    or min(XDS_WORKER_WATCHDOG_SECONDS, XDS_HEALTH_WORKER_MAX_AGE)
+    < XDS_WORKER_HEARTBEAT_SECONDS * 2
+):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "XDS_WORKER_HEARTBEAT_SECONDS must be above 0 and at most half of "
+        "XDS_WORKER_WATCHDOG_SECONDS and XDS_HEALTH_WORKER_MAX_AGE"
+    )
+# Locks shared through the cache (the host sync, each host's action runs) expire this many
+# seconds after their holder last refreshed them; a holder refreshes its lock every third of it
+# while it works, so a killed holder blocks the next one this long at most (dashboard/locks.py).
+XDS_LOCK_SECONDS = env_int("XDS_LOCK_SECONDS", 30)
+if XDS_LOCK_SECONDS < 3:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"XDS_LOCK_SECONDS must be at least 3, not {XDS_LOCK_SECONDS}")
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_BROKER_VISIBILITY_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
@@ -362,16 +397,16 @@ XDS_ACTION_POLL_SECONDS = env_float("XDS_ACTION_POLL_SECONDS", 5.0)
 # An accepted action (or a new host, once found) that has not reached its target state after this
 # many seconds fails.
 XDS_ACTION_TIMEOUT = env_int("XDS_ACTION_TIMEOUT", 600)
-# Hard time limit of one run of an operation (one upstream call, or one listing of every host);
-# the run's per-host lock expires with it.
+# Hard time limit of one run of an operation (one upstream call, or one listing of every host).
 XDS_ACTION_TASK_TIME_LIMIT = env_int("XDS_ACTION_TASK_TIME_LIMIT", 240)
 # Queued operations that have not started this many seconds after they were due (the broker was
 # down when they were asked for) are enqueued again; also how often beat looks for them.
 XDS_ACTION_REQUEUE_SECONDS = env_int("XDS_ACTION_REQUEUE_SECONDS", 15)
-# Operations in flight that no worker has touched for this many seconds (their worker was killed)
-# are resumed by the reconciler, which runs every XDS_ACTION_RECONCILE_INTERVAL seconds.
-XDS_ACTION_STALE_SECONDS = env_int("XDS_ACTION_STALE_SECONDS", 300)
-XDS_ACTION_RECONCILE_INTERVAL = env_int("XDS_ACTION_RECONCILE_INTERVAL", 60)
+# Operations in flight that no worker has touched for this many seconds past their next run, and
+# whose host no run holds (its lock lapsed: their worker was killed, or their message lost), are
+# resumed by the reconciler, which runs every XDS_ACTION_RECONCILE_INTERVAL seconds.
+XDS_ACTION_STALE_SECONDS = env_int("XDS_ACTION_STALE_SECONDS", 30)
+XDS_ACTION_RECONCILE_INTERVAL = env_int("XDS_ACTION_RECONCILE_INTERVAL", 15)
 # A task message delivered this many times more than it was sent (a worker dying on it again and
 # again) ends its operation instead of running for ever.
 XDS_ACTION_MAX_REDELIVERIES = env_int("XDS_ACTION_MAX_REDELIVERIES", 10)
@@ -409,9 +444,6 @@ for _name in (
 ):
     if globals()[_name] < 1:
         _refuse(f"{_name} must be at least 1, not {globals()[_name]}")
-# A run still holding its host's lock must not look dead to the reconciler.
-if XDS_ACTION_STALE_SECONDS <= XDS_ACTION_TASK_TIME_LIMIT:
-    _refuse("XDS_ACTION_STALE_SECONDS must be above XDS_ACTION_TASK_TIME_LIMIT")
 # Redis redelivers a task it has not seen acknowledged within the visibility timeout, whether it
 # waits for its countdown or runs: every limit, countdown and backoff must be shorter.
 for _name in (
