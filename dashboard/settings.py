@@ -208,6 +208,14 @@ XDS_UUID = env_str("XDS_UUID", "SIMULATED")
 XDS_SECRET = env_str("XDS_SECRET", "simulated-secret")
 XDS_TIMEOUT = env_float("XDS_TIMEOUT", 10.0)
 XDS_CONNECT_TIMEOUT = env_float("XDS_CONNECT_TIMEOUT", 3.05)
+# "Show password" waits this many seconds at most for the upstream (its sign-in and retries
+# included): below gunicorn's request timeout (GUNICORN_TIMEOUT, 30 s), so the member gets a
+# message instead of a killed request.
+XDS_PASSWORD_TIMEOUT = env_float("XDS_PASSWORD_TIMEOUT", 20.0)
+if not 0 < XDS_PASSWORD_TIMEOUT < env_int("GUNICORN_TIMEOUT", 30):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("XDS_PASSWORD_TIMEOUT must be above 0 and below GUNICORN_TIMEOUT")
 
 # Logs: JSON lines on stdout in production, one readable line each for the demo and development;
 # every record carries its request id, and secrets are redacted (dashboard/logging.py).

@@ -310,3 +310,26 @@ def test_a_broker_outage_longer_than_the_time_limit_ends_the_worker_and_a_new_on
 
     assert [operation.state for operation in operations] == ["succeeded"] * 4, output
     assert sim.request_count("/v1/pve/open/operate") == 4  # none sent twice
+
+
+def test_an_operation_whose_next_step_the_queue_refused_says_why_it_waits(
+    sim, mirrored, member_client, redis_server, settings
+):
+    host = mirrored(status=HostStatus.OFF)
+    with own_queue(broker_url=redis_server.url):
+        operation = Operation.objects.create(
+            kind="power_on",
+            host=host,
+            state="waiting",
+            requested_by_name="member",
+            idempotency_key="6f1d5c2e-6a2f-4f8e-9d43-2b1c3a4d5e66",
+        )
+        redis_server.stop()
+        from dashboard.services.operations import operation_dispatch
+
+        assert operation_dispatch(operation=operation, countdown=1) is False
+
+    page = member_client.get(f"/operations/{operation.pk}/").content.decode()
+    seconds = settings.XDS_ACTION_STALE_SECONDS + settings.XDS_ACTION_RECONCILE_INTERVAL
+    assert "its next step could not be handed to the task queue" in page
+    assert f"within {seconds} seconds of the queue being back" in page
