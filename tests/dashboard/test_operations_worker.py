@@ -253,7 +253,7 @@ def test_a_worker_killed_mid_poll_leaves_the_operation_to_the_reconciler(
 
 
 def test_a_broker_outage_longer_than_the_time_limit_ends_the_worker_and_a_new_one_finishes(
-    sim, mirrored, ask, persistent_redis_server
+    sim, mirrored, ask, persistent_redis_server, tmp_path
 ):
     """Redis goes away for longer than a run's time limit while actions run on a prefork worker
     (as in production). The worker must not hang: it exits non-zero (so that its supervisor
@@ -269,11 +269,16 @@ def test_a_broker_outage_longer_than_the_time_limit_ends_the_worker_and_a_new_on
         "XDS_ACTION_REQUEUE_SECONDS": "1",
         "XDS_ACTION_STALE_SECONDS": "1",
         "XDS_LOCK_SECONDS": "3",
+        "XDS_WORKER_HEARTBEAT_SECONDS": "0.5",
+        "XDS_WORKER_HEARTBEAT_FILE": str(tmp_path / "worker-heartbeat"),
     }
+    heartbeat = tmp_path / "worker-heartbeat"
     with own_queue(broker_url=broker.url) as queue:
         first = WorkerProcess(queue=queue, sim=sim, pool="prefork", concurrency=2, **env).start()
         try:
             wait_for(lambda: "ready." in first.output(), timeout=30, what="the worker")
+            # While connected, its consumer beats (what its container's health check reads).
+            wait_for(heartbeat.exists, what="the worker's heartbeat", worker=first)
             operations = [ask("power_on", host) for host in hosts]
             wait_for(
                 lambda: Operation.objects.filter(deliveries__gt=0).count() >= 2,
