@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import beat_init, celeryd_after_setup, setup_logging
 
 from dashboard.broker import use_atomic_filesystem_transport
 from dashboard.env import load_settings_or_exit
@@ -18,6 +18,32 @@ app.on_configure.connect(lambda **kwargs: load_settings_or_exit(), weak=False)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 connect_celery_signals()
+
+
+def _add_heartbeat() -> None:
+    from dashboard.liveness import Heartbeat
+
+    app.steps["consumer"].add(Heartbeat)
+
+
+_add_heartbeat()
+
+
+@celeryd_after_setup.connect(weak=False)
+def watch_the_worker(**kwargs) -> None:
+    """`celery worker` (not a worker embedded in a test) exits once its consumer stops beating,
+    so that its supervisor restarts it (dashboard/liveness.py)."""
+    from dashboard.liveness import start_worker_watchdog
+
+    start_worker_watchdog()
+
+
+@beat_init.connect(weak=False)
+def watch_beat(**kwargs) -> None:
+    """Beat exits once it stops writing its schedule file, so that it is restarted."""
+    from dashboard.liveness import start_beat_watchdog
+
+    start_beat_watchdog()
 
 
 @setup_logging.connect(weak=False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from glob import escape, glob
@@ -149,21 +150,46 @@ def _authenticate() -> Check:
     return {"ok": True, "checked_at": checked_at}
 
 
+# The last upstream answer of this process, by account key: (monotonic time, result). The
+# shared cache spares the provider across processes; this copy keeps the promise when that cache
+# is down, so no anonymous probe can make a process sign in more than once per period.
+_upstream_answers: dict[str, tuple[float, Check]] = {}
+_upstream_lock = threading.Lock()
+
+
 def check_upstream() -> Check:
     key = _upstream_cache_key()
+    period = settings.XDS_HEALTH_UPSTREAM_CACHE_SECONDS
+    # One probe at a time asks: the others wait for its answer instead of asking too.
+    with _upstream_lock:
+        kept = _upstream_answers.get(key)
+        if kept is not None and time.monotonic() - kept[0] < period:
+            return {**kept[1], "cached": True}
+        try:
+            cached = cache.get(key)
+        except Exception as exc:  # a broken cache: this process's own copy is all there is
+            logger.warning("health: cannot read the cached upstream check: %s", exc)
+            cached = None
+        if cached is not None:
+            _upstream_answers[key] = (time.monotonic(), cached)
+            return {**cached, "cached": True}
+        result = _authenticate()
+        _upstream_answers[key] = (time.monotonic(), result)
     try:
-        cached = cache.get(key)
-    except Exception as exc:  # a broken cache: check the upstream (this probe pays for it)
-        logger.warning("health: cannot read the cached upstream check: %s", exc)
-        cached = None
-    if cached is not None:
-        return {**cached, "cached": True}
-    result = _authenticate()
-    try:
-        cache.set(key, result, settings.XDS_HEALTH_UPSTREAM_CACHE_SECONDS)
+        cache.set(key, result, period)
     except Exception as exc:
         logger.warning("health: cannot cache the upstream check: %s", exc)
     return {**result, "cached": False}
+
+
+def beat_schedule_age() -> float | None:
+    """Seconds since beat last wrote its schedule file; None when there is none."""
+    base = settings.CELERY_BEAT_SCHEDULE_FILENAME
+    # dbm may add a suffix (.db, .dat) to the name it was given.
+    files = [Path(p) for p in glob(escape(str(base)) + "*")]
+    if not files:
+        return None
+    return time.time() - max(f.stat().st_mtime for f in files)
 
 
 def check_beat() -> Check:
@@ -171,23 +197,61 @@ def check_beat() -> Check:
     so an old file means a stuck or dead beat. Only meaningful where the file is: the beat's
     own container."""
     max_age = settings.XDS_HEALTH_BEAT_MAX_AGE
-    base = settings.CELERY_BEAT_SCHEDULE_FILENAME
-    # dbm may add a suffix (.db, .dat) to the name it was given.
-    files = [Path(p) for p in glob(escape(str(base)) + "*")]
-    if not files:
+    age = beat_schedule_age()
+    if age is None:
         return {"ok": False, "max_age_seconds": max_age, "error": "NoScheduleFile"}
-    age = time.time() - max(f.stat().st_mtime for f in files)
     return {"ok": age <= max_age, "age_seconds": round(age), "max_age_seconds": max_age}
 
 
-# What /healthz checks, in order; `beat` is for `manage.py healthz --check beat` only.
+def check_worker() -> Check:
+    """Some worker is connected to the broker and consuming: each one's consumer writes a
+    heartbeat to the shared cache while it runs (dashboard/liveness.py)."""
+    from dashboard.liveness import WORKER_HEARTBEAT_KEY
+
+    max_age = settings.XDS_HEALTH_WORKER_MAX_AGE
+    try:
+        last = cache.get(WORKER_HEARTBEAT_KEY)
+    except Exception as exc:
+        logger.warning("health: cannot read the worker heartbeat: %s", exc)
+        return {"ok": False, "max_age_seconds": max_age, "error": type(exc).__name__}
+    if not last:
+        return {"ok": False, "max_age_seconds": max_age, "error": "NoWorkerSeen"}
+    age = max(0.0, time.time() - last["at"])
+    return {
+        "ok": age <= max_age,
+        "age_seconds": round(age),
+        "max_age_seconds": max_age,
+        "hostname": last.get("hostname", ""),
+    }
+
+
+def check_this_worker() -> Check:
+    """The worker of this container beats: its heartbeat file is fresh. Only meaningful where
+    the file is: the worker's own container."""
+    from dashboard.liveness import worker_heartbeat_file
+
+    max_age = settings.XDS_HEALTH_WORKER_MAX_AGE
+    try:
+        age = time.time() - worker_heartbeat_file().stat().st_mtime
+    except OSError:
+        return {"ok": False, "max_age_seconds": max_age, "error": "NoHeartbeatFile"}
+    return {"ok": age <= max_age, "age_seconds": round(age), "max_age_seconds": max_age}
+
+
+# What /healthz checks, in order; `beat` and `this-worker` are for `manage.py healthz --check`
+# in their own containers only.
 CHECKS: dict[str, Callable[[], Check]] = {
     "database": check_database,
     "broker": check_broker,
     "sync": check_sync,
     "upstream": check_upstream,
+    "worker": check_worker,
 }
-ALL_CHECKS: dict[str, Callable[[], Check]] = {**CHECKS, "beat": check_beat}
+ALL_CHECKS: dict[str, Callable[[], Check]] = {
+    **CHECKS,
+    "beat": check_beat,
+    "this-worker": check_this_worker,
+}
 
 
 def health_report(names: Iterable[str] | None = None) -> dict[str, Any]:

@@ -218,6 +218,36 @@ CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("XDS_BROKER_VISIBILITY_TIMEOUT", 2 * 
 # A member's click must not hang on a dead broker: fail fast, the caller keeps the work queued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses the broker exits (code 1) instead of reconnecting in place, and its
+# supervisor starts a fresh one, which waits for the broker (the retry on startup above). Celery's
+# prefork pool does not survive a long outage in place: its time limits and the reading of its
+# result pipes run on the consumer's event loop, which stops while the consumer reconnects, so
+# on reconnection the overdue limits kill pool processes whose results were still unread, and
+# the pool can be left unable to shut down (see dashboard/liveness.py for the watchdog).
+CELERY_BROKER_CONNECTION_RETRY = False
+# The worker's liveness (dashboard/liveness.py): its consumer beats this often while connected;
+# a worker without a beat for XDS_WORKER_WATCHDOG_SECONDS exits so that it is restarted (also
+# the bound on a warm shutdown); /healthz fails when no worker beat for XDS_HEALTH_WORKER_MAX_AGE.
+XDS_WORKER_HEARTBEAT_SECONDS = env_float("XDS_WORKER_HEARTBEAT_SECONDS", 5.0, above=0)
+XDS_WORKER_WATCHDOG_SECONDS = env_int("XDS_WORKER_WATCHDOG_SECONDS", 60, minimum=1)
+XDS_HEALTH_WORKER_MAX_AGE = env_int("XDS_HEALTH_WORKER_MAX_AGE", 60, minimum=1)
+XDS_WORKER_HEARTBEAT_FILE = env_str("XDS_WORKER_HEARTBEAT_FILE") or str(
+    VAR_DIR / "worker-heartbeat"
+)
+if Path(XDS_WORKER_HEARTBEAT_FILE).is_dir():
+    refuse(
+        f"XDS_WORKER_HEARTBEAT_FILE must name a file, not the directory "
+        f"{XDS_WORKER_HEARTBEAT_FILE!r}"
+    )
+if min(XDS_WORKER_WATCHDOG_SECONDS, XDS_HEALTH_WORKER_MAX_AGE) < XDS_WORKER_HEARTBEAT_SECONDS * 2:
+    refuse(
+        "XDS_WORKER_HEARTBEAT_SECONDS must be above 0 and at most half of "
+        "XDS_WORKER_WATCHDOG_SECONDS and XDS_HEALTH_WORKER_MAX_AGE"
+    )
+# Locks shared through the cache (the host sync, each host's action runs) expire this many
+# seconds after their holder last refreshed them; a holder refreshes its lock every third of it
+# while it works, so a killed holder blocks the next one this long at most (dashboard/locks.py).
+XDS_LOCK_SECONDS = env_int("XDS_LOCK_SECONDS", 30, minimum=3)
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_BROKER_VISIBILITY_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
@@ -238,6 +268,16 @@ XDS_UUID = env_str("XDS_UUID", "SIMULATED", required=True)
 XDS_SECRET = env_str("XDS_SECRET", "simulated-secret", required=True, secret=True)
 XDS_TIMEOUT = env_float("XDS_TIMEOUT", 10.0, above=0)
 XDS_CONNECT_TIMEOUT = env_float("XDS_CONNECT_TIMEOUT", 3.05, above=0)
+# "Show password" waits this many seconds at most for the upstream (its sign-in and retries
+# included): below gunicorn's request timeout (GUNICORN_TIMEOUT, 30 s), so the member gets a
+# message instead of a killed request.
+XDS_PASSWORD_TIMEOUT = env_float("XDS_PASSWORD_TIMEOUT", 20.0, above=0)
+_GUNICORN_TIMEOUT = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
+if XDS_PASSWORD_TIMEOUT >= _GUNICORN_TIMEOUT:
+    refuse(
+        f"XDS_PASSWORD_TIMEOUT ({XDS_PASSWORD_TIMEOUT:g}) must be below GUNICORN_TIMEOUT "
+        f"({_GUNICORN_TIMEOUT})"
+    )
 
 # Logs: JSON lines on stdout in production, one readable line each for the demo and development;
 # every record carries its request id, and secrets are redacted (dashboard/logging.py).
@@ -430,16 +470,16 @@ XDS_ACTION_POLL_SECONDS = env_float("XDS_ACTION_POLL_SECONDS", 5.0, above=0)
 # An accepted action (or a new host, once found) that has not reached its target state after this
 # many seconds fails.
 XDS_ACTION_TIMEOUT = env_int("XDS_ACTION_TIMEOUT", 600, minimum=1)
-# Hard time limit of one run of an operation (one upstream call, or one listing of every host);
-# the run's per-host lock expires with it.
+# Hard time limit of one run of an operation (one upstream call, or one listing of every host).
 XDS_ACTION_TASK_TIME_LIMIT = env_int("XDS_ACTION_TASK_TIME_LIMIT", 240, minimum=1)
 # Queued operations that have not started this many seconds after they were due (the broker was
 # down when they were asked for) are enqueued again; also how often beat looks for them.
 XDS_ACTION_REQUEUE_SECONDS = env_int("XDS_ACTION_REQUEUE_SECONDS", 15, minimum=1)
-# Operations in flight that no worker has touched for this many seconds (their worker was killed)
-# are resumed by the reconciler, which runs every XDS_ACTION_RECONCILE_INTERVAL seconds.
-XDS_ACTION_STALE_SECONDS = env_int("XDS_ACTION_STALE_SECONDS", 300, minimum=1)
-XDS_ACTION_RECONCILE_INTERVAL = env_int("XDS_ACTION_RECONCILE_INTERVAL", 60, minimum=1)
+# Operations in flight that no worker has touched for this many seconds past their next run, and
+# whose host no run holds (its lock lapsed: their worker was killed, or their message lost), are
+# resumed by the reconciler, which runs every XDS_ACTION_RECONCILE_INTERVAL seconds.
+XDS_ACTION_STALE_SECONDS = env_int("XDS_ACTION_STALE_SECONDS", 30, minimum=1)
+XDS_ACTION_RECONCILE_INTERVAL = env_int("XDS_ACTION_RECONCILE_INTERVAL", 15, minimum=1)
 # A task message delivered this many times more than it was sent (a worker dying on it again and
 # again) ends its operation instead of running for ever.
 XDS_ACTION_MAX_REDELIVERIES = env_int("XDS_ACTION_MAX_REDELIVERIES", 10, minimum=1)
@@ -466,12 +506,6 @@ if XDS_TIMEOUT + XDS_CONNECT_TIMEOUT >= XDS_ACTION_TASK_TIME_LIMIT:
     refuse(
         f"XDS_TIMEOUT + XDS_CONNECT_TIMEOUT ({XDS_TIMEOUT + XDS_CONNECT_TIMEOUT:g}) must be "
         f"below XDS_ACTION_TASK_TIME_LIMIT ({XDS_ACTION_TASK_TIME_LIMIT})"
-    )
-# A run still holding its host's lock must not look dead to the reconciler.
-if XDS_ACTION_STALE_SECONDS <= XDS_ACTION_TASK_TIME_LIMIT:
-    refuse(
-        f"XDS_ACTION_STALE_SECONDS ({XDS_ACTION_STALE_SECONDS}) must be above "
-        f"XDS_ACTION_TASK_TIME_LIMIT ({XDS_ACTION_TASK_TIME_LIMIT})"
     )
 # Redis redelivers a task it has not seen acknowledged within the visibility timeout, whether it
 # waits for its countdown or runs: every limit, countdown and backoff must be shorter.

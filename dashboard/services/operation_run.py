@@ -15,7 +15,8 @@ Celery delivers at least once, so every run must be safe to repeat, even at the 
   XDS_ACTION_MAX_REDELIVERIES (a worker dying on the same message again and again) the
   operation ends instead of running for ever.
 - One run per host at a time: a cache lock per host (per operation while a create has none),
-  expiring with the task's hard time limit, so a killed worker's lock frees itself.
+  refreshed while the run works, so a killed worker's lock frees itself within
+  XDS_LOCK_SECONDS and the reconciler resumes the operation.
 - A create is sent at most once per "queued" state: under a row lock the run moves the
   operation from queued to submitted and commits before it calls the upstream. A run that finds
   a create submitted without a result, whatever happened to the run before, never sends it
@@ -39,7 +40,12 @@ from django.utils import timezone, translation
 from dashboard import permissions
 from dashboard.locks import cache_lock
 from dashboard.models import STATUS_LABELS, Host, Operation, OperationEvent
-from dashboard.services.operations import operation_change, operation_dispatch, operation_finish
+from dashboard.services.operations import (
+    operation_change,
+    operation_dispatch,
+    operation_finish,
+    run_lock_key,
+)
 from dashboard.services.sync import host_mark_gone, host_mirror_save
 from vmclient.errors import ConnectionFailed, CreationWaiting, OutcomeUnknown, XdsError
 from vmclient.types import Host as UpstreamHost
@@ -104,9 +110,7 @@ def operation_run(*, operation_id: int, dispatch_id: str, client=None) -> str:
         _give_up(operation)
         return "gave up"
 
-    lock_key = f"xds:operation-poller:{operation.host_id or f'operation-{operation.pk}'}"
-    # The hard time limit kills a run that holds the lock longer: the lock need not outlive it.
-    with cache_lock(lock_key, settings.XDS_ACTION_TASK_TIME_LIMIT) as acquired:
+    with cache_lock(run_lock_key(operation)) as acquired:
         if not acquired:
             return "busy"
         if client is None:

@@ -27,6 +27,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from dashboard import permissions, selectors
+from dashboard.locks import lock_holder
 from dashboard.models import BILLING_LABELS, Host, Operation, OperationEvent
 from dashboard.services import approval_policy, notifications, operation_audit
 from vmclient.types import RENTAL_PERIODS, BillingType, PeriodType
@@ -407,10 +408,25 @@ def operations_requeue() -> int:
     return count
 
 
+def run_lock_key(operation: Operation) -> str:
+    """The lock a run holds while it works: its host's, or its own while a create has none."""
+    return f"xds:operation-poller:{operation.host_id or f'operation-{operation.pk}'}"
+
+
+def _run_in_progress(operation: Operation) -> bool:
+    """A run holds the operation's lock (or the cache cannot say: then leave it be)."""
+    try:
+        return lock_holder(run_lock_key(operation)) is not None
+    except Exception as exc:
+        logger.warning("cannot read the run lock of operation %s: %s", operation.pk, exc)
+        return True
+
+
 def operations_reconcile() -> int:
     """Resume the operations in flight that no worker has touched for XDS_ACTION_STALE_SECONDS
-    (their worker was killed, or their message lost). The run they get knows what to do: a
-    create already sent is looked for by listing, never sent again. Returns how many."""
+    past their next run, and whose host no run holds (a run refreshes its lock while it works):
+    their worker was killed, or the broker lost their message. The run they get knows what to
+    do: a create already sent is looked for by listing, never sent again. Returns how many."""
     cutoff = timezone.now() - timedelta(seconds=settings.XDS_ACTION_STALE_SECONDS)
     stale = Operation.objects.filter(
         Q(next_run_at__isnull=True) | Q(next_run_at__lt=cutoff),
@@ -419,6 +435,8 @@ def operations_reconcile() -> int:
     )
     count = 0
     for operation in stale.order_by("updated_at")[:RESUME_BATCH]:
+        if _run_in_progress(operation):
+            continue
         minutes = max(1, round((timezone.now() - operation.updated_at).total_seconds() / 60))
         _event(
             operation,

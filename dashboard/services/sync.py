@@ -34,8 +34,6 @@ from vmclient.types import Host as UpstreamHost
 logger = logging.getLogger(__name__)
 
 SYNC_LOCK_KEY = "xds:hosts-sync:lock"
-# A sync that dies without releasing its lock (a killed worker) blocks the next ones this long.
-SYNC_LOCK_SECONDS = 300
 # Safety net against an upstream that reports an absurd total: 250,000 hosts.
 MAX_PAGES = 10_000
 # How long a "refresh now" or "catalog loading" request suppresses the next identical one.
@@ -77,9 +75,10 @@ def hosts_sync(*, client=None) -> SyncResult:
     most). Hosts are upserted; hosts missing from a *complete* listing are marked gone (their
     rows stay), and un-marked if they come back. If any page fails, the pages that arrived are
     still saved but nothing is marked gone: a partial listing must never make hosts vanish.
-    Two syncs never overlap (a cache lock shared by every process).
+    Two syncs never overlap (a cache lock shared by every process, refreshed while the sync
+    runs: a killed sync blocks the next ones for XDS_LOCK_SECONDS at most).
     """
-    with cache_lock(SYNC_LOCK_KEY, SYNC_LOCK_SECONDS) as acquired:
+    with cache_lock(SYNC_LOCK_KEY) as acquired:
         if not acquired:
             logger.info("host sync skipped: another sync is running")
             return SyncResult(skipped=True)

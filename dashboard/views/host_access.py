@@ -4,10 +4,16 @@ that only some members may touch.
 "Show password" asks the upstream for the host at that moment (the password is never stored),
 shows it once, with a copy button, in a response no cache may keep, and audits the reveal. The
 password goes into the response and nowhere else: not the log, not the audit row, not the cache.
+The upstream call is bounded by XDS_PASSWORD_TIMEOUT, below the web server's own request timeout,
+so a slow provider gets the member a message instead of a killed request.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as CallTimedOut
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +29,11 @@ from dashboard.views.hosts import host_detail_context, host_or_404
 from vmclient.errors import XdsError
 from vmclient.factory import get_client
 
+# The client's own timeouts bound each attempt, not a call with its sign-in and retries: the
+# password is asked for in a thread of this pool, and the view stops waiting at the deadline
+# (the abandoned call ends by itself; its answer is dropped, never shown nor audited).
+_password_calls = ThreadPoolExecutor(max_workers=4, thread_name_prefix="xds-password")
+
 
 @never_cache
 @require_POST
@@ -32,8 +43,14 @@ def host_password(request: HttpRequest, host_id: str) -> HttpResponse:
     if refused:
         raise permissions.Forbidden(refused)
     password = error = ""
+    call = _password_calls.submit(get_client().get_host, host.id)
     try:
-        upstream = get_client().get_host(host.id)
+        upstream = call.result(timeout=settings.XDS_PASSWORD_TIMEOUT)
+    except CallTimedOut:
+        error = _(
+            "Xuandashi did not answer within %(seconds)s s. Nothing was changed; try again "
+            "in a minute."
+        ) % {"seconds": f"{settings.XDS_PASSWORD_TIMEOUT:g}"}
     except XdsError as err:
         error = err.user_message(get_language())
     else:

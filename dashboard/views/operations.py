@@ -3,6 +3,7 @@ until the operation is final (a final operation cannot change, so its poll then 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -49,6 +50,9 @@ def operation_card_context(operation: Operation) -> dict:
             if operation.state == Operation.State.AWAITING
             else None
         ),
+        # How soon an in-flight operation whose next step the queue refused goes on once the
+        # queue is back: the reconciler's staleness and its interval.
+        "stale_seconds": settings.XDS_ACTION_STALE_SECONDS + settings.XDS_ACTION_RECONCILE_INTERVAL,
         "poll_url": (
             ""
             if operation.is_final

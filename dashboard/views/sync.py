@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from dashboard import selectors, services
+from dashboard.locks import lock_holder
 from dashboard.polling import poll_context, poll_url
 from dashboard.views.common import safe_next
 
@@ -45,6 +47,17 @@ def sync_now(request: HttpRequest) -> HttpResponse:
             if queued
             else _("A sync was started a moment ago; this page reloads when it is done.")
         )
+        running = _sync_running_since()
+        if running is not None:
+            # The sync asked for waits for that one (or, if its worker was killed, for its lock
+            # to lapse): say so rather than leave the member guessing.
+            text = _(
+                "Another sync has been running since %(since)s; this page reloads when it is "
+                "done. If its worker stopped, the next sync starts within %(seconds)s seconds."
+            ) % {
+                "since": time.strftime("%H:%M:%S", time.localtime(running)),
+                "seconds": settings.XDS_LOCK_SECONDS + settings.XDS_SYNC_INTERVAL,
+            }
     if not request.htmx:
         messages.add_message(request, level, text)
         return redirect(safe_next(request, default=reverse("host-list")))
@@ -63,6 +76,15 @@ def sync_now(request: HttpRequest) -> HttpResponse:
         **poll_context(),
     }
     return render(request, "base.html#sync-status", context)
+
+
+def _sync_running_since() -> float | None:
+    """When the sync that holds the sync lock started (epoch seconds), None when none does."""
+    try:
+        holder = lock_holder(services.SYNC_LOCK_KEY)
+    except Exception:  # a cache that is down cannot tell; the message stays the plain one
+        return None
+    return None if holder is None else holder["since"] or time.time()
 
 
 @require_GET

@@ -218,17 +218,28 @@ def pytest_sessionfinish(session):
                 os.remove(f"{name}{suffix}")
 
 
-@pytest.fixture
-def redis_server():
-    """A redis-server of the test's own, that it may stop and start."""
-    import os
-
+def _own_redis(**options):
     from tests.dashboard.workers import RedisServer
 
     if not RedisServer.available():
         if os.environ.get("XDS_REQUIRE_SERVICES"):
             pytest.fail(f"{RedisServer.binary} is missing: this test cannot run")
         pytest.skip("no redis-server on this machine")
-    server = RedisServer().start()
-    yield server
-    server.stop()
+    server = RedisServer(**options).start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of the test's own, that it may stop and start."""
+    yield from _own_redis()
+
+
+@pytest.fixture
+def persistent_redis_server():
+    """A redis-server of the test's own that keeps what it holds across a stop and a start, as
+    the production broker does (an append-only file)."""
+    yield from _own_redis(persistent=True)

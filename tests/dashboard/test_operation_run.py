@@ -413,3 +413,22 @@ def test_the_reconciler_resumes_what_a_killed_worker_left_and_nothing_fresh(
     stale = run(stale, between=later)
     assert stale.state == "succeeded"
     assert sim.request_count("/v1/pve/open/operate") == 2  # once each, never again
+
+
+def test_the_reconciler_leaves_an_operation_alone_while_a_run_holds_its_host(
+    sim, mirrored, ask, dispatched, settings
+):
+    """A run that works longer than the staleness holds its host's lock (refreshed while it
+    works): the reconciler must not start a second one beside it; once the lock is free (the
+    run was killed and its lock lapsed), it resumes the operation."""
+    host = mirrored(status=HostStatus.OFF)
+    operation = ask("power_on", host)
+    services.operation_run(operation_id=operation.pk, dispatch_id=operation.dispatch_id)
+    old = timezone.now() - timedelta(seconds=settings.XDS_ACTION_STALE_SECONDS + 1)
+    Operation.objects.filter(pk=operation.pk).update(updated_at=old, next_run_at=old)
+    dispatched.clear()
+
+    with cache_lock(f"xds:operation-poller:{host.id}"):
+        assert services.operations_reconcile() == 0
+    assert services.operations_reconcile() == 1
+    assert [call[0] for call in dispatched] == [operation.pk]

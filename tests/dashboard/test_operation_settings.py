@@ -34,8 +34,12 @@ def test_a_run_is_acknowledged_when_done_and_requeued_if_its_worker_dies():
     assert tasks.run_operation.time_limit == settings.XDS_ACTION_TASK_TIME_LIMIT
 
 
-def test_the_reconciler_waits_longer_than_a_run_may_hold_its_host():
-    assert settings.XDS_ACTION_STALE_SECONDS > settings.XDS_ACTION_TASK_TIME_LIMIT
+def test_a_killed_run_blocks_its_host_for_seconds_not_minutes():
+    # A run refreshes its host's lock while it works: a killed one's lapses this soon, and the
+    # reconciler resumes the operation soon after, whatever the time limit.
+    assert settings.XDS_LOCK_SECONDS <= 60
+    assert settings.XDS_ACTION_STALE_SECONDS <= 60
+    assert settings.XDS_ACTION_RECONCILE_INTERVAL <= 60
 
 
 def test_beat_requeues_and_reconciles():
@@ -54,9 +58,10 @@ def test_beat_requeues_and_reconciles():
             {"XDS_CREATE_RETRY_MAX_SECONDS": "9000"},
             "XDS_CREATE_RETRY_MAX_SECONDS (9000) must be below XDS_BROKER_VISIBILITY_TIMEOUT",
         ),
+        ({"XDS_LOCK_SECONDS": "1"}, "XDS_LOCK_SECONDS must be a whole number of at least 3"),
         (
-            {"XDS_ACTION_STALE_SECONDS": "100", "XDS_ACTION_TASK_TIME_LIMIT": "200"},
-            "XDS_ACTION_STALE_SECONDS (100) must be above XDS_ACTION_TASK_TIME_LIMIT (200)",
+            {"XDS_WORKER_HEARTBEAT_SECONDS": "40"},
+            "XDS_WORKER_HEARTBEAT_SECONDS must be above 0 and at most half",
         ),
     ],
 )

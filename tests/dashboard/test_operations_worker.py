@@ -278,3 +278,91 @@ def test_a_worker_killed_mid_poll_leaves_the_operation_to_the_reconciler(
     assert "resumed" in events(operation)
     assert sim.request_count("/v1/pve/open/operate") == 1  # never sent twice
     assert operation.finished_at <= timezone.now()
+
+
+def test_a_broker_outage_longer_than_the_time_limit_ends_the_worker_and_a_new_one_finishes(
+    sim, mirrored, ask, persistent_redis_server, tmp_path
+):
+    """Redis goes away for longer than a run's time limit while actions run on a prefork worker
+    (as in production). The worker must not hang: it exits non-zero (so that its supervisor
+    restarts it), and the restarted worker finishes every action, none sent twice."""
+    sim.config.boot_seconds = 2
+    sim.config.latency = 0.3  # every upstream call takes a while: runs are in flight
+    hosts = [mirrored(status=HostStatus.OFF) for _ in range(4)]
+    broker = persistent_redis_server  # the production broker keeps its queue
+    env = {
+        "CELERY_BROKER_URL": broker.url,
+        "XDS_ACTION_POLL_SECONDS": "0.2",
+        "XDS_ACTION_TASK_TIME_LIMIT": "2",
+        "XDS_ACTION_REQUEUE_SECONDS": "1",
+        "XDS_ACTION_STALE_SECONDS": "1",
+        "XDS_LOCK_SECONDS": "3",
+        "XDS_WORKER_HEARTBEAT_SECONDS": "0.5",
+        "XDS_WORKER_HEARTBEAT_FILE": str(tmp_path / "worker-heartbeat"),
+    }
+    heartbeat = tmp_path / "worker-heartbeat"
+    with own_queue(broker_url=broker.url) as queue:
+        first = WorkerProcess(queue=queue, sim=sim, pool="prefork", concurrency=2, **env).start()
+        try:
+            wait_for(lambda: "ready." in first.output(), timeout=30, what="the worker")
+            # While connected, its consumer beats (what its container's health check reads).
+            wait_for(heartbeat.exists, what="the worker's heartbeat", worker=first)
+            operations = [ask("power_on", host) for host in hosts]
+            wait_for(
+                lambda: Operation.objects.filter(deliveries__gt=0).count() >= 2,
+                what="runs in flight",
+                worker=first,
+            )
+            broker.stop()
+            time.sleep(4)  # twice the time limit
+            assert wait_for(
+                lambda: first.process.poll() is not None,
+                timeout=30,
+                what="the worker to exit",
+                worker=first,
+            )
+            assert first.process.returncode != 0, first.output()
+            broker.start()
+        finally:
+            first.close()
+
+        # What compose does with a worker that exited: start it again. Beat sends the
+        # requeue and the reconciler every few seconds; so does the test.
+        second = WorkerProcess(queue=queue, sim=sim, pool="prefork", concurrency=2, **env).start()
+        try:
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline and not all(
+                operation.refresh_from_db() or operation.is_final for operation in operations
+            ):
+                tasks.requeue_operations.delay()
+                tasks.reconcile_operations.delay()
+                time.sleep(1)
+            output = second.output()
+        finally:
+            second.close()
+
+    assert [operation.state for operation in operations] == ["succeeded"] * 4, output
+    assert sim.request_count("/v1/pve/open/operate") == 4  # none sent twice
+
+
+def test_an_operation_whose_next_step_the_queue_refused_says_why_it_waits(
+    sim, mirrored, member_client, redis_server, settings
+):
+    host = mirrored(status=HostStatus.OFF)
+    with own_queue(broker_url=redis_server.url):
+        operation = Operation.objects.create(
+            kind="power_on",
+            host=host,
+            state="waiting",
+            requested_by_name="member",
+            idempotency_key="6f1d5c2e-6a2f-4f8e-9d43-2b1c3a4d5e66",
+        )
+        redis_server.stop()
+        from dashboard.services.operations import operation_dispatch
+
+        assert operation_dispatch(operation=operation, countdown=1) is False
+
+    page = member_client.get(f"/operations/{operation.pk}/").content.decode()
+    seconds = settings.XDS_ACTION_STALE_SECONDS + settings.XDS_ACTION_RECONCILE_INTERVAL
+    assert "its next step could not be handed to the task queue" in page
+    assert f"within {seconds} seconds of the queue being back" in page

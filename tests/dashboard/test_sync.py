@@ -5,6 +5,10 @@ vanish."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 from django.core.cache import cache
@@ -12,6 +16,7 @@ from django.core.management import CommandError, call_command
 
 from dashboard import services
 from dashboard.models import Host, SyncState
+from tests.dashboard.workers import ROOT, wait_for
 from vmclient.factory import build_client
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
@@ -262,3 +267,60 @@ def test_text_the_database_cannot_hold_is_cleaned(simulator, point_client_at):
 
     host = Host.objects.get(id=upstream.id)
     assert (host.name, host.login_user) == ("badname", "root")
+
+
+def test_a_sync_keeps_its_lock_while_it_runs_longer_than_the_lock_lasts(sim, settings):
+    """The lock is short, but its holder refreshes it: a slow sync is never joined by another."""
+    from dashboard.locks import cache_lock
+
+    settings.XDS_LOCK_SECONDS = 3
+    with cache_lock(services.SYNC_LOCK_KEY) as held:  # what a running sync holds
+        assert held
+        time.sleep(4)  # past the lock's expiry
+        assert services.hosts_sync().skipped
+    assert cache.get(services.SYNC_LOCK_KEY) is None
+    assert services.hosts_sync().ok
+
+
+def test_a_killed_sync_blocks_the_next_ones_only_until_its_lock_lapses(
+    sim, settings, tmp_path, member_client
+):
+    """A worker killed in the middle of a sync (SIGKILL: nothing released) holds the sync lock
+    only XDS_LOCK_SECONDS; meanwhile "Refresh now" says why nothing happens yet."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    sim.add_fault(Fault(kind="hang", path=MYPAGE, seconds=30, times=None))
+    killed = subprocess.Popen(
+        [sys.executable, "manage.py", "sync_hosts"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+            "XDS_VAR_DIR": str(tmp_path),  # the same file cache as this test's
+            "CACHE_URL": "",
+            "DATABASE_URL": "",
+            "XDS_BASE_URL": sim.url,
+            "XDS_UUID": sim.uuid,
+            "XDS_SECRET": sim.secret,
+            "XDS_LOCK_SECONDS": "3",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: cache.get(services.SYNC_LOCK_KEY), timeout=30, what="the sync's lock")
+    finally:
+        killed.kill()
+        killed.wait()
+    sim.clear_faults()
+
+    assert services.hosts_sync().skipped
+    page = member_client.post("/sync/", headers={"HX-Request": "true"}).content.decode()
+    assert "Another sync has been running since" in page
+
+    time.sleep(3.5)
+    assert services.hosts_sync().ok

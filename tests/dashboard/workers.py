@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -134,7 +135,10 @@ def _database_url() -> str:
 class WorkerProcess:
     """`celery worker` in a child process, on the test's queue and database."""
 
-    def __init__(self, *, queue: str, sim, **env: str) -> None:
+    def __init__(
+        self, *, queue: str, sim, pool: str = "solo", concurrency: int = 1, **env: str
+    ) -> None:
+        self.pool, self.concurrency = pool, concurrency
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "dashboard.settings",
@@ -163,7 +167,9 @@ class WorkerProcess:
                     "dashboard",
                     "worker",
                     "--pool",
-                    "solo",
+                    self.pool,
+                    "--concurrency",
+                    str(self.concurrency),
                     "--queues",
                     self.queue,
                     "--without-heartbeat",
@@ -202,13 +208,16 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """A redis-server of the test's own, without persistence, that the test stops and starts."""
+    """A redis-server of the test's own, that the test stops and starts. Without persistence,
+    unless `persistent`: then every write goes to an append-only file in a folder of its own,
+    as the production broker keeps its queue across a restart."""
 
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
 
-    def __init__(self) -> None:
+    def __init__(self, *, persistent: bool = False) -> None:
         self.port = free_port()
         self.process: subprocess.Popen | None = None
+        self.folder = Path(tempfile.mkdtemp(prefix="xds-redis-")) if persistent else None
 
     @classmethod
     def available(cls) -> bool:
@@ -228,8 +237,11 @@ class RedisServer:
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *(
+                    ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)]
+                    if self.folder
+                    else ["--appendonly", "no"]
+                ),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -250,3 +262,8 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)

@@ -22,6 +22,7 @@ from tests.deploy.conftest import PYTHON, ROOT, child_env
 SETTINGS = ROOT / "dashboard" / "settings.py"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 A_FILE = "<a file>"  # replaced by the path of a file, where a directory is expected
+A_DIRECTORY = "<a directory>"  # replaced by the path of a directory, where a file is expected
 PASSWORD = "pa55-w0rd-xyz"
 SECRET = "the-account-s3cret-value"
 
@@ -92,6 +93,7 @@ BAD_SETTINGS = [
     bad({"XDS_CATALOG_CACHE_SECONDS": "1.5"}, "XDS_CATALOG_CACHE_SECONDS", "1.5"),
     bad({"XDS_POLL_SECONDS": "0"}, "XDS_POLL_SECONDS", "0"),
     bad({"XDS_POLL_HIDDEN_SECONDS": "often"}, "XDS_POLL_HIDDEN_SECONDS", "often"),
+    bad({"XDS_POLL_SETTLED_SECONDS": "0"}, "XDS_POLL_SETTLED_SECONDS", "0"),
     bad({"XDS_EXPIRY_WARNING_DAYS": "-1"}, "XDS_EXPIRY_WARNING_DAYS", "-1"),
     # --- Logs ---
     bad({"XDS_LOG_FORMAT": "xml"}, "XDS_LOG_FORMAT", "xml"),
@@ -100,6 +102,15 @@ BAD_SETTINGS = [
     bad({"XDS_HEALTH_SYNC_MAX_AGE": "0"}, "XDS_HEALTH_SYNC_MAX_AGE", "0"),
     bad({"XDS_HEALTH_UPSTREAM_CACHE_SECONDS": "-5"}, "XDS_HEALTH_UPSTREAM_CACHE_SECONDS", "-5"),
     bad({"XDS_HEALTH_BEAT_MAX_AGE": "soon"}, "XDS_HEALTH_BEAT_MAX_AGE", "soon"),
+    bad({"XDS_HEALTH_WORKER_MAX_AGE": "0"}, "XDS_HEALTH_WORKER_MAX_AGE", "0"),
+    # --- Worker liveness and locks ---
+    bad({"XDS_WORKER_HEARTBEAT_SECONDS": "nan"}, "XDS_WORKER_HEARTBEAT_SECONDS", "nan"),
+    bad({"XDS_WORKER_HEARTBEAT_SECONDS": "40"}, "XDS_WORKER_HEARTBEAT_SECONDS"),
+    bad({"XDS_WORKER_WATCHDOG_SECONDS": "-1"}, "XDS_WORKER_WATCHDOG_SECONDS", "-1"),
+    bad({"XDS_WORKER_HEARTBEAT_FILE": A_DIRECTORY}, "XDS_WORKER_HEARTBEAT_FILE"),
+    bad({"XDS_LOCK_SECONDS": "1"}, "XDS_LOCK_SECONDS", "1"),
+    bad({"XDS_PASSWORD_TIMEOUT": "0"}, "XDS_PASSWORD_TIMEOUT", "0"),
+    bad({"XDS_PASSWORD_TIMEOUT": "45"}, "XDS_PASSWORD_TIMEOUT", "45"),
     # --- Static files ---
     bad({"XDS_SERVE_STATIC": "2"}, "XDS_SERVE_STATIC", "2"),
     bad({"XDS_STATIC_ROOT": A_FILE}, "XDS_STATIC_ROOT"),
@@ -167,7 +178,8 @@ BAD_GUNICORN_SETTINGS = [
 def _with_files(env: dict[str, str], tmp_path) -> dict[str, str]:
     a_file = tmp_path / "a-file"
     a_file.write_text("not a directory\n")
-    return {k: (str(a_file) if v == A_FILE else v) for k, v in env.items()}
+    paths = {A_FILE: str(a_file), A_DIRECTORY: str(tmp_path)}
+    return {k: paths.get(v, v) for k, v in env.items()}
 
 
 def _refusal(monkeypatch, tmp_path, path, env: dict[str, str]) -> str:

@@ -146,6 +146,24 @@ def test_the_web_health_check_asks_healthz_on_gunicorns_port():
     assert argv(web["ports"])[0].endswith(f":{port}")
 
 
+def test_a_stuck_worker_or_beat_is_restarted():
+    """Docker does not restart an unhealthy container: the worker and beat exit by themselves
+    when stuck (dashboard/liveness.py), so they must be restarted whenever they exit, and their
+    health checks must read the same liveness the watchdogs act on."""
+    from django.conf import settings
+
+    for name, check in (("worker", "this-worker"), ("beat", "beat")):
+        spec = service(name)
+        assert spec["restart"] in ("always", "unless-stopped", "on-failure"), name
+        assert argv(spec["healthcheck"]["test"][1:])[-2:] == ["--check", check], name
+    # The worker's watchdog ends a stuck shutdown before docker's stop grace period runs out.
+    grace = int(service("worker")["stop_grace_period"].rstrip("s"))
+    assert grace >= settings.XDS_WORKER_WATCHDOG_SECONDS
+    # A worker that loses the broker exits instead of reconnecting a pool in place.
+    assert settings.CELERY_BROKER_CONNECTION_RETRY is False
+    assert settings.CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP is True
+
+
 def test_migrations_run_once_before_the_app_starts():
     for name in ("web", "worker", "beat"):
         depends = service(name)["depends_on"]

@@ -10,11 +10,13 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
 
 from dashboard import health
+from dashboard.liveness import WORKER_HEARTBEAT_KEY
 from dashboard.models import SyncState
 from tests.deploy.conftest import free_port
 from vmclient.factory import reset_client
@@ -34,6 +36,23 @@ def account(make_simulator, settings):
     reset_client()
     yield sim
     reset_client()
+
+
+@pytest.fixture(autouse=True)
+def worker_running(settings, tmp_path):
+    """A worker beats, as one does while it consumes; the tests of the worker check stop it.
+    No upstream answer is kept in the process from another test."""
+    settings.XDS_WORKER_HEARTBEAT_FILE = str(tmp_path / "worker-heartbeat")
+    health._upstream_answers.clear()
+    worker_beat()
+
+
+def worker_beat(seconds_ago: float = 1) -> None:
+    from dashboard.liveness import beat
+
+    beat("celery@test")
+    value = cache.get(WORKER_HEARTBEAT_KEY)
+    cache.set(WORKER_HEARTBEAT_KEY, {**value, "at": value["at"] - seconds_ago})
 
 
 def synced(seconds_ago: float = 1) -> SyncState:
@@ -57,7 +76,7 @@ def test_healthy_answers_200_with_every_check_ok(client, account):
 
     assert response.status_code == 200
     assert body["status"] == "ok" and body["failing"] == []
-    assert set(body["checks"]) == {"database", "broker", "sync", "upstream"}
+    assert set(body["checks"]) == {"database", "broker", "sync", "upstream", "worker"}
     assert all(check["ok"] for check in body["checks"].values())
     assert body["checks"]["sync"]["age_seconds"] == pytest.approx(5, abs=2)
 
@@ -149,6 +168,55 @@ def test_another_account_is_checked_afresh(client, account, settings):
     _, body = get_health(client)
 
     assert body["failing"] == ["upstream"] and body["checks"]["upstream"]["cached"] is False
+
+
+def test_no_worker_seen_fails(client, account):
+    synced()
+    cache.delete(WORKER_HEARTBEAT_KEY)
+
+    response, body = get_health(client)
+
+    assert response.status_code == 503 and body["failing"] == ["worker"]
+    assert body["checks"]["worker"]["error"] == "NoWorkerSeen"
+
+
+def test_a_worker_not_seen_for_a_while_fails(client, account, settings):
+    synced()
+    worker_beat(seconds_ago=settings.XDS_HEALTH_WORKER_MAX_AGE + 5)
+
+    response, body = get_health(client)
+
+    assert response.status_code == 503 and body["failing"] == ["worker"]
+    assert body["checks"]["worker"]["age_seconds"] > settings.XDS_HEALTH_WORKER_MAX_AGE
+
+
+def test_probes_sign_in_upstream_once_a_period_even_with_the_cache_down(client, account, settings):
+    """Anonymous probes must not make the dashboard sign in at the provider once each when the
+    shared cache is down: the process keeps the answer too."""
+    from tests.dashboard.workers import RedisServer
+
+    if not RedisServer.available():
+        pytest.skip("no redis-server on this machine")
+    stopped = RedisServer().start()
+    stopped.stop()
+    working = settings.CACHES
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": stopped.url,
+        }
+    }
+    synced()
+    before = account.request_count("/v1/auth/getToken")
+
+    try:
+        bodies = [get_health(client)[1] for _ in range(20)]
+    finally:
+        settings.CACHES = working
+
+    assert account.request_count("/v1/auth/getToken") - before <= 1
+    assert all(body["checks"]["upstream"]["ok"] for body in bodies)
+    assert bodies[0]["checks"]["worker"]["error"] == "ConnectionError"  # the cache is down
 
 
 def test_a_stale_sync_fails(client, account, settings):
@@ -264,6 +332,22 @@ def test_beat_is_healthy_while_its_schedule_file_is_fresh(settings, tmp_path, ca
     os.utime(schedule, (old, old))
     code, report = run_command("--check", "beat", capsys=capsys)
     assert code == 1 and report["checks"]["beat"]["age_seconds"] > settings.XDS_HEALTH_BEAT_MAX_AGE
+
+
+def test_this_worker_is_healthy_while_its_heartbeat_file_is_fresh(settings, tmp_path, capsys):
+    heartbeat = tmp_path / "worker-heartbeat"
+    heartbeat.unlink()
+    code, report = run_command("--check", "this-worker", capsys=capsys)
+    assert code == 1 and report["checks"]["this-worker"]["error"] == "NoHeartbeatFile"
+
+    heartbeat.write_bytes(b"")
+    code, _ = run_command("--check", "this-worker", capsys=capsys)
+    assert code == 0
+
+    old = time.time() - settings.XDS_HEALTH_WORKER_MAX_AGE - 5
+    os.utime(heartbeat, (old, old))
+    code, report = run_command("--check", "this-worker", capsys=capsys)
+    assert code == 1
 
 
 @pytest.mark.django_db(transaction=True)
