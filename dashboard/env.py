@@ -211,12 +211,15 @@ def env_url(
 def env_import_path(name: str, default: str) -> str:
     """The dotted path of a class in a module that exists (its import is left to its user);
     unset or empty: `default`."""
-    value = env_str(
-        name,
-        default,
-        pattern=r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+",
-        allowed="the dotted path of a class (such as django.core.mail.backends.smtp.EmailBackend)",
-    ) or default
+    value = (
+        env_str(
+            name,
+            default,
+            pattern=r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+",
+            allowed="the dotted path of a class (such as django.core.mail.backends.smtp.EmailBackend)",
+        )
+        or default
+    )
     module = value.rpartition(".")[0]
     try:
         found = importlib.util.find_spec(module) is not None
