@@ -44,7 +44,7 @@ def sim(make_simulator, point_client_at, settings, queue):
     settings.XDS_ACTION_POLL_SECONDS = 0.1
     return point_client_at(
         make_simulator(
-            boot_seconds=0.3, shutdown_seconds=0.3, reboot_seconds=0.3, charging_seconds=0.2
+            boot_seconds=0.3, shutdown_seconds=0.3, reboot_seconds=1.0, charging_seconds=0.2
         )
     )
 
@@ -294,6 +294,9 @@ def test_a_broker_outage_longer_than_the_time_limit_ends_the_worker_and_a_new_on
         "CELERY_BROKER_URL": broker.url,
         "XDS_ACTION_POLL_SECONDS": "0.2",
         "XDS_ACTION_TASK_TIME_LIMIT": "2",
+        # An upstream answer may not outlast the run that waits for it (checked at start).
+        "XDS_TIMEOUT": "1",
+        "XDS_CONNECT_TIMEOUT": "0.5",
         "XDS_ACTION_REQUEUE_SECONDS": "1",
         "XDS_ACTION_STALE_SECONDS": "1",
         "XDS_LOCK_SECONDS": "3",

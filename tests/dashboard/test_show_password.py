@@ -41,5 +41,5 @@ def test_the_password_deadline_is_below_gunicorns_timeout(settings):
     from tests.deploy.conftest import ROOT
 
     config = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
-    gunicorn_timeout = int(re.search(r'"GUNICORN_TIMEOUT", "(\d+)"', config)[1])
+    gunicorn_timeout = int(re.search(r'"GUNICORN_TIMEOUT", (\d+)', config)[1])
     assert gunicorn_timeout > settings.XDS_PASSWORD_TIMEOUT
