@@ -183,6 +183,7 @@ def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:
     }  # fmt: skip
     rows: list[Host] = []
     history: list[HostStatusChange] = []
+    changed_ids: list[str] = []
     created = changed = 0
     for upstream in hosts:
         values = _mirrored_values(upstream)
@@ -206,8 +207,10 @@ def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:
                     now if old["status"] != values["status"] else old["status_changed_at"]
                 ),
                 "changed_at": now if differs else old["changed_at"],
-                "version": old["version"] + 1 if differs else old["version"],
+                "version": old["version"],  # bumped below, in the database
             }
+            if differs:
+                changed_ids.append(upstream.id)
         rows.append(Host(id=upstream.id, last_seen_at=now, gone_at=None, **bookkeeping, **values))
         if old is None or old["status"] != values["status"] or old["gone_at"] is not None:
             history.append(HostStatusChange(host_id=upstream.id, status=values["status"], at=now))
@@ -226,9 +229,15 @@ def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:
                 "gone_at",
                 "status_changed_at",
                 "changed_at",
-                "version",
             ],
         )
+        # A changed row's version goes up in the database, not to a value read before: an
+        # operation or an edit may have bumped it meanwhile, and a version written back from the
+        # earlier read would hide this change from a page that already saw theirs.
+        for start in range(0, len(changed_ids), 500):
+            Host.objects.filter(id__in=changed_ids[start : start + 500]).update(
+                version=F("version") + 1
+            )
         HostStatusChange.objects.bulk_create(history, batch_size=500)
     return created, changed
 

@@ -13,6 +13,7 @@ import time
 import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
 from dashboard import services
 from dashboard.models import Host, SyncState
@@ -324,3 +325,33 @@ def test_a_killed_sync_blocks_the_next_ones_only_until_its_lock_lapses(
 
     time.sleep(3.5)
     assert services.hosts_sync().ok
+
+
+def test_a_change_the_sync_sees_raises_a_version_another_writer_raised_meanwhile(
+    make_simulator, point_client_at, monkeypatch
+):
+    """An operation (or an owner or label edit) bumps a row's version while a sync is between
+    reading the mirror and writing it. The sync's change must still raise the version past the
+    one the other writer left, or a page that already saw that version never gets the sync's
+    change (its poll compares versions)."""
+    from dashboard.services import sync as sync_module
+
+    sim = point_client_at(make_simulator(hosts=3))
+    services.hosts_sync()
+    upstream = next(iter(sim.fleet.hosts.values()))
+    upstream.name = "renamed-at-the-console"
+    before = Host.objects.get(id=upstream.id).version
+    mirrored_values = sync_module._mirrored_values
+    bumped = []
+
+    def another_writer_first(host):
+        if not bumped:  # after the sync read the mirror, before it writes
+            bumped.append(Host.objects.filter(id=upstream.id).update(version=F("version") + 1))
+        return mirrored_values(host)
+
+    monkeypatch.setattr(sync_module, "_mirrored_values", another_writer_first)
+    services.hosts_sync()
+
+    host = Host.objects.get(id=upstream.id)
+    assert bumped and host.name == "renamed-at-the-console"
+    assert host.version == before + 2  # the other writer's bump, then the sync's
