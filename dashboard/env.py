@@ -216,7 +216,9 @@ def env_import_path(name: str, default: str) -> str:
             name,
             default,
             pattern=r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+",
-            allowed="the dotted path of a class (such as django.core.mail.backends.smtp.EmailBackend)",
+            allowed=(
+                "the dotted path of a class (such as django.core.mail.backends.smtp.EmailBackend)"
+            ),
         )
         or default
     )
