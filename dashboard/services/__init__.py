@@ -14,10 +14,8 @@ from dashboard.services.bulk import BULK_KINDS, BulkOutcome, bulk_request
 from dashboard.services.notifications import alerts_check
 from dashboard.services.notifications import deliver as notification_deliver
 from dashboard.services.operation_run import operation_run
+from dashboard.services.operation_state import OperationRefused
 from dashboard.services.operations import (
-    CreateQuote,
-    OperationRefused,
-    create_quote,
     host_action_refusal,
     in_flight_message,
     operation_cancel,
@@ -27,6 +25,7 @@ from dashboard.services.operations import (
     operations_requeue,
 )
 from dashboard.services.ownership import host_assign_owner, owner_choices
+from dashboard.services.pricing import CreateQuote, create_quote
 from dashboard.services.resolutions import check_resolver, operation_resolve
 from dashboard.services.schedules import (
     schedule_create,
