@@ -24,7 +24,7 @@ from dashboard.services.operations import (
     operations_reconcile,
     operations_requeue,
 )
-from dashboard.services.ownership import host_assign_owner, owner_choices
+from dashboard.services.ownership import host_assign_owner
 from dashboard.services.pricing import CreateQuote, create_quote
 from dashboard.services.resolutions import check_resolver, operation_resolve
 from dashboard.services.schedules import (
@@ -83,7 +83,6 @@ __all__ = [
     "operation_run",
     "operations_reconcile",
     "operations_requeue",
-    "owner_choices",
     "parse_labels",
     "schedule_create",
     "schedule_delete",
