@@ -5,10 +5,16 @@ filesystem broker for Celery, and the local simulator as the upstream.
 
 Every value is read through the typed readers of dashboard.env, which refuse a bad one with a
 one-line message naming the variable; checks across several settings use `refuse`.
+
+The sections follow Django's own concerns, each written once: paths and secrets; apps and
+middleware; the database; the cache and Celery (the beat schedule in one table); auth and
+security; languages and time; logging; e-mail; then the dashboard's own XDS_* settings, and the
+checks across sections last.
 """
 
 import sys
 from datetime import timedelta
+from os import getpid
 from pathlib import Path
 
 import dj_database_url
@@ -44,6 +50,7 @@ def _directory(name: str, path: Path) -> Path:
     return path
 
 
+# --- Paths and secrets --------------------------------------------------------------------------
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = _directory("XDS_VAR_DIR", Path(env_str("XDS_VAR_DIR") or BASE_DIR / "var"))
 
@@ -77,8 +84,25 @@ for _host in ALLOWED_HOSTS:
             f"not {_host!r}"
         )
 
+# The web process serves the collected static files itself (WhiteNoise: compressed copies with
+# hashed names, cached for ever by browsers). The image turns it on and runs collectstatic at
+# build; without it, runserver serves static files in development.
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("XDS_STATIC_ROOT") or VAR_DIR / "staticfiles")
+if STATIC_ROOT.exists() and not STATIC_ROOT.is_dir():
+    refuse(f"XDS_STATIC_ROOT must be a directory, not the file {str(STATIC_ROOT)!r}")
+XDS_SERVE_STATIC = env_bool("XDS_SERVE_STATIC", False)
+if XDS_SERVE_STATIC:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+# --- Apps and middleware ------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin opens to staff and to the Admin role (dashboard.apps).
+    "dashboard.apps.DashboardAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -88,36 +112,39 @@ INSTALLED_APPS = [
     "template_partials",
     "vmclient",
     "dashboard",
+    "axes",
 ]
 
 MIDDLEWARE = [
+    # Every request gets an id first thing (logs, the X-Request-ID response header).
+    "dashboard.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    *(["whitenoise.middleware.WhiteNoiseMiddleware"] if XDS_SERVE_STATIC else []),
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Members see the interface, and their messages, in their browser's language (or the one
+    # they picked in the header).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who and from where, for the audit trail.
+    "dashboard.services.audit.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Every page needs a login; the login page opts out (Django's LoginView is
+    # login_not_required). Our subclass answers an HTMX request with a client redirect instead of
+    # swapping the login page into a fragment.
+    "dashboard.middleware.LoginRequiredMiddleware",
+    # Every page but the few public ones also needs a role (an account nobody has given one sees
+    # a page saying so); forbidden requests get a page that says why, and are audited.
+    "dashboard.middleware.RoleRequiredMiddleware",
+    # Moves an active session's expiry forward (XDS_SESSION_IDLE_MINUTES).
+    "dashboard.middleware.IdleSessionMiddleware",
+    # The sign-in lockout (AXES_* below).
+    "axes.middleware.AxesMiddleware",
 ]
-
-# No inline script or style, no eval, no other origin: the templates keep to it (a test checks
-# every page), and htmx is configured to match (see the htmx-config meta in base.html).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    }
-}
 
 ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "dashboard.wsgi.application"
@@ -132,11 +159,14 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboard.context_processors.sync_status",
+                "dashboard.context_processors.approvals_waiting",
             ],
         },
     },
 ]
 
+# --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = env_url(
     "DATABASE_URL",
     f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
@@ -155,30 +185,53 @@ except ValueError:
     refuse(f"DATABASE_URL cannot be read as a database URL: {mask_url_password(DATABASE_URL)!r}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
+# A database that does not answer must fail a request (and a health check) within seconds, not
+# after the operating system's TCP timeout.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", DATABASE_CONNECT_TIMEOUT
+    )
 
-LANGUAGE_CODE = "en"
-TIME_ZONE = env_time_zone("DJANGO_TIME_ZONE", "Asia/Shanghai")
-USE_I18N = True
-USE_TZ = True
-# The interface in English and Simplified Chinese (locale/README.md). The browser's
-# Accept-Language decides until a member picks a language in the header; that choice is kept in
-# the language cookie for a year.
-LOCALE_PATHS = [BASE_DIR / "locale"]
-LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
-LANGUAGE_COOKIE_SAMESITE = "Lax"
-LANGUAGE_COOKIE_SECURE = env_bool("DJANGO_HTTPS", False)
+# SQLite (the demo) is written by the web server and the worker's processes: write-ahead logging
+# lets pages read while a sync writes, and a transaction takes the write lock when it begins (two
+# cannot deadlock upgrading their locks, which fails at once with "database is locked") and waits
+# up to 20 s for it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if str(DATABASES["default"]["NAME"]) not in ("", ":memory:"):
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _sqlite = DATABASES["default"].setdefault("OPTIONS", {})
+    _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+    _sqlite.setdefault("transaction_mode", "IMMEDIATE")
+    _sqlite.setdefault("timeout", 20)
+    # SQLite's test database is a file, so a worker in another process (the tests that kill one)
+    # sees it; one per test run, as two runs at once must not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{getpid()}.sqlite3")}
 
-STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# --- Cache and Celery ---------------------------------------------------------------------------
+# The catalog cache and the locks must be shared by the web server and the Celery worker, which
+# are separate processes: Redis in production, files under var/ for the embedded demo.
+CACHE_URL = env_url("CACHE_URL", "", schemes=("redis", "rediss", "unix"), needs_host=False)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "xds",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+# Locks shared through the cache (the host sync, each host's action runs) expire this many
+# seconds after their holder last refreshed them; a holder refreshes its lock every third of it
+# while it works, so a killed holder blocks the next one this long at most (dashboard/locks.py).
+XDS_LOCK_SECONDS = env_int("XDS_LOCK_SECONDS", 30, minimum=3)
 
-# --- Celery -----------------------------------------------------------------------------------
 # No broker configured means the embedded filesystem transport: no server to run for a demo
 # (writing each message atomically: dashboard/broker.py).
 CELERY_BROKER_URL = env_url(
@@ -187,7 +240,10 @@ CELERY_BROKER_URL = env_url(
     schemes=("redis", "rediss", "filesystem"),
     needs_host=False,
 )
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# Redis redelivers an unacknowledged task after the visibility timeout: it must outlast any task's
+# time limit, countdown or retry backoff, or a slow task would run twice at once (checked below).
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("XDS_BROKER_VISIBILITY_TIMEOUT", 2 * 60 * 60, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -200,21 +256,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # kombu polls the folder, one message a poll: at its default of 1 s, a burst of 100
         # actions would take 100 s to reach the worker.
         "polling_interval": 0.05,
+        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
     }
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
-CELERY_TASK_IGNORE_RESULT = True
-# At-least-once delivery: a task is acknowledged only when it ends, and requeued if its worker
-# dies; every task is written to be safe to run twice.
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# At least a minute: the soft limit, 30 s earlier, lets a task end cleanly.
-CELERY_TASK_TIME_LIMIT = env_int("XDS_TASK_TIME_LIMIT", 15 * 60, minimum=60)
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
-# Redis redelivers an unacknowledged task after the visibility timeout: it must outlast any task's
-# time limit, countdown or retry backoff, or a slow task would run twice at once.
-CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("XDS_BROKER_VISIBILITY_TIMEOUT", 2 * 60 * 60, minimum=1)
+    # With a host name: the same broker, without kombu warning that none was supplied on every
+    # connection.
+    if CELERY_BROKER_URL == "filesystem://":
+        CELERY_BROKER_URL = "filesystem://localhost//"
 # A member's click must not hang on a dead broker: fail fast, the caller keeps the work queued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -225,6 +274,35 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # on reconnection the overdue limits kill pool processes whose results were still unread, and
 # the pool can be left unable to shut down (see dashboard/liveness.py for the watchdog).
 CELERY_BROKER_CONNECTION_RETRY = False
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+# The Celery queue the dashboard's tasks go through: two dashboards (or a test run) can share one
+# broker with queues of their own.
+CELERY_TASK_DEFAULT_QUEUE = env_str(
+    "XDS_TASK_QUEUE",
+    "celery",
+    required=True,
+    pattern=r"[A-Za-z0-9._:-]+",
+    allowed="a queue name of letters, digits and . _ : -",
+)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+# At-least-once delivery: a task is acknowledged only when it ends, and requeued if its worker
+# dies; every task is written to be safe to run twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# At least a minute: the soft limit, 30 s earlier, lets a task end cleanly.
+CELERY_TASK_TIME_LIMIT = env_int("XDS_TASK_TIME_LIMIT", 15 * 60, minimum=60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+# Task processes per worker (`celery worker --concurrency` overrides it, as the compose file does).
+CELERY_WORKER_CONCURRENCY = env_int("XDS_WORKER_CONCURRENCY", 4, minimum=1)
+
 # The worker's liveness (dashboard/liveness.py): its consumer beats this often while connected;
 # a worker without a beat for XDS_WORKER_WATCHDOG_SECONDS exits so that it is restarted (also
 # the bound on a warm shutdown); /healthz fails when no worker beat for XDS_HEALTH_WORKER_MAX_AGE.
@@ -244,153 +322,117 @@ if min(XDS_WORKER_WATCHDOG_SECONDS, XDS_HEALTH_WORKER_MAX_AGE) < XDS_WORKER_HEAR
         "XDS_WORKER_HEARTBEAT_SECONDS must be above 0 and at most half of "
         "XDS_WORKER_WATCHDOG_SECONDS and XDS_HEALTH_WORKER_MAX_AGE"
     )
-# Locks shared through the cache (the host sync, each host's action runs) expire this many
-# seconds after their holder last refreshed them; a holder refreshes its lock every third of it
-# while it works, so a killed holder blocks the next one this long at most (dashboard/locks.py).
-XDS_LOCK_SECONDS = env_int("XDS_LOCK_SECONDS", 30, minimum=3)
-CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_BROKER_VISIBILITY_TIMEOUT
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 1,
+
+# How often beat sends each periodic task. Each expires when the next one is due: one still
+# queued then is worthless.
+# Seconds between two syncs of the host list.
+XDS_SYNC_INTERVAL = env_int("XDS_SYNC_INTERVAL", 30, minimum=1)
+# How long templates and images stay cached; the worker refreshes them at half this period.
+XDS_CATALOG_CACHE_SECONDS = env_int("XDS_CATALOG_CACHE_SECONDS", 600, minimum=1)
+# Queued operations that have not started this many seconds after they were due (the broker was
+# down when they were asked for) are enqueued again; also how often beat looks for them.
+XDS_ACTION_REQUEUE_SECONDS = env_int("XDS_ACTION_REQUEUE_SECONDS", 15, minimum=1)
+# How often the reconciler looks for operations in flight that no worker touches
+# (XDS_ACTION_STALE_SECONDS below).
+XDS_ACTION_RECONCILE_INTERVAL = env_int("XDS_ACTION_RECONCILE_INTERVAL", 15, minimum=1)
+# How often beat looks for due power schedules.
+XDS_SCHEDULE_CHECK_SECONDS = env_int("XDS_SCHEDULE_CHECK_SECONDS", 30, minimum=1)
+# How often the rental-expiry and stuck-host alerts are checked.
+XDS_ALERT_CHECK_SECONDS = env_int("XDS_ALERT_CHECK_SECONDS", 300, minimum=1)
+
+
+def _every(task: str, seconds: float) -> dict:
+    return {
+        "task": f"dashboard.tasks.{task}",
+        "schedule": float(seconds),
+        "options": {"expires": float(seconds)},
+    }
+
+
+CELERY_BEAT_SCHEDULE = {
+    "xds-sync-hosts": _every("sync_hosts", XDS_SYNC_INTERVAL),
+    "xds-refresh-catalog": _every("refresh_catalog", XDS_CATALOG_CACHE_SECONDS / 2),
+    "xds-requeue-operations": _every("requeue_operations", XDS_ACTION_REQUEUE_SECONDS),
+    "xds-reconcile-operations": _every("reconcile_operations", XDS_ACTION_RECONCILE_INTERVAL),
+    "xds-run-schedules": _every("run_schedules", XDS_SCHEDULE_CHECK_SECONDS),
+    "xds-check-alerts": _every("check_alerts", XDS_ALERT_CHECK_SECONDS),
+    "xds-expire-approvals": _every("expire_approvals", 300),
 }
-CELERY_TASK_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TIMEZONE = TIME_ZONE
-# Task processes per worker (`celery worker --concurrency` overrides it, as the compose file does).
-CELERY_WORKER_CONCURRENCY = env_int("XDS_WORKER_CONCURRENCY", 4, minimum=1)
+# var/ holds beat's schedule file whatever else is configured (with PostgreSQL and Redis, nothing
+# else creates it). Beat writes it after every task it sends, so the file's age tells whether
+# beat is alive (`manage.py healthz --check beat`, the beat container's health check).
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+Path(CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SYNC_EVERY = 1
 
-# --- The upstream (Xuandashi open API) ----------------------------------------------------------
-# The base URL is configuration: production, the provider's sandbox, or our simulator.
-XDS_BASE_URL = env_url("XDS_BASE_URL", "http://127.0.0.1:8765", schemes=("http", "https"))
-XDS_UUID = env_str("XDS_UUID", "SIMULATED", required=True)
-XDS_SECRET = env_str("XDS_SECRET", "simulated-secret", required=True, secret=True)
-XDS_TIMEOUT = env_float("XDS_TIMEOUT", 10.0, above=0)
-XDS_CONNECT_TIMEOUT = env_float("XDS_CONNECT_TIMEOUT", 3.05, above=0)
-# "Show password" waits this many seconds at most for the upstream (its sign-in and retries
-# included): below gunicorn's request timeout (GUNICORN_TIMEOUT, 30 s), so the member gets a
-# message instead of a killed request.
-XDS_PASSWORD_TIMEOUT = env_float("XDS_PASSWORD_TIMEOUT", 20.0, above=0)
-_GUNICORN_TIMEOUT = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
-if XDS_PASSWORD_TIMEOUT >= _GUNICORN_TIMEOUT:
-    refuse(
-        f"XDS_PASSWORD_TIMEOUT ({XDS_PASSWORD_TIMEOUT:g}) must be below GUNICORN_TIMEOUT "
-        f"({_GUNICORN_TIMEOUT})"
-    )
-
-# Logs: JSON lines on stdout in production, one readable line each for the demo and development;
-# every record carries its request id, and secrets are redacted (dashboard/logging.py).
-XDS_LOG_FORMAT = env_choice("XDS_LOG_FORMAT", "plain" if DEBUG else "json", ("json", "plain"))
-# Services (gunicorn, the Celery worker and beat) log to stdout; manage.py commands to stderr, so
-# a command's own output stays clean (`manage.py dumpdata > backup.json`).
-XDS_LOG_STREAM = env_choice(
-    "XDS_LOG_STREAM",
-    "stderr" if Path(sys.argv[0]).name == "manage.py" else "stdout",
-    ("stdout", "stderr"),
-)
-LOG_LEVEL = env_choice("DJANGO_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
-LOGGING = logging_config(fmt=XDS_LOG_FORMAT, level=LOG_LEVEL, stream=XDS_LOG_STREAM)
-# Error reports (the DEBUG page, error mails) mask passwords in service URLs too.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.views.errors.MaskedExceptionReporterFilter"
-
-# --- The fleet in the browser: the mirror, its sync, the pages --------------------------------
-# Every page needs a login; the login page opts out (Django's LoginView is login_not_required).
-# Our subclass answers an HTMX request with a client redirect instead of swapping the login page
-# into a fragment.
-MIDDLEWARE = [*MIDDLEWARE, "dashboard.middleware.LoginRequiredMiddleware"]
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.sync_status")
-TEMPLATES[0]["OPTIONS"]["context_processors"].append(
-    "dashboard.context_processors.approvals_waiting"
-)
+# --- Auth and security --------------------------------------------------------------------------
+# Roles are groups (migration 0005); dashboard.permissions turns them into yes or no.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "dashboard.auth_backend.RolesBackend",  # Django's, with permissions in one query
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "host-list"
+LOGOUT_REDIRECT_URL = "login"
 # A session ends after this many idle minutes: while it is used, dashboard.middleware moves its
 # expiry forward (at most once a minute, not on every poll).
 XDS_SESSION_IDLE_MINUTES = env_int("XDS_SESSION_IDLE_MINUTES", 8 * 60, minimum=1)
 SESSION_COOKIE_AGE = XDS_SESSION_IDLE_MINUTES * 60
-MIDDLEWARE = [*MIDDLEWARE, "dashboard.middleware.IdleSessionMiddleware"]
-LOGIN_REDIRECT_URL = "host-list"
-LOGOUT_REDIRECT_URL = "login"
 
-# The catalog cache and the sync lock must be shared by the web server and the Celery worker,
-# which are separate processes: Redis in production, files under var/ for the embedded demo.
-CACHE_URL = env_url("CACHE_URL", "", schemes=("redis", "rediss", "unix"), needs_host=False)
-if CACHE_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "xds",
-        }
+# The client's address: REMOTE_ADDR, or X-Forwarded-For only from these proxies (addresses or
+# networks, comma-separated). Used by the audit trail and the lockout; see dashboard.client_ip.
+XDS_TRUSTED_PROXIES = env_networks("XDS_TRUSTED_PROXIES")  # never 0.0.0.0/0: anyone could lie
+
+# After XDS_LOGIN_FAILURE_LIMIT failed sign-ins for one name from one address, that pair is
+# locked out for XDS_LOGIN_COOLOFF_MINUTES (an admin can unlock it earlier: Admin, Access
+# attempts). A name and an address together, so a typo-prone colleague behind the office NAT does
+# not lock everyone out, and a forged X-Forwarded-For cannot start a fresh count.
+AXES_FAILURE_LIMIT = env_int("XDS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+XDS_LOGIN_COOLOFF_MINUTES = env_int("XDS_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=XDS_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "dashboard.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# A post without a valid CSRF token (HTMX sends it as a header, see base.html) gets our 403 page.
+CSRF_FAILURE_VIEW = "dashboard.views.errors.csrf_failure"
+
+# No inline script or style, no eval, no other origin: the templates keep to it (a test checks
+# every page), and htmx is configured to match (see the htmx-config meta in base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
     }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
-
-# Seconds between two syncs of the host list (the Celery beat schedule below).
-XDS_SYNC_INTERVAL = env_int("XDS_SYNC_INTERVAL", 30, minimum=1)
-# How many pages of hosts one sync fetches at the same time.
-XDS_SYNC_CONCURRENCY = env_int("XDS_SYNC_CONCURRENCY", 8, minimum=1)
-# How long templates and images stay cached; the worker refreshes them at half this period.
-XDS_CATALOG_CACHE_SECONDS = env_int("XDS_CATALOG_CACHE_SECONDS", 600, minimum=1)
-# How often an open page asks for its changing hosts, how often once nothing on it is changing
-# (a change made elsewhere still shows within this), and how rarely when its tab is hidden.
-XDS_POLL_SECONDS = env_int("XDS_POLL_SECONDS", 5, minimum=1)
-XDS_POLL_SETTLED_SECONDS = env_int("XDS_POLL_SETTLED_SECONDS", 15, minimum=1)
-XDS_POLL_HIDDEN_SECONDS = env_int("XDS_POLL_HIDDEN_SECONDS", 60, minimum=1)
-# Rental hosts expiring within this many days are highlighted (0: none).
-XDS_EXPIRY_WARNING_DAYS = env_int("XDS_EXPIRY_WARNING_DAYS", 3, minimum=0)
-
-CELERY_BEAT_SCHEDULE = {
-    "xds-sync-hosts": {
-        "task": "dashboard.tasks.sync_hosts",
-        "schedule": float(XDS_SYNC_INTERVAL),
-        # A sync still queued when the next one is due is worthless: drop it.
-        "options": {"expires": float(XDS_SYNC_INTERVAL)},
-    },
-    "xds-refresh-catalog": {
-        "task": "dashboard.tasks.refresh_catalog",
-        "schedule": XDS_CATALOG_CACHE_SECONDS / 2,
-        "options": {"expires": XDS_CATALOG_CACHE_SECONDS / 2},
-    },
 }
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-
-# --- Running anywhere: the demo, the containers, health checks ----------------------------------
-# Every request gets an id first thing (logs, the X-Request-ID response header).
-MIDDLEWARE = ["dashboard.logging.RequestIdMiddleware", *MIDDLEWARE]
-
-# The web process serves the collected static files itself (WhiteNoise: compressed copies with
-# hashed names, cached for ever by browsers). The image turns it on and runs collectstatic at
-# build; without it, runserver serves static files in development.
-XDS_SERVE_STATIC = env_bool("XDS_SERVE_STATIC", False)
-STATIC_ROOT = Path(env_str("XDS_STATIC_ROOT") or STATIC_ROOT)
-if STATIC_ROOT.exists() and not STATIC_ROOT.is_dir():
-    refuse(f"XDS_STATIC_ROOT must be a directory, not the file {str(STATIC_ROOT)!r}")
-if XDS_SERVE_STATIC:
-    MIDDLEWARE.insert(
-        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-        "whitenoise.middleware.WhiteNoiseMiddleware",
-    )
-    STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-    }
 
 # Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto, send cookies only over
 # HTTPS, and accept form posts from the public origin(s) (https://dash.example.com).
 # Browsers remember to use HTTPS only; set XDS_HSTS_SECONDS=0 while trying TLS out. (Read, and
 # so checked, whether HTTPS is on or not.)
+_HTTPS = env_bool("DJANGO_HTTPS", False)
 _hsts = (
     env_int("XDS_HSTS_SECONDS", 365 * 24 * 3600, minimum=0),
     env_bool("XDS_HSTS_INCLUDE_SUBDOMAINS", True),
     env_bool("XDS_HSTS_PRELOAD", True),
 )
-if env_bool("DJANGO_HTTPS", False):
+if _HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
@@ -405,211 +447,42 @@ for _origin in CSRF_TRUSTED_ORIGINS:
             f"(a scheme and a name, no path), not {_origin!r}"
         )
 
-# The filesystem broker's URL with a host name: the same broker, without kombu warning that none
-# was supplied on every connection.
-if CELERY_BROKER_URL == "filesystem://":
-    CELERY_BROKER_URL = "filesystem://localhost//"
-
-# Beat writes its schedule file after every task it sends, so the file's age tells whether beat
-# is alive (`manage.py healthz --check beat`, the beat container's health check).
-CELERY_BEAT_SYNC_EVERY = 1
-
-# A database that does not answer must fail a request (and a health check) within seconds, not
-# after the operating system's TCP timeout.
-DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", DATABASE_CONNECT_TIMEOUT
-    )
-
-# var/ holds beat's schedule file whatever else is configured (with PostgreSQL and Redis,
-# nothing else creates it), and SQLite's file when that is the database.
-Path(CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
-
-# SQLite (the demo) is written by the web server and the worker's processes: write-ahead logging
-# lets pages read while a sync writes, and a transaction takes the write lock when it begins (two
-# cannot deadlock upgrading their locks, which fails at once with "database is locked") and waits
-# up to 20 s for it.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    if str(DATABASES["default"]["NAME"]) not in ("", ":memory:"):
-        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    _sqlite = DATABASES["default"].setdefault("OPTIONS", {})
-    _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-    _sqlite.setdefault("transaction_mode", "IMMEDIATE")
-    _sqlite.setdefault("timeout", 20)
-
-# /healthz: the last host sync must be younger than this (seconds), and the upstream account is
-# checked at most once per XDS_HEALTH_UPSTREAM_CACHE_SECONDS (the answer is cached and shared).
-XDS_HEALTH_SYNC_MAX_AGE = env_int("XDS_HEALTH_SYNC_MAX_AGE", 3 * XDS_SYNC_INTERVAL, minimum=1)
-XDS_HEALTH_UPSTREAM_CACHE_SECONDS = env_int("XDS_HEALTH_UPSTREAM_CACHE_SECONDS", 60, minimum=1)
-XDS_HEALTH_BEAT_MAX_AGE = env_int(
-    "XDS_HEALTH_BEAT_MAX_AGE", max(3 * XDS_SYNC_INTERVAL, 60), minimum=1
-)
-
-# --- Actions: the operations members ask for, run by the worker ---------------------------------
-# Members see their messages in their browser's language: English, or Chinese where the upstream's
-# errors say so (every error has both).
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
-    "django.middleware.locale.LocaleMiddleware",
-)
+# --- Languages and time -------------------------------------------------------------------------
+# The interface in English and Simplified Chinese (locale/README.md). The browser's
+# Accept-Language decides until a member picks a language in the header; that choice is kept in
+# the language cookie for a year. Members see their messages in their language too: English, or
+# Chinese where the upstream's errors say so (every error has both).
+LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = _HTTPS
+# The team's time zone: pages, power schedules and beat's clock.
+TIME_ZONE = env_time_zone("DJANGO_TIME_ZONE", "Asia/Shanghai")
+USE_TZ = True
+CELERY_TIMEZONE = TIME_ZONE
 
-# The Celery queue the dashboard's tasks go through: two dashboards (or a test run) can share one
-# broker with queues of their own.
-CELERY_TASK_DEFAULT_QUEUE = env_str(
-    "XDS_TASK_QUEUE",
-    "celery",
-    required=True,
-    pattern=r"[A-Za-z0-9._:-]+",
-    allowed="a queue name of letters, digits and . _ : -",
+# --- Logging ------------------------------------------------------------------------------------
+# Logs: JSON lines on stdout in production, one readable line each for the demo and development;
+# every record carries its request id, and secrets are redacted (dashboard/logging.py).
+XDS_LOG_FORMAT = env_choice("XDS_LOG_FORMAT", "plain" if DEBUG else "json", ("json", "plain"))
+# Services (gunicorn, the Celery worker and beat) log to stdout; manage.py commands to stderr, so
+# a command's own output stays clean (`manage.py dumpdata > backup.json`).
+XDS_LOG_STREAM = env_choice(
+    "XDS_LOG_STREAM",
+    "stderr" if Path(sys.argv[0]).name == "manage.py" else "stdout",
+    ("stdout", "stderr"),
 )
-
-# Seconds between two polls of a host while an action runs on it (the provider suggests 15).
-XDS_ACTION_POLL_SECONDS = env_float("XDS_ACTION_POLL_SECONDS", 5.0, above=0)
-# An accepted action (or a new host, once found) that has not reached its target state after this
-# many seconds fails.
-XDS_ACTION_TIMEOUT = env_int("XDS_ACTION_TIMEOUT", 600, minimum=1)
-# Hard time limit of one run of an operation (one upstream call, or one listing of every host).
-XDS_ACTION_TASK_TIME_LIMIT = env_int("XDS_ACTION_TASK_TIME_LIMIT", 240, minimum=1)
-# Queued operations that have not started this many seconds after they were due (the broker was
-# down when they were asked for) are enqueued again; also how often beat looks for them.
-XDS_ACTION_REQUEUE_SECONDS = env_int("XDS_ACTION_REQUEUE_SECONDS", 15, minimum=1)
-# Operations in flight that no worker has touched for this many seconds past their next run, and
-# whose host no run holds (its lock lapsed: their worker was killed, or their message lost), are
-# resumed by the reconciler, which runs every XDS_ACTION_RECONCILE_INTERVAL seconds.
-XDS_ACTION_STALE_SECONDS = env_int("XDS_ACTION_STALE_SECONDS", 30, minimum=1)
-XDS_ACTION_RECONCILE_INTERVAL = env_int("XDS_ACTION_RECONCILE_INTERVAL", 15, minimum=1)
-# A task message delivered this many times more than it was sent (a worker dying on it again and
-# again) ends its operation instead of running for ever.
-XDS_ACTION_MAX_REDELIVERIES = env_int("XDS_ACTION_MAX_REDELIVERIES", 10, minimum=1)
-# Creates: "creation waiting" (6005), or no connection to the provider, is retried after
-# XDS_CREATE_RETRY_SECONDS, doubling up to XDS_CREATE_RETRY_MAX_SECONDS, until XDS_CREATE_DEADLINE
-# seconds after the member asked; then the create fails (nothing was bought).
-XDS_CREATE_RETRY_SECONDS = env_float("XDS_CREATE_RETRY_SECONDS", 15.0, above=0)
-XDS_CREATE_RETRY_MAX_SECONDS = env_float("XDS_CREATE_RETRY_MAX_SECONDS", 300.0, above=0)
-XDS_CREATE_DEADLINE = env_int("XDS_CREATE_DEADLINE", 1800, minimum=1)
-# A create whose answer was lost looks for its new host in the listing for this many seconds, then
-# ends as "outcome unknown" for an administrator to check (it is never sent again).
-XDS_CREATE_FIND_TIMEOUT = env_int("XDS_CREATE_FIND_TIMEOUT", 900, minimum=1)
-# How far the provider's clock may be behind ours when a new host's createTime is compared with
-# the moment the create was sent.
-XDS_CREATE_CLOCK_SKEW_SECONDS = env_int("XDS_CREATE_CLOCK_SKEW_SECONDS", 300, minimum=0)
-
-if XDS_CREATE_RETRY_MAX_SECONDS < XDS_CREATE_RETRY_SECONDS:
-    refuse(
-        f"XDS_CREATE_RETRY_MAX_SECONDS ({XDS_CREATE_RETRY_MAX_SECONDS:g}) must be at least "
-        f"XDS_CREATE_RETRY_SECONDS ({XDS_CREATE_RETRY_SECONDS:g})"
-    )
-# An upstream answer may not take longer than the run of the task that waits for it.
-if XDS_TIMEOUT + XDS_CONNECT_TIMEOUT >= XDS_ACTION_TASK_TIME_LIMIT:
-    refuse(
-        f"XDS_TIMEOUT + XDS_CONNECT_TIMEOUT ({XDS_TIMEOUT + XDS_CONNECT_TIMEOUT:g}) must be "
-        f"below XDS_ACTION_TASK_TIME_LIMIT ({XDS_ACTION_TASK_TIME_LIMIT})"
-    )
-# Redis redelivers a task it has not seen acknowledged within the visibility timeout, whether it
-# waits for its countdown or runs: every limit, countdown and backoff must be shorter.
-for _name in (
-    "CELERY_TASK_TIME_LIMIT",
-    "XDS_ACTION_TASK_TIME_LIMIT",
-    "XDS_ACTION_POLL_SECONDS",
-    "XDS_CREATE_RETRY_MAX_SECONDS",
-):
-    if globals()[_name] >= CELERY_BROKER_VISIBILITY_TIMEOUT:
-        refuse(
-            f"{_name.replace('CELERY_TASK_', 'XDS_TASK_')} ({globals()[_name]:g}) must be below "
-            f"XDS_BROKER_VISIBILITY_TIMEOUT ({CELERY_BROKER_VISIBILITY_TIMEOUT})"
-        )
-
-CELERY_BEAT_SCHEDULE["xds-requeue-operations"] = {
-    "task": "dashboard.tasks.requeue_operations",
-    "schedule": float(XDS_ACTION_REQUEUE_SECONDS),
-    "options": {"expires": float(XDS_ACTION_REQUEUE_SECONDS)},
-}
-CELERY_BEAT_SCHEDULE["xds-reconcile-operations"] = {
-    "task": "dashboard.tasks.reconcile_operations",
-    "schedule": float(XDS_ACTION_RECONCILE_INTERVAL),
-    "options": {"expires": float(XDS_ACTION_RECONCILE_INTERVAL)},
-}
-
-# SQLite's test database is a file, so a worker in another process (the tests that kill one) sees
-# it; one per test run, as two runs at once must not share it.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    from os import getpid
-
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{getpid()}.sqlite3")}
-
-# --- Team access: roles, the audit trail, sign-in lockout ----------------------------------------
-# Roles are groups (migration 0005); dashboard.permissions turns them into yes or no. Every page
-# but the few public ones also needs a role (an account nobody has given one sees a page saying
-# so). The admin opens to staff and to the Admin role. Forbidden requests get a page that says
-# why, and are audited.
-INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "dashboard.apps.DashboardAdminConfig"
-INSTALLED_APPS.append("axes")
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("dashboard.middleware.LoginRequiredMiddleware") + 1,
-    "dashboard.middleware.RoleRequiredMiddleware",
-)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "dashboard.services.audit.AuditOriginMiddleware",
-)
-# The client's address: REMOTE_ADDR, or X-Forwarded-For only from these proxies (addresses or
-# networks, comma-separated). Used by the audit trail and the lockout; see dashboard.client_ip.
-XDS_TRUSTED_PROXIES = env_networks("XDS_TRUSTED_PROXIES")  # never 0.0.0.0/0: anyone could lie
-
-# After XDS_LOGIN_FAILURE_LIMIT failed sign-ins for one name from one address, that pair is
-# locked out for XDS_LOGIN_COOLOFF_MINUTES (an admin can unlock it earlier: Admin, Access
-# attempts). A name and an address together, so a typo-prone colleague behind the office NAT does
-# not lock everyone out, and a forged X-Forwarded-For cannot start a fresh count.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "dashboard.auth_backend.RolesBackend",  # Django's, with permissions in one query
-]
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")
-AXES_FAILURE_LIMIT = env_int("XDS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
-XDS_LOGIN_COOLOFF_MINUTES = env_int("XDS_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
-AXES_COOLOFF_TIME = timedelta(minutes=XDS_LOGIN_COOLOFF_MINUTES)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "dashboard.client_ip.client_ip"
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_VERBOSE = False
-# A post without a valid CSRF token (HTMX sends it as a header, see base.html) gets our 403 page.
-CSRF_FAILURE_VIEW = "dashboard.views.errors.csrf_failure"
+LOG_LEVEL = env_choice("DJANGO_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
+LOGGING = logging_config(fmt=XDS_LOG_FORMAT, level=LOG_LEVEL, stream=XDS_LOG_STREAM)
 # Sign-ins are in the audit trail; axes's own line per attempt would only repeat them.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+# Error reports (the DEBUG page, error mails) mask passwords in service URLs too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.views.errors.MaskedExceptionReporterFilter"
 
-# --- Many hosts at once ---------------------------------------------------------------------
-# The most hosts one bulk action may name (the rest of a larger selection is ignored).
-XDS_BULK_MAX_HOSTS = env_int("XDS_BULK_MAX_HOSTS", 200, minimum=1)
-
-# --- Power schedules ------------------------------------------------------------------------
-# Schedules are written in the team's time zone (TIME_ZONE). Beat looks for due ones this often;
-# a run more than XDS_SCHEDULE_GRACE_MINUTES late (the scheduler was down) is recorded as missed
-# rather than fired late.
-XDS_SCHEDULE_CHECK_SECONDS = env_int("XDS_SCHEDULE_CHECK_SECONDS", 30, minimum=1)
-XDS_SCHEDULE_GRACE_MINUTES = env_int("XDS_SCHEDULE_GRACE_MINUTES", 30, minimum=1)
-CELERY_BEAT_SCHEDULE["xds-run-schedules"] = {
-    "task": "dashboard.tasks.run_schedules",
-    "schedule": float(XDS_SCHEDULE_CHECK_SECONDS),
-    "options": {"expires": float(XDS_SCHEDULE_CHECK_SECONDS)},
-}
-
-# --- Approvals and alerts ----------------------------------------------------------------------
-# A create above the team's limit (set by admins in the admin, Team policy) waits this long for
-# another admin's approval, then expires (nothing bought).
-XDS_APPROVAL_EXPIRY_HOURS = env_int("XDS_APPROVAL_EXPIRY_HOURS", 24, minimum=1)
-# Owners and admins are told when a rental is this many days from its end (once per threshold),
-# when it has ended, and when a host stays booting or shutting down longer than
-# XDS_STUCK_MINUTES. The checks run every XDS_ALERT_CHECK_SECONDS.
-XDS_EXPIRY_ALERT_DAYS = env_int_list("XDS_EXPIRY_ALERT_DAYS", [1, 7], minimum=1)
-XDS_STUCK_MINUTES = env_int("XDS_STUCK_MINUTES", 30, minimum=1)
-XDS_ALERT_CHECK_SECONDS = env_int("XDS_ALERT_CHECK_SECONDS", 300, minimum=1)
-# Notifications go by e-mail and, when set, as a JSON POST to this URL (a WeCom, DingTalk,
-# Feishu or Slack bot, or anything else). Such a URL usually holds the bot's token: it is never
-# shown in a message.
-XDS_WEBHOOK_URL = env_url("XDS_WEBHOOK_URL", "", schemes=("https", "http"), secret=True)
+# --- E-mail -------------------------------------------------------------------------------------
 # E-mail goes by SMTP once DJANGO_EMAIL_HOST names a server (or by DJANGO_EMAIL_BACKEND). Without
 # one (the demo, a first install), each mail is a readable file under XDS_VAR_DIR/mail/ and the
 # worker logs one line naming it (dashboard/mail.py), rather than MIME text in the worker's log.
@@ -639,13 +512,115 @@ DEFAULT_FROM_EMAIL = env_str(
     pattern=r"[^\s<>@]+@[^\s<>@]+|[^<>]*<[^\s<>@]+@[^\s<>@]+>",
     allowed="an e-mail address (such as dashboard@example.com)",
 )
-CELERY_BEAT_SCHEDULE["xds-check-alerts"] = {
-    "task": "dashboard.tasks.check_alerts",
-    "schedule": float(XDS_ALERT_CHECK_SECONDS),
-    "options": {"expires": float(XDS_ALERT_CHECK_SECONDS)},
-}
-CELERY_BEAT_SCHEDULE["xds-expire-approvals"] = {
-    "task": "dashboard.tasks.expire_approvals",
-    "schedule": 300.0,
-    "options": {"expires": 300.0},
-}
+
+# --- The dashboard's own: XDS_* -----------------------------------------------------------------
+# The upstream (Xuandashi open API). The base URL is configuration: production, the provider's
+# sandbox, or our simulator.
+XDS_BASE_URL = env_url("XDS_BASE_URL", "http://127.0.0.1:8765", schemes=("http", "https"))
+XDS_UUID = env_str("XDS_UUID", "SIMULATED", required=True)
+XDS_SECRET = env_str("XDS_SECRET", "simulated-secret", required=True, secret=True)
+XDS_TIMEOUT = env_float("XDS_TIMEOUT", 10.0, above=0)
+XDS_CONNECT_TIMEOUT = env_float("XDS_CONNECT_TIMEOUT", 3.05, above=0)
+# "Show password" waits this many seconds at most for the upstream (its sign-in and retries
+# included): below gunicorn's request timeout (GUNICORN_TIMEOUT, 30 s), so the member gets a
+# message instead of a killed request.
+XDS_PASSWORD_TIMEOUT = env_float("XDS_PASSWORD_TIMEOUT", 20.0, above=0)
+_GUNICORN_TIMEOUT = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
+
+# The fleet in the browser: the mirror, its sync, the pages.
+# How many pages of hosts one sync fetches at the same time.
+XDS_SYNC_CONCURRENCY = env_int("XDS_SYNC_CONCURRENCY", 8, minimum=1)
+# How often an open page asks for its changing hosts, how often once nothing on it is changing
+# (a change made elsewhere still shows within this), and how rarely when its tab is hidden.
+XDS_POLL_SECONDS = env_int("XDS_POLL_SECONDS", 5, minimum=1)
+XDS_POLL_SETTLED_SECONDS = env_int("XDS_POLL_SETTLED_SECONDS", 15, minimum=1)
+XDS_POLL_HIDDEN_SECONDS = env_int("XDS_POLL_HIDDEN_SECONDS", 60, minimum=1)
+# Rental hosts expiring within this many days are highlighted (0: none).
+XDS_EXPIRY_WARNING_DAYS = env_int("XDS_EXPIRY_WARNING_DAYS", 3, minimum=0)
+# The most hosts one bulk action may name (the rest of a larger selection is ignored).
+XDS_BULK_MAX_HOSTS = env_int("XDS_BULK_MAX_HOSTS", 200, minimum=1)
+
+# /healthz: the last host sync must be younger than this (seconds), and the upstream account is
+# checked at most once per XDS_HEALTH_UPSTREAM_CACHE_SECONDS (the answer is cached and shared).
+XDS_HEALTH_SYNC_MAX_AGE = env_int("XDS_HEALTH_SYNC_MAX_AGE", 3 * XDS_SYNC_INTERVAL, minimum=1)
+XDS_HEALTH_UPSTREAM_CACHE_SECONDS = env_int("XDS_HEALTH_UPSTREAM_CACHE_SECONDS", 60, minimum=1)
+XDS_HEALTH_BEAT_MAX_AGE = env_int(
+    "XDS_HEALTH_BEAT_MAX_AGE", max(3 * XDS_SYNC_INTERVAL, 60), minimum=1
+)
+
+# Actions: the operations members ask for, run by the worker.
+# Seconds between two polls of a host while an action runs on it (the provider suggests 15).
+XDS_ACTION_POLL_SECONDS = env_float("XDS_ACTION_POLL_SECONDS", 5.0, above=0)
+# An accepted action (or a new host, once found) that has not reached its target state after this
+# many seconds fails.
+XDS_ACTION_TIMEOUT = env_int("XDS_ACTION_TIMEOUT", 600, minimum=1)
+# Hard time limit of one run of an operation (one upstream call, or one listing of every host).
+XDS_ACTION_TASK_TIME_LIMIT = env_int("XDS_ACTION_TASK_TIME_LIMIT", 240, minimum=1)
+# Operations in flight that no worker has touched for this many seconds past their next run, and
+# whose host no run holds (its lock lapsed: their worker was killed, or their message lost), are
+# resumed by the reconciler, which runs every XDS_ACTION_RECONCILE_INTERVAL seconds.
+XDS_ACTION_STALE_SECONDS = env_int("XDS_ACTION_STALE_SECONDS", 30, minimum=1)
+# A task message delivered this many times more than it was sent (a worker dying on it again and
+# again) ends its operation instead of running for ever.
+XDS_ACTION_MAX_REDELIVERIES = env_int("XDS_ACTION_MAX_REDELIVERIES", 10, minimum=1)
+# Creates: "creation waiting" (6005), or no connection to the provider, is retried after
+# XDS_CREATE_RETRY_SECONDS, doubling up to XDS_CREATE_RETRY_MAX_SECONDS, until XDS_CREATE_DEADLINE
+# seconds after the member asked; then the create fails (nothing was bought).
+XDS_CREATE_RETRY_SECONDS = env_float("XDS_CREATE_RETRY_SECONDS", 15.0, above=0)
+XDS_CREATE_RETRY_MAX_SECONDS = env_float("XDS_CREATE_RETRY_MAX_SECONDS", 300.0, above=0)
+XDS_CREATE_DEADLINE = env_int("XDS_CREATE_DEADLINE", 1800, minimum=1)
+# A create whose answer was lost looks for its new host in the listing for this many seconds, then
+# ends as "outcome unknown" for an administrator to check (it is never sent again).
+XDS_CREATE_FIND_TIMEOUT = env_int("XDS_CREATE_FIND_TIMEOUT", 900, minimum=1)
+# How far the provider's clock may be behind ours when a new host's createTime is compared with
+# the moment the create was sent.
+XDS_CREATE_CLOCK_SKEW_SECONDS = env_int("XDS_CREATE_CLOCK_SKEW_SECONDS", 300, minimum=0)
+
+# Power schedules are written in the team's time zone (TIME_ZONE); a run more than
+# XDS_SCHEDULE_GRACE_MINUTES late (the scheduler was down) is recorded as missed rather than
+# fired late.
+XDS_SCHEDULE_GRACE_MINUTES = env_int("XDS_SCHEDULE_GRACE_MINUTES", 30, minimum=1)
+
+# Approvals and alerts. A create above the team's limit (set by admins in the admin, Team policy)
+# waits this long for another admin's approval, then expires (nothing bought).
+XDS_APPROVAL_EXPIRY_HOURS = env_int("XDS_APPROVAL_EXPIRY_HOURS", 24, minimum=1)
+# Owners and admins are told when a rental is this many days from its end (once per threshold),
+# when it has ended, and when a host stays booting or shutting down longer than
+# XDS_STUCK_MINUTES (checked every XDS_ALERT_CHECK_SECONDS).
+XDS_EXPIRY_ALERT_DAYS = env_int_list("XDS_EXPIRY_ALERT_DAYS", [1, 7], minimum=1)
+XDS_STUCK_MINUTES = env_int("XDS_STUCK_MINUTES", 30, minimum=1)
+# Notifications go by e-mail and, when set, as a JSON POST to this URL (a WeCom, DingTalk,
+# Feishu or Slack bot, or anything else). Such a URL usually holds the bot's token: it is never
+# shown in a message.
+XDS_WEBHOOK_URL = env_url("XDS_WEBHOOK_URL", "", schemes=("https", "http"), secret=True)
+
+# --- Checks across sections ---------------------------------------------------------------------
+if XDS_PASSWORD_TIMEOUT >= _GUNICORN_TIMEOUT:
+    refuse(
+        f"XDS_PASSWORD_TIMEOUT ({XDS_PASSWORD_TIMEOUT:g}) must be below GUNICORN_TIMEOUT "
+        f"({_GUNICORN_TIMEOUT})"
+    )
+if XDS_CREATE_RETRY_MAX_SECONDS < XDS_CREATE_RETRY_SECONDS:
+    refuse(
+        f"XDS_CREATE_RETRY_MAX_SECONDS ({XDS_CREATE_RETRY_MAX_SECONDS:g}) must be at least "
+        f"XDS_CREATE_RETRY_SECONDS ({XDS_CREATE_RETRY_SECONDS:g})"
+    )
+# An upstream answer may not take longer than the run of the task that waits for it.
+if XDS_TIMEOUT + XDS_CONNECT_TIMEOUT >= XDS_ACTION_TASK_TIME_LIMIT:
+    refuse(
+        f"XDS_TIMEOUT + XDS_CONNECT_TIMEOUT ({XDS_TIMEOUT + XDS_CONNECT_TIMEOUT:g}) must be "
+        f"below XDS_ACTION_TASK_TIME_LIMIT ({XDS_ACTION_TASK_TIME_LIMIT})"
+    )
+# Redis redelivers a task it has not seen acknowledged within the visibility timeout, whether it
+# waits for its countdown or runs: every limit, countdown and backoff must be shorter.
+for _name in (
+    "CELERY_TASK_TIME_LIMIT",
+    "XDS_ACTION_TASK_TIME_LIMIT",
+    "XDS_ACTION_POLL_SECONDS",
+    "XDS_CREATE_RETRY_MAX_SECONDS",
+):
+    if globals()[_name] >= CELERY_BROKER_VISIBILITY_TIMEOUT:
+        refuse(
+            f"{_name.replace('CELERY_TASK_', 'XDS_TASK_')} ({globals()[_name]:g}) must be below "
+            f"XDS_BROKER_VISIBILITY_TIMEOUT ({CELERY_BROKER_VISIBILITY_TIMEOUT})"
+        )

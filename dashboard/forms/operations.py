@@ -72,7 +72,7 @@ class CreateHostForm(KeyedForm):
         label=_("Number of periods"),
         required=False,
         min_value=1,
-        max_value=services.operations.MAX_PERIOD_NUMBER,
+        max_value=services.pricing.MAX_PERIOD_NUMBER,
         initial=1,
     )
     # Set on the review step: the price the member confirms. Buying at another price is refused.

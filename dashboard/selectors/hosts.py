@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dashboard import permissions
+from dashboard.connection import Connection, connection_for
 from dashboard.models import (
     AREA_SLUGS,
     BILLING_SLUGS,
@@ -20,6 +23,7 @@ from dashboard.models import (
     Label,
     SyncState,
 )
+from dashboard.selectors.operations import operations_for_host
 from vmclient.types import HostStatus
 
 # --- Sync state ----------------------------------------------------------------------------------
@@ -245,3 +249,53 @@ def host_status_counts() -> list[tuple[str, str, int]]:
     if unknown:
         summary.append(("unknown", str(_("Unknown")), unknown))
     return summary
+
+
+# --- A host's page --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostPage:
+    """Everything a host's page shows, for one member: the host, how to connect, its latest
+    operations (which tell whether one is in flight), its schedules, and what this member may
+    do there. The page and its live poll read it; its template queries nothing itself."""
+
+    host: Host
+    operations: list
+    connection: Connection | None
+    schedules: list
+    may_reveal_password: bool
+    password_refusal: str  # why not, when the member may not see the password
+    may_assign_owner: bool
+    member_names: list[str]  # whom the host can be given to (for those who may assign it)
+    may_annotate: bool
+    may_manage_schedules: bool
+
+
+def host_page(*, host_id: str, user) -> HostPage | None:
+    """The page of the host `host_id` as `user` sees it, or None when there is no such host."""
+    host = host_get(host_id=host_id)
+    if host is None:
+        return None
+    operations = operations_for_host(host=host)  # sets host.operation_in_flight
+    refusal = permissions.password_refusal(user, host)
+    may_assign_owner = permissions.can_assign_owner(user)
+    return HostPage(
+        host=host,
+        operations=operations,
+        connection=connection_for(host),
+        schedules=list(host.schedules.all()),
+        may_reveal_password=not refusal,
+        password_refusal=refusal,
+        may_assign_owner=may_assign_owner,
+        member_names=(
+            list(owner_choices().values_list("username", flat=True)) if may_assign_owner else []
+        ),
+        may_annotate=permissions.can_annotate(user, host),
+        may_manage_schedules=permissions.can_manage_schedules(user, host),
+    )
+
+
+def owner_choices():
+    """The members a host can be given to: active accounts, by name."""
+    return get_user_model().objects.filter(is_active=True).order_by("username")

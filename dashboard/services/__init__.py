@@ -14,10 +14,8 @@ from dashboard.services.bulk import BULK_KINDS, BulkOutcome, bulk_request
 from dashboard.services.notifications import alerts_check
 from dashboard.services.notifications import deliver as notification_deliver
 from dashboard.services.operation_run import operation_run
+from dashboard.services.operation_state import OperationRefused
 from dashboard.services.operations import (
-    CreateQuote,
-    OperationRefused,
-    create_quote,
     host_action_refusal,
     in_flight_message,
     operation_cancel,
@@ -26,7 +24,8 @@ from dashboard.services.operations import (
     operations_reconcile,
     operations_requeue,
 )
-from dashboard.services.ownership import host_assign_owner, owner_choices
+from dashboard.services.ownership import host_assign_owner
+from dashboard.services.pricing import CreateQuote, create_quote
 from dashboard.services.resolutions import check_resolver, operation_resolve
 from dashboard.services.schedules import (
     schedule_create,
@@ -84,7 +83,6 @@ __all__ = [
     "operation_run",
     "operations_reconcile",
     "operations_requeue",
-    "owner_choices",
     "parse_labels",
     "schedule_create",
     "schedule_delete",

@@ -22,13 +22,9 @@ from dashboard import permissions
 from dashboard.models import AuditEvent, Operation, OperationEvent
 from dashboard.services.approval_policy import create_price
 from dashboard.services.audit import audit_record
-from dashboard.services.operations import (
-    OperationRefused,
-    create_params_checked,
-    operation_change,
-    operation_dispatch,
-    operation_finish,
-)
+from dashboard.services.operation_state import OperationRefused, operation_change, operation_finish
+from dashboard.services.operations import operation_dispatch
+from dashboard.services.pricing import create_params_checked
 
 State = Operation.State
 

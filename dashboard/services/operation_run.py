@@ -40,12 +40,8 @@ from django.utils import timezone, translation
 from dashboard import permissions
 from dashboard.locks import cache_lock
 from dashboard.models import STATUS_LABELS, Host, Operation, OperationEvent
-from dashboard.services.operations import (
-    operation_change,
-    operation_dispatch,
-    operation_finish,
-    run_lock_key,
-)
+from dashboard.services.operation_state import operation_change, operation_finish, run_lock_key
+from dashboard.services.operations import operation_dispatch
 from dashboard.services.sync import host_mark_gone, host_mirror_save
 from vmclient.errors import ConnectionFailed, CreationWaiting, OutcomeUnknown, XdsError
 from vmclient.types import Host as UpstreamHost

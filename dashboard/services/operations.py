@@ -2,21 +2,21 @@
 
 - `operation_request` validates, refuses a second action in flight on a host, finds the
   operation a double click already made (one idempotency key per form), saves, and hands the
-  operation to the worker only once the transaction has committed.
+  operation to the worker only once the transaction has committed (a create is priced and
+  checked by dashboard.services.pricing).
 - `operation_dispatch` publishes one run of an operation. A broker that is down leaves the
   operation queued with the reason recorded (the member is told); `operations_requeue`, run by
   beat, publishes it again once the broker is back.
 - `operations_reconcile`, run by beat, resumes operations a killed worker left in flight. What a
-  run then does (never buying twice) is `operation_run`'s business.
+  run then does (never buying twice) is `operation_run`'s business, written with the
+  primitives of dashboard.services.operation_state.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -26,27 +26,22 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from dashboard import permissions, selectors
+from dashboard import permissions
 from dashboard.locks import lock_holder
-from dashboard.models import BILLING_LABELS, Host, Operation, OperationEvent
+from dashboard.models import Host, Operation, OperationEvent
 from dashboard.services import approval_policy, notifications, operation_audit
-from vmclient.types import RENTAL_PERIODS, BillingType, PeriodType
+from dashboard.services.operation_state import (
+    OperationRefused,
+    operation_event,
+    operation_finish,
+    run_lock_key,
+)
+from dashboard.services.pricing import create_params_checked
 
 logger = logging.getLogger(__name__)
 
-MAX_PERIOD_NUMBER = 365
 # The most queued or stale operations one periodic pass hands to the worker.
 RESUME_BATCH = 500
-
-
-class OperationRefused(Exception):
-    """The operation cannot be asked for now. `message` says why, in the member's language;
-    `in_flight` is the operation that blocks the host, if that is the reason."""
-
-    def __init__(self, message: str, *, in_flight: Operation | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.in_flight = in_flight
 
 
 # --- Asking ---------------------------------------------------------------------------------
@@ -112,12 +107,12 @@ def operation_request(
                 updated_at=now,
                 next_run_at=None if awaiting else now,
             )
-            _event(operation, OperationEvent.Event.REQUESTED, at=now)
+            operation_event(operation, OperationEvent.Event.REQUESTED, at=now)
             operation_audit.requested(operation)
             if host is not None:
                 Host.objects.filter(pk=host.pk).update(version=F("version") + 1)
             if awaiting:
-                _event(operation, OperationEvent.Event.APPROVAL_NEEDED, at=now)
+                operation_event(operation, OperationEvent.Event.APPROVAL_NEEDED, at=now)
                 transaction.on_commit(lambda: notifications.approval_needed(operation))
             else:
                 transaction.on_commit(lambda: operation_dispatch(operation=operation))
@@ -188,136 +183,6 @@ def in_flight_message(operation: Operation) -> str:
     }
 
 
-@dataclass(frozen=True)
-class CreateQuote:
-    """What a create would buy and cost, as the form shows it before the member confirms."""
-
-    choice: selectors.PackageChoice
-    billing: BillingType
-    image_id: str
-    period_type: PeriodType | None
-    period_number: int | None
-    hourly_price: Decimal | None
-    total_price: Decimal | None  # rentals: hourly amount x discount x hours
-
-    @property
-    def price(self) -> Decimal | None:
-        """What the member confirms: a rental's total, or the hourly price."""
-        return self.total_price if self.billing is BillingType.RENTAL else self.hourly_price
-
-
-def create_quote(
-    *,
-    package_id: str,
-    billing: BillingType,
-    image_id: str,
-    period_type: int | None = None,
-    period_number: int | None = None,
-) -> CreateQuote:
-    """Check a create against the cached catalog and price it. Raises `OperationRefused` when the
-    template, image, billing type or period is not one the catalog allows, so a create the
-    upstream would refuse with 7005 (image and template types differ) is never sent."""
-    try:
-        choice = selectors.package_choice(package_id=package_id)
-    except selectors.CatalogUnreadable:
-        raise OperationRefused(
-            _(
-                "The catalog cannot be read right now (the dashboard's cache does not answer), "
-                "so nothing was bought. Try again in a few minutes."
-            )
-        ) from None
-    if choice is None:
-        raise OperationRefused(
-            _("This template is not in the catalog (any more). Choose one on the templates page.")
-        )
-    package = choice.package_for(billing)
-    if package is None:
-        raise OperationRefused(
-            _("This template cannot be bought as %(billing)s.")
-            % {"billing": str(BILLING_LABELS[billing]).lower()}
-        )
-    if choice.image(image_id) is None:
-        raise OperationRefused(
-            _("This image does not fit the template (their types differ). Choose another image.")
-        )
-    total = None
-    if billing is BillingType.RENTAL:
-        if period_type not in [int(p) for p in RENTAL_PERIODS]:
-            raise OperationRefused(_("Choose a rental period: day, week, month, quarter or year."))
-        if not isinstance(period_number, int) or not 1 <= period_number <= MAX_PERIOD_NUMBER:
-            raise OperationRefused(
-                _("The number of periods must be between 1 and %(max)d.")
-                % {"max": MAX_PERIOD_NUMBER}
-            )
-        period_type = PeriodType(period_type)
-        total = package.rental_price(period_type, period_number)
-    else:
-        period_type = period_number = None
-    return CreateQuote(
-        choice=choice,
-        billing=billing,
-        image_id=image_id,
-        period_type=period_type,
-        period_number=period_number,
-        hourly_price=package.hourly_price,
-        total_price=total,
-    )
-
-
-def create_params_checked(*, kind: str, params: dict) -> dict:
-    """The params a create operation stores: what was chosen, what it costs, and the specs the
-    new host will show (to recognise it in the listing if the upstream does not say its id).
-    `confirmed_price`, when given, must still be the price: the member never buys at a price
-    they were not shown."""
-    billing = (
-        BillingType.PAY_AS_YOU_GO
-        if kind == Operation.Kind.CREATE_PAY_AS_YOU_GO
-        else BillingType.RENTAL
-    )
-    quote = create_quote(
-        package_id=str(params.get("package_id") or ""),
-        billing=billing,
-        image_id=str(params.get("image_id") or ""),
-        period_type=params.get("period_type"),
-        period_number=params.get("period_number"),
-    )
-    confirmed = params.get("confirmed_price")
-    if confirmed is not None and _decimal(confirmed) != quote.price:
-        raise OperationRefused(
-            _("The price changed since you saw it; check the new price and confirm again.")
-        )
-    package = quote.choice.package_for(billing)
-    image = quote.choice.image(quote.image_id)
-    return {
-        "package_id": package.package_id,
-        "package_name": package.name,
-        "image_id": image.image_id,
-        "image_label": image.label,
-        "billing": int(billing),
-        "period_type": None if quote.period_type is None else int(quote.period_type),
-        "period_number": quote.period_number,
-        "hourly_price": None if quote.hourly_price is None else str(quote.hourly_price),
-        "total_price": None if quote.total_price is None else str(quote.total_price),
-        # What the new host will look like in the listing.
-        "match": {
-            "cpu_cores": package.cpu_cores,
-            "memory_gb": package.memory_gb,
-            "disk_gb": package.disk_gb,
-            "gpu_number": package.gpu_number or 0,
-            "operating_system": image.system_name,
-            "area": None if package.area is None else int(package.area),
-            "billing_type": int(billing),
-        },
-    }
-
-
-def _decimal(value) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
 def operation_cancel(*, user, operation_id: int) -> Operation:
     """Cancel an operation that has not been sent upstream yet (still queued)."""
     with transaction.atomic():
@@ -386,7 +251,7 @@ def _queue_down(operation: Operation, exc: Exception) -> None:
             queue_error=reason, version=F("version") + 1
         )
         if first:
-            _event(
+            operation_event(
                 operation,
                 OperationEvent.Event.QUEUE_DOWN,
                 detail="It is saved and starts as soon as the task queue is back.",
@@ -406,11 +271,6 @@ def operations_requeue() -> int:
     if count:
         logger.info("requeued %d queued operations", count)
     return count
-
-
-def run_lock_key(operation: Operation) -> str:
-    """The lock a run holds while it works: its host's, or its own while a create has none."""
-    return f"xds:operation-poller:{operation.host_id or f'operation-{operation.pk}'}"
 
 
 def _run_in_progress(operation: Operation) -> bool:
@@ -438,7 +298,7 @@ def operations_reconcile() -> int:
         if _run_in_progress(operation):
             continue
         minutes = max(1, round((timezone.now() - operation.updated_at).total_seconds() / 60))
-        _event(
+        operation_event(
             operation,
             OperationEvent.Event.RESUMED,
             detail=f"No worker had touched it for {minutes} min.",
@@ -448,88 +308,3 @@ def operations_reconcile() -> int:
     if count:
         logger.warning("resumed %d operations left in flight by a stopped worker", count)
     return count
-
-
-# --- Bookkeeping shared with the runs ---------------------------------------------------------
-
-
-def _event(operation: Operation, event: str, *, at=None, **values) -> OperationEvent:
-    return OperationEvent.objects.create(
-        operation_id=operation.pk, event=event, at=at or timezone.now(), **values
-    )
-
-
-def operation_finish(
-    operation: Operation,
-    state: str,
-    *,
-    message: str = "",
-    message_zh: str = "",
-    code: str = "",
-    trace_id: str = "",
-    now=None,
-    expect: tuple[str, ...] = Operation.ACTIVE_STATES,
-    **values,
-) -> bool:
-    """End `operation` in `state` (if it is still in one of `expect`) with its message in both
-    languages, the upstream's code and trace id, and a timeline entry. False when another run
-    ended or moved it first."""
-    now = now or timezone.now()
-    event = {
-        Operation.State.SUCCEEDED: OperationEvent.Event.SUCCEEDED,
-        Operation.State.FAILED: OperationEvent.Event.FAILED,
-        Operation.State.UNKNOWN: OperationEvent.Event.UNKNOWN,
-        Operation.State.CANCELLED: OperationEvent.Event.CANCELLED,
-    }[state]
-    with transaction.atomic():  # the audit row and the outcome, or neither
-        finished = operation_change(
-            operation,
-            expect=expect,
-            event=event,
-            note={"detail": message, "detail_zh": message_zh, "code": code, "trace_id": trace_id},
-            now=now,
-            state=state,
-            message=message,
-            message_zh=message_zh,
-            error_code=code,
-            trace_id=trace_id,
-            finished_at=now,
-            **values,
-        )
-        if finished:
-            operation_audit.finished(operation)
-            notifications.operation_finished(operation)
-    return finished
-
-
-def operation_change(
-    operation: Operation,
-    *,
-    expect: tuple[str, ...],
-    event: str | None = None,
-    note: dict | None = None,
-    now=None,
-    **values,
-) -> bool:
-    """Set `values` on `operation` if its state is still one of `expect` (a conditional update:
-    of two runs racing, one wins), add the timeline entry `event` (with `note`: detail,
-    detail_zh, code, trace_id), and bump the versions pages poll: the operation's, and its
-    host's so the host's row and panel show it. Updates the instance too. False when the state
-    had moved on."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        updated = Operation.objects.filter(pk=operation.pk, state__in=expect).update(
-            **values, updated_at=now, version=F("version") + 1
-        )
-        if not updated:
-            return False
-        if event is not None:
-            _event(operation, event, at=now, **(note or {}))
-        host_id = values.get("host_id", operation.host_id)
-        if host_id:
-            Host.objects.filter(pk=host_id).update(version=F("version") + 1)
-    for name, value in values.items():
-        setattr(operation, name, value)
-    operation.updated_at = now
-    operation.version += 1
-    return True

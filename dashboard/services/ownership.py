@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -37,8 +36,3 @@ def host_assign_owner(*, user, host: Host, owner) -> Host:
         )
     host.refresh_from_db()
     return host
-
-
-def owner_choices():
-    """The members a host can be given to: active accounts, by name."""
-    return get_user_model().objects.filter(is_active=True).order_by("username")

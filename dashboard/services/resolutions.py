@@ -18,7 +18,7 @@ from dashboard import permissions, selectors
 from dashboard.models import AuditEvent, Host, Operation, OperationEvent
 from dashboard.services.audit import audit_record
 from dashboard.services.operation_run import host_owner_from_create
-from dashboard.services.operations import OperationRefused, operation_change
+from dashboard.services.operation_state import OperationRefused, operation_change
 
 State = Operation.State
 BOUGHT = "bought"

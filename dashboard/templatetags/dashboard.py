@@ -8,11 +8,9 @@ from django.utils.translation import get_language, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from dashboard import permissions, selectors
-from dashboard.forms import ScheduleForm
 from dashboard.models import ACTION_SLUGS, PERIOD_LABELS, Operation
 from dashboard.services import approval_policy
 from dashboard.services.bulk import BULK_KINDS
-from dashboard.services.ownership import owner_choices
 from vmclient.types import PeriodType
 
 register = template.Library()
@@ -105,11 +103,6 @@ def nothing_offered(context, host) -> dict:
     return {"word": word, "detail": detail}
 
 
-@register.simple_tag(takes_context=True)
-def password_refusal(context, host) -> str:
-    return permissions.password_refusal(context.get("user"), host)
-
-
 @register.filter
 def total_minutes(value) -> int:
     """A timedelta in whole minutes, rounded up (the sign-in lockout's cool-off)."""
@@ -117,11 +110,6 @@ def total_minutes(value) -> int:
         return max(1, -(-int(value.total_seconds()) // 60))
     except AttributeError:
         return 0
-
-
-@register.simple_tag(takes_context=True)
-def can_annotate(context, host) -> bool:
-    return permissions.can_annotate(context.get("user"), host)
 
 
 @register.simple_tag(takes_context=True)
@@ -147,27 +135,6 @@ def resolve_hosts(context, operation):
 @register.filter
 def create_price(operation):
     return approval_policy.create_price(operation)
-
-
-@register.simple_tag(takes_context=True)
-def can_manage_schedules(context, host) -> bool:
-    return permissions.can_manage_schedules(context.get("user"), host)
-
-
-@register.simple_tag
-def schedule_form():
-    return ScheduleForm(initial={"action": "power_off"})
-
-
-@register.simple_tag(takes_context=True)
-def can_reveal_password(context, host) -> bool:
-    return permissions.can_reveal_password(context.get("user"), host)
-
-
-@register.simple_tag
-def member_names() -> list[str]:
-    """The active members a host can be given to (the owner form, shown to admins only)."""
-    return list(owner_choices().values_list("username", flat=True))
 
 
 @register.filter

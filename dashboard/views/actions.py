@@ -20,7 +20,7 @@ from dashboard.forms import ActionForm, DeleteHostForm
 from dashboard.htmx import wants_partial
 from dashboard.models import ACTION_SLUGS, Host, Operation
 from dashboard.views.common import safe_next
-from dashboard.views.hosts import host_detail_context, host_or_404
+from dashboard.views.hosts import host_detail_context, host_or_404, host_page_or_404
 
 # The actions a button posts (delete has a page of its own), by their URL slug.
 ACTIONS = {slug: kind for kind, slug in ACTION_SLUGS.items() if kind != Operation.Kind.DELETE}
@@ -55,7 +55,7 @@ def host_delete(request: HttpRequest, host_id: str) -> HttpResponse:
         if refused:
             raise permissions.Forbidden(refused)
         form = DeleteHostForm(host=host)
-    context = host_detail_context(host, form=form)
+    context = host_detail_context(host_page_or_404(request, host_id), form=form)
     context["refusal"] = services.host_action_refusal(host=host, kind=Operation.Kind.DELETE)
     # Deleting a rental gives up the time it was paid for: the page says how much, roughly.
     context["unused_rental"] = selectors.rental_unused(host=host)
@@ -82,8 +82,8 @@ def _request(request: HttpRequest, host: Host, kind: str, key) -> HttpResponse:
             level = messages.SUCCESS
             text = _("%(action)s of %(host)s started.") % {"action": label, "host": name}
     if wants_partial(request):
-        host.refresh_from_db()
-        context = host_detail_context(host, action_message=text, action_level=level_name(level))
+        page = host_page_or_404(request, host.id)  # the host as it is now, the action in flight
+        context = host_detail_context(page, action_message=text, action_level=level_name(level))
         return render(request, "hosts/detail.html#host-panel", context)
     messages.add_message(request, level, text)
     if kind == Operation.Kind.DELETE and operation is not None:

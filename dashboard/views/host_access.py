@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from dashboard import permissions, services
+from dashboard import permissions, selectors, services
 from dashboard.models import AuditEvent
 from dashboard.services.audit import audit_record
-from dashboard.views.hosts import host_detail_context, host_or_404
+from dashboard.views.hosts import host_detail_context, host_or_404, host_page_or_404
 from vmclient.errors import XdsError
 from vmclient.factory import get_client
 
@@ -38,7 +38,8 @@ _password_calls = ThreadPoolExecutor(max_workers=4, thread_name_prefix="xds-pass
 @never_cache
 @require_POST
 def host_password(request: HttpRequest, host_id: str) -> HttpResponse:
-    host = host_or_404(host_id)
+    page = host_page_or_404(request, host_id)
+    host = page.host
     refused = permissions.password_refusal(request.user, host)
     if refused:
         raise permissions.Forbidden(refused)
@@ -69,8 +70,9 @@ def host_password(request: HttpRequest, host_id: str) -> HttpResponse:
         )
     shown = {"password": password, "password_error": error}
     if getattr(request, "htmx", False):
-        return render(request, "hosts/detail.html#password-reveal", {"host": host, **shown})
-    return render(request, "hosts/detail.html", host_detail_context(host, **shown))
+        context = {"host": page.host, "page": page, **shown}
+        return render(request, "hosts/detail.html#password-reveal", context)
+    return render(request, "hosts/detail.html", host_detail_context(page, **shown))
 
 
 @require_POST
@@ -82,11 +84,11 @@ def host_owner(request: HttpRequest, host_id: str) -> HttpResponse:
     name = request.POST.get("owner", "").strip()
     owner = None
     if name:
-        owner = services.owner_choices().filter(username=name).first()
+        owner = selectors.owner_choices().filter(username=name).first()
         if owner is None:
             # The page again, the error beside the form (the template escapes the name).
             error = _("No active member is called %(name)s.") % {"name": name[:150]}
-            context = host_detail_context(host, owner_error=error)
+            context = host_detail_context(host_page_or_404(request, host_id), owner_error=error)
             return render(request, "hosts/detail.html", context, status=400)
     services.host_assign_owner(user=request.user, host=host, owner=owner)
     if owner is None:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import permissions, selectors
 from dashboard.connection import connection_for, rdp_filename
-from dashboard.forms import HostFilterForm, parse_versions
+from dashboard.forms import HostFilterForm, ScheduleForm, parse_versions
 from dashboard.htmx import render_page, wants_partial
 from dashboard.models import Host, is_host_id
 from dashboard.polling import SEEN_PARAM, poll_answer, poll_context, poll_url, seen_version
@@ -141,16 +141,24 @@ def _detail_version(host_version: int, status) -> str:
     return f"{host_version}-{status.stamp}"
 
 
-def host_detail_context(host: Host, status=None, **extra) -> dict:
-    """What the host panel shows: the host, how to connect, its latest operations (which tell
-    whether one is in flight), and its poller: fast while it is changing, slow once settled (it
-    can still change: another member, a schedule, the provider's console)."""
+def host_page_or_404(request: HttpRequest, host_id: str) -> selectors.HostPage:
+    """The host's page as the requesting member sees it (dashboard.selectors.host_page)."""
+    page = selectors.host_page(host_id=host_id, user=request.user) if is_host_id(host_id) else None
+    if page is None:
+        raise Http404(_("No host with this id."))
+    return page
+
+
+def host_detail_context(page: selectors.HostPage, status=None, **extra) -> dict:
+    """The host panel's context: its page (the host as the selector gathered it), the form to
+    add a schedule, and its poller: fast while the host is changing, slow once settled (it can
+    still change: another member, a schedule, the provider's console)."""
+    host = page.host
     status = status or selectors.sync_state_get()
-    operations = selectors.operations_for_host(host=host)
     return {
-        "host": host,
-        "operations": operations,
-        "connection": connection_for(host),
+        "page": page,
+        "host": host,  # the partials shared with the host list read `host`
+        "schedule_form": ScheduleForm(initial={"action": "power_off"}),
         "sync_status": status,
         "poll_url": poll_url(
             "host-detail-live", args=[host.id], at=_detail_version(host.version, status)
@@ -162,8 +170,8 @@ def host_detail_context(host: Host, status=None, **extra) -> dict:
 
 @require_GET
 def host_detail(request: HttpRequest, host_id: str) -> HttpResponse:
-    host = host_or_404(host_id)
-    return render(request, "hosts/detail.html", host_detail_context(host))
+    page = host_page_or_404(request, host_id)
+    return render(request, "hosts/detail.html", host_detail_context(page))
 
 
 @require_GET
@@ -177,12 +185,12 @@ def host_detail_live(request: HttpRequest, host_id: str) -> HttpResponse:
     status = selectors.sync_state_get()
 
     def moved() -> HttpResponse:
-        host = host_or_404(host_id)
+        page = host_page_or_404(request, host_id)
         seen_host, _sep, seen_stamp = seen_version(request).partition("-")
         context = host_detail_context(
-            host,
+            page,
             status,
-            moved=seen_host != str(host.version),
+            moved=seen_host != str(page.host.version),
             status_moved=seen_stamp != status.stamp,
         )
         return render(request, "hosts/detail.html#host-live", context)

@@ -84,7 +84,7 @@ def test_no_permission_on_a_create_fails_with_its_message_and_trace_id(
 def test_a_template_and_image_of_different_types_fail_with_7005(catalog_cached, member, run):
     """The form and the service never send such a pair; were one sent (a catalog changed
     under a queued create), the provider's 7005 still ends it with its message."""
-    params = services.operations.create_params_checked(
+    params = services.pricing.create_params_checked(
         kind="create_payg", params={"package_id": "Pi8tcH1NSd", "image_id": "8991"}
     )
     params["image_id"] = "9102"  # a BL image for a BZ template

@@ -147,12 +147,12 @@ def test_the_card_polls_204_then_the_card_then_286(member_client, make_host, ask
     assert f'hx-get="{url}"' in html
 
     assert member_client.get(url, headers=HTMX).status_code == 204
-    services.operations.operation_change(operation, expect=("queued",), state="submitted")
+    services.operation_state.operation_change(operation, expect=("queued",), state="submitted")
     moved = member_client.get(url, headers=HTMX)
     assert moved.status_code == 200
     assert f"/live/?at={operation.version}" in moved.content.decode()
 
-    services.operations.operation_finish(operation, "failed", message="It broke.")
+    services.operation_state.operation_finish(operation, "failed", message="It broke.")
     done = member_client.get(url, headers=HTMX)
     assert done.status_code == 286  # htmx: stop polling
     assert "It broke." in done.content.decode() and "hx-trigger" not in done.content.decode()

@@ -308,7 +308,7 @@ CELERY = [PYTHON, "-m", "celery", "-A", "dashboard"]
             {"XDS_TRUSTED_PROXIES": "0.0.0.0/0"}, ["XDS_TRUSTED_PROXIES"], id="gunicorn",
         ),
         pytest.param(
-            [PYTHON, "-m", "dashboard.demo"], {"DEMO_HOSTS": "many"}, ["DEMO_HOSTS", "many"],
+            [PYTHON, "-m", "bin.demo_supervisor"], {"DEMO_HOSTS": "many"}, ["DEMO_HOSTS", "many"],
             id="demo",
         ),
     ],

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from dashboard.demo import DEMO_USERS, create_demo_users, port_is_free
+from bin.demo_supervisor import DEMO_USERS, create_demo_users, port_is_free
 from tests.deploy.conftest import PYTHON, ROOT, child_env, free_port
 
 DEADLINE_SECONDS = 90
@@ -214,7 +214,7 @@ def test_a_taken_port_is_a_clear_error(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(  # noqa: S603
-            [PYTHON, "-m", "dashboard.demo"],
+            [PYTHON, "-m", "bin.demo_supervisor"],
             cwd=ROOT,
             env=child_env(tmp_path / "var", WEB_PORT=str(port), SIM_PORT=str(free_port())),
             capture_output=True,
@@ -231,7 +231,7 @@ def test_a_taken_port_is_a_clear_error(tmp_path):
 
 def test_a_bad_port_is_refused(tmp_path):
     result = subprocess.run(  # noqa: S603
-        [PYTHON, "-m", "dashboard.demo"],
+        [PYTHON, "-m", "bin.demo_supervisor"],
         cwd=ROOT,
         env=child_env(tmp_path / "var", SIM_PORT="eighty"),
         capture_output=True,

@@ -1,4 +1,5 @@
-"""The one-command demo (`bin/demo`, which bootstraps .venv and runs `python -m dashboard.demo`).
+"""The one-command demo's supervisor: `bin/demo` bootstraps .venv and runs
+`python -m bin.demo_supervisor`.
 
 It migrates, (re)creates the demo users with fresh passwords, then supervises four processes:
 the upstream simulator with a seeded fleet, a Celery worker, Celery beat and the web server,

@@ -1,0 +1,1 @@
+"""The commands of bin/; Python modules here (the demo's supervisor) run as `python -m bin.NAME`."""
