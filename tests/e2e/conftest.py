@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MEMBER_PASSWORD
+from tests.dashboard.workers import in_process_worker, own_queue
 from vmclient.factory import reset_client
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "e2e"
@@ -95,6 +96,16 @@ def fleet(make_simulator, settings, live_server):
     reset_client()
     yield sim
     reset_client()
+
+
+@pytest.fixture
+def worker(fleet, settings):
+    """A Celery worker in the test's process on a queue of its own, following actions every
+    0.5 s; hosts take 2 s to shut down (a test needing other timings overrides this)."""
+    settings.XDS_ACTION_POLL_SECONDS = 0.5
+    fleet.config.shutdown_seconds = 2.0
+    with own_queue(), in_process_worker():
+        yield
 
 
 @pytest.fixture

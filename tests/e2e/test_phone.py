@@ -15,7 +15,6 @@ from playwright.sync_api import expect
 from dashboard import services
 from dashboard.models import Host, Operation
 from dashboard.services import catalog_refresh, hosts_sync
-from tests.dashboard.workers import in_process_worker, own_queue
 from tests.e2e.conftest import PASSWORD, SCREENSHOTS
 from vmclient.types import HostStatus
 
@@ -70,14 +69,6 @@ def shoot(page, name: str) -> None:
 def sideways_overflow(page) -> int:
     """How many pixels the page scrolls sideways (0 when it does not)."""
     return page.evaluate("Math.max(0, document.scrollingElement.scrollWidth - window.innerWidth)")
-
-
-@pytest.fixture
-def worker(fleet, settings):
-    settings.XDS_ACTION_POLL_SECONDS = 0.5
-    fleet.config.shutdown_seconds = 2.0
-    with own_queue(), in_process_worker():
-        yield
 
 
 @pytest.fixture

@@ -15,21 +15,12 @@ from playwright.sync_api import expect
 
 from dashboard.models import AuditEvent, Host, Operation
 from dashboard.services import catalog_refresh, hosts_sync
-from tests.dashboard.workers import in_process_worker, own_queue
 from tests.e2e.conftest import SCREENSHOTS, sign_in
 from vmclient.types import HostStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ACTION_BUTTONS = ("Power on", "Power off", "Reboot")
-
-
-@pytest.fixture
-def worker(fleet, settings):
-    settings.XDS_ACTION_POLL_SECONDS = 0.5
-    fleet.config.shutdown_seconds = 2.0
-    with own_queue(), in_process_worker():
-        yield
 
 
 def _mirrored(fleet, *, owner=None, **fields) -> Host:
