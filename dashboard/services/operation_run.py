@@ -47,6 +47,7 @@ from dashboard.services.operations import (
     run_lock_key,
 )
 from dashboard.services.sync import host_mark_gone, host_mirror_save
+from dashboard.wording import error_words_in
 from vmclient.errors import ConnectionFailed, CreationWaiting, OutcomeUnknown, XdsError
 from vmclient.types import Host as UpstreamHost
 from vmclient.types import HostStatus, PeriodType, same_system
@@ -844,8 +845,8 @@ def _code(err: XdsError) -> str:
 def _error_fields(err: XdsError) -> dict:
     """An upstream error as the fields that end an operation, in both languages."""
     return {
-        "message": err.user_message("en"),
-        "message_zh": err.user_message("zh"),
+        "message": error_words_in(err, "en"),
+        "message_zh": error_words_in(err, "zh-hans"),
         "code": _code(err),
         "trace_id": err.trace_id or "",
     }
@@ -854,8 +855,8 @@ def _error_fields(err: XdsError) -> dict:
 def _note(err: XdsError) -> dict:
     """An upstream error as a timeline entry."""
     return {
-        "detail": err.user_message("en"),
-        "detail_zh": err.user_message("zh"),
+        "detail": error_words_in(err, "en"),
+        "detail_zh": error_words_in(err, "zh-hans"),
         "code": _code(err),
         "trace_id": err.trace_id or "",
     }

@@ -27,6 +27,7 @@ from dashboard.models import (
     is_host_id,
 )
 from dashboard.selectors import CATALOG_CACHE_KEY
+from dashboard.wording import error_words_in
 from vmclient.errors import XdsError
 from vmclient.types import MAX_PAGE_SIZE, BillingType, HostPage
 from vmclient.types import Host as UpstreamHost
@@ -404,8 +405,8 @@ def _state_failed(job: str, exc: Exception, *, at: datetime) -> None:
     if isinstance(exc, XdsError):
         values = {
             "error_code": str(exc.code) if exc.code is not None else type(exc).__name__,
-            "error_message": exc.user_message("en"),
-            "error_message_zh": exc.user_message("zh"),
+            "error_message": error_words_in(exc, "en"),
+            "error_message_zh": error_words_in(exc, "zh-hans"),
             "error_trace_id": exc.trace_id or "",
         }
     else:

@@ -14,6 +14,7 @@ from kombu.exceptions import OperationalError
 from dashboard import services, tasks
 from dashboard.models import SyncState
 from dashboard.selectors import sync_state_get
+from dashboard.wording import error_words
 from vmclient.factory import build_client
 from vmclient.simulator import Fault
 
@@ -48,7 +49,7 @@ def test_the_banner_shows_the_upstream_error_and_its_trace_id(member_client, sim
         html = response.content.decode()
         assert 'class="banner banner-error" role="alert"' in html, url
         assert "The host list cannot be synced" in html
-        assert escape(result.error.message) in html
+        assert escape(error_words(result.error)) in html
         assert f"<code>{result.error.trace_id}</code>" in html
         assert "<code>500</code>" in html
 
