@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.conf.locale import LANG_INFO
 
 from dashboard.env import (
     LOG_LEVELS,
@@ -447,13 +448,13 @@ XDS_HEALTH_BEAT_MAX_AGE = env_int(
 )
 
 # --- Actions: the operations members ask for, run by the worker ---------------------------------
-# Members see their messages in their browser's language: English, or Chinese where the upstream's
-# errors say so (every error has both).
+# Members see their messages in their browser's language (or the one they chose): each language
+# shipped is a catalog in locale/, named in the switcher in its own words (Django's LANG_INFO).
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
     "django.middleware.locale.LocaleMiddleware",
 )
-LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LANGUAGES = [(code, LANG_INFO[code]["name_local"]) for code in ("en", "zh-hans")]
 
 # The Celery queue the dashboard's tasks go through: two dashboards (or a test run) can share one
 # broker with queues of their own.

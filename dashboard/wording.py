@@ -1,17 +1,25 @@
 """The words a member reads for an outcome, in the member's language: the one place an error of
-the provider's API (a `vmclient` error, which holds only facts) becomes a sentence.
+the provider's API (a `vmclient` error, which holds only facts) or an operation's outcome becomes
+a sentence.
 
 Every sentence is a gettext message: English in the source, each other language in its catalog
-(`locale/`), so adding a language is a new catalog and nothing else. `error_words(err)` words an
-error in the active language; `translation.override` picks another one.
+(`locale/`), so adding a language is a new catalog and nothing else.
+
+- `error_words(err)` words an error in the active language (`translation.override` picks
+  another one).
+- An outcome is said as a `Said`: a key of `OUTCOMES` and its values (plain values, or a `Said`
+  worded first, such as an error or an action's name). `words(said)` words it.
+- `stored(said)` / `note(said)` give the fields an operation and a timeline entry keep.
 """
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from vmclient import errors
 
@@ -221,3 +229,220 @@ def _refusal_words(err: errors.InvalidArgument) -> str:
     if err.reason in _REFUSALS:
         return str(_REFUSALS[err.reason]) % {"argument": err.argument}
     return str(_FIXED[errors.InvalidArgument])
+
+
+# --- Outcomes of operations ---------------------------------------------------------------------
+
+
+class Said(NamedTuple):
+    """An outcome to word: a key of `OUTCOMES` and the values its sentence names."""
+
+    key: str
+    values: dict[str, Any]
+
+
+def said(key: str, **values: Any) -> Said:
+    if key not in OUTCOMES:  # an error is said by error_said
+        raise KeyError(f"no sentence for the outcome {key!r}")
+    return Said(key, values)
+
+
+def error_said(err: errors.XdsError) -> Said:
+    """An error as an outcome: the facts its words are made of."""
+    return Said(
+        "error",
+        {
+            "error": type(err).__name__,
+            "http_status": err.http_status,
+            "upstream_message": err.upstream_message,
+            "argument": getattr(err, "argument", None),
+            "reason": getattr(err, "reason", None),
+            "maximum": getattr(err, "maximum", None),
+        },
+    )
+
+
+def words(outcome: Said) -> str:
+    """The outcome's sentence in the active language."""
+    if outcome.key == "error":
+        return error_words(_error_from(outcome.values))
+    values = {
+        name: words(value) if isinstance(value, Said) else value
+        for name, value in outcome.values.items()
+    }
+    return str(OUTCOMES[outcome.key]) % values
+
+
+def words_in(outcome: Said, language: str) -> str:
+    with translation.override(language):
+        return words(outcome)
+
+
+def stored(outcome: Said) -> dict[str, str]:
+    """The fields an operation keeps of its outcome."""
+    return {"message": words_in(outcome, "en"), "message_zh": words_in(outcome, "zh-hans")}
+
+
+def note(outcome: Said) -> dict[str, str]:
+    """The fields a timeline entry keeps of what it says."""
+    return {"detail": words_in(outcome, "en"), "detail_zh": words_in(outcome, "zh-hans")}
+
+
+def _error_from(facts: dict[str, Any]) -> errors.XdsError:
+    cls = getattr(errors, str(facts.get("error")), None)
+    if not (isinstance(cls, type) and issubclass(cls, errors.XdsError)):
+        cls = errors.XdsError
+    err = cls.__new__(cls)
+    err.__dict__.update(
+        {key: facts.get(key) for key in ("http_status", "upstream_message", "argument")}
+    )
+    err.__dict__.update({key: facts.get(key) for key in ("reason", "maximum")})
+    return err
+
+
+# An action or a status named inside a sentence.
+ACTIONS: dict[str, Promise] = {
+    "power_on": pgettext_lazy("an action, inside a sentence", "power on"),
+    "power_off": pgettext_lazy("an action, inside a sentence", "power off"),
+    "reboot": pgettext_lazy("an action, inside a sentence", "reboot"),
+    "delete": pgettext_lazy("an action, inside a sentence", "delete"),
+}
+STATUSES: dict[str, Promise] = {
+    "off": pgettext_lazy("a host's status, inside a sentence", "off"),
+    "booting": pgettext_lazy("a host's status, inside a sentence", "booting"),
+    "running": pgettext_lazy("a host's status, inside a sentence", "running"),
+    "charging": pgettext_lazy("a host's status, inside a sentence", "settling bill"),
+    "shutting_down": pgettext_lazy("a host's status, inside a sentence", "shutting down"),
+    "expired": pgettext_lazy("a host's status, inside a sentence", "expired"),
+}
+# A host's status on its own, as a timeline entry says it.
+STATUS_NAMES: dict[str, Promise] = {
+    "off": gettext_lazy("Off"),
+    "booting": gettext_lazy("Booting"),
+    "running": gettext_lazy("Running"),
+    "charging": gettext_lazy("Settling bill"),
+    "shutting_down": gettext_lazy("Shutting down"),
+    "expired": gettext_lazy("Expired"),
+}
+
+OUTCOMES: dict[str, Promise] = {
+    **{f"action.{kind}": label for kind, label in ACTIONS.items()},
+    **{f"status.{slug}": label for slug, label in STATUSES.items()},
+    **{f"status_name.{slug}": label for slug, label in STATUS_NAMES.items()},
+    # Creates
+    "create_run_stopped": gettext_lazy(
+        "The run that sent the create stopped before recording the answer."
+    ),
+    "create_refused": gettext_lazy("Nothing was bought. %(error)s"),
+    "create_unexpected_error": gettext_lazy(
+        "An unexpected error came after the create was sent (see the worker's log)."
+    ),
+    "create_no_id": gettext_lazy(
+        "Xuandashi did not say which host it created; looking for it in the listing."
+    ),
+    "create_retry": gettext_lazy("%(error)s Trying again at %(time)s."),
+    "create_waited_too_long": gettext_lazy(
+        "Xuandashi could not take the create for %(minutes)s min (it kept asking to wait, or "
+        "could not be reached). Nothing was bought: try again later."
+    ),
+    "create_unknown_unreadable": gettext_lazy(
+        "Xuandashi's listing could not be read %(minutes)s min after the create, whose answer "
+        "was lost, so its new host could not be looked for. It may or may not have been bought: "
+        "an administrator must check the provider's console before anyone creates it again."
+    ),
+    "create_unknown_not_found": gettext_lazy(
+        "No new host of template %(template)s with %(image)s appeared in Xuandashi's listing "
+        "within %(minutes)s min of the create, whose answer was lost. It may or may not have "
+        "been bought: an administrator must check the provider's console before anyone creates "
+        "it again."
+    ),
+    "created_other_action": gettext_lazy(
+        "Created host %(host)s; another action on it is already in flight."
+    ),
+    # Before anything is sent
+    "not_sent_forbidden": gettext_lazy(
+        "Not sent to Xuandashi: %(name)s may no longer ask for it. %(reason)s"
+    ),
+    "cancelled": gettext_lazy("Cancelled by %(name)s before anything was sent to Xuandashi."),
+    "queue_down": gettext_lazy("It is saved and starts as soon as the task queue is back."),
+    "resumed": gettext_lazy("No worker had touched it for %(minutes)s min."),
+    # Approvals
+    "approved_by": gettext_lazy("by %(name)s"),
+    "rejected": gettext_lazy("Rejected by %(name)s. Nothing was bought."),
+    "rejected_because": gettext_lazy("Rejected by %(name)s: %(reason)s Nothing was bought."),
+    "approval_expired": gettext_lazy(
+        "No admin approved it within %(hours)s h. Nothing was bought."
+    ),
+    # An admin resolved an unknown outcome
+    "resolved_bought": gettext_lazy(
+        "The create bought host %(host)s, as %(name)s found: %(reason)s"
+    ),
+    "resolved_nothing": gettext_lazy("Nothing was bought, as %(name)s found: %(reason)s"),
+    "resolved_note": gettext_lazy("%(name)s: %(reason)s"),
+    # Power, reboot, delete
+    "action_worker_stopped": gettext_lazy(
+        "The worker stopped %(times)s times while sending this action; it is not tried again. "
+        "Check the host, then try again if needed."
+    ),
+    "action_answer_lost": gettext_lazy(
+        "%(code)s: Xuandashi may have carried it out; following the host to see what it did."
+    ),
+    "succeeded_answer_lost": gettext_lazy(
+        "%(outcome)s Xuandashi's answer was lost, but the host shows it was done."
+    ),
+    "delete_refused": gettext_lazy(
+        "Xuandashi answered that it did not delete the host. A host that is starting or "
+        "stopping cannot be deleted: wait until it has settled, then try again."
+    ),
+    "deleted": gettext_lazy("Deleted: Xuandashi no longer lists the host."),
+    "reached.running": gettext_lazy("The host is running."),
+    "reached.off": gettext_lazy("The host is off."),
+    "unknown_unreadable": gettext_lazy(
+        "Xuandashi's answer to the %(action)s was lost, and the host could not be read for "
+        "%(minutes)s min since: whether it was done is not known. Check the host before asking "
+        "again."
+    ),
+    "unknown_no_status": gettext_lazy(
+        "Xuandashi's answer was lost, and it does not report the host's status: whether it was "
+        "done is not known. Check the host before asking again."
+    ),
+    "accepted_no_status": gettext_lazy(
+        "Xuandashi accepted it. It does not report the host's status, so the result is not "
+        "confirmed."
+    ),
+    "expired": gettext_lazy("The host has expired: its rental period is over."),
+    "delete_timeout": gettext_lazy(
+        "Xuandashi still lists the host %(minutes)s min after accepting to delete it."
+    ),
+    "status_timeout": gettext_lazy(
+        "The host did not become %(status)s within %(minutes)s min. Check it on its page; "
+        "Xuandashi may still be working on it."
+    ),
+    "not_carried_out": gettext_lazy(
+        "Xuandashi's answer to the %(action)s was lost, and %(minutes)s min later %(shows)s: the "
+        "%(action)s was not carried out. Ask for it again if it is still needed."
+    ),
+    "shows.still_listed": gettext_lazy("Xuandashi still lists the host"),
+    "shows.never_restarted": gettext_lazy("the host was never seen restarting"),
+    "shows.still_status": gettext_lazy("the host is still %(status)s"),
+    "shows.unchanged": gettext_lazy("the host has not changed"),
+    # Giving up
+    "gave_up_create_sent": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. The create was "
+        "sent and may have bought a host: an administrator must check the provider's console "
+        "before anyone creates it again."
+    ),
+    "gave_up": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. Check the "
+        "host, then try again if needed; the worker's log says what went wrong."
+    ),
+    "gave_up_bought": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. The create "
+        "bought host %(host)s. Check the host, then try again if needed; the worker's log says "
+        "what went wrong."
+    ),
+    # The sync
+    "sync_failed_unexpectedly": gettext_lazy(
+        "The job failed unexpectedly; the worker's log has the details."
+    ),
+}

@@ -27,7 +27,7 @@ from dashboard.models import (
     is_host_id,
 )
 from dashboard.selectors import CATALOG_CACHE_KEY
-from dashboard.wording import error_words_in
+from dashboard.wording import Said, error_said, said, stored
 from vmclient.errors import XdsError
 from vmclient.types import MAX_PAGE_SIZE, BillingType, HostPage
 from vmclient.types import Host as UpstreamHost
@@ -401,19 +401,21 @@ def _state_succeeded(job: str, *, at: datetime, count: int) -> None:
     )
 
 
+def _error_fields(outcome: Said) -> dict:
+    return {f"error_{name}": words for name, words in stored(outcome).items()}
+
+
 def _state_failed(job: str, exc: Exception, *, at: datetime) -> None:
     if isinstance(exc, XdsError):
         values = {
             "error_code": str(exc.code) if exc.code is not None else type(exc).__name__,
-            "error_message": error_words_in(exc, "en"),
-            "error_message_zh": error_words_in(exc, "zh-hans"),
+            **_error_fields(error_said(exc)),
             "error_trace_id": exc.trace_id or "",
         }
     else:
         values = {
             "error_code": type(exc).__name__,
-            "error_message": "The job failed unexpectedly; the worker's log has the details.",
-            "error_message_zh": "任务意外失败，详情见 worker 日志。",
+            **_error_fields(said("sync_failed_unexpectedly")),
             "error_trace_id": "",
         }
     SyncState.objects.update_or_create(
