@@ -9,13 +9,17 @@ Every sentence is a gettext message: English in the source, each other language 
   another one).
 - An outcome is said as a `Said`: a key of `OUTCOMES` and its values (plain values, or a `Said`
   worded first, such as an error or an action's name). `words(said)` words it.
-- `stored(said)` / `note(said)` give the fields an operation and a timeline entry keep.
+- `stored(said)` / `note(said)` give the fields an operation and a timeline entry keep: the key
+  and its values (worded when read, in the reader's language) and the English words (for logs,
+  mails and the audit trail). `recorded_words` words them back; a row written before keys were
+  kept has no key, and reads its frozen words instead.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -266,11 +270,37 @@ def words(outcome: Said) -> str:
     """The outcome's sentence in the active language."""
     if outcome.key == "error":
         return error_words(_error_from(outcome.values))
-    values = {
-        name: words(value) if isinstance(value, Said) else value
-        for name, value in outcome.values.items()
-    }
+    values = {name: _worded(value) for name, value in outcome.values.items()}
     return str(OUTCOMES[outcome.key]) % values
+
+
+def _worded(value: Any) -> Any:
+    if isinstance(value, Said):
+        return words(value)
+    if isinstance(value, dict) and "key" in value:  # a Said, as stored
+        return words(Said(value["key"], value.get("values") or {}))
+    if isinstance(value, dict) and "texts" in value:  # words made elsewhere, in each language
+        texts = value["texts"]
+        return texts.get(translation.get_language() or "en") or texts.get("en", "")
+    return value
+
+
+def _stored_value(value: Any) -> Any:
+    """A value as JSON: a Said as its key and values, a lazy text (worded by other code, such as
+    a refusal) in each language shipped."""
+    if isinstance(value, Said):
+        return {"key": value.key, "values": _stored_values(value.values)}
+    if isinstance(value, Promise):
+        texts = {}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                texts[code] = str(value)
+        return {"texts": texts}
+    return value
+
+
+def _stored_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _stored_value(value) for name, value in values.items()}
 
 
 def words_in(outcome: Said, language: str) -> str:
@@ -278,14 +308,37 @@ def words_in(outcome: Said, language: str) -> str:
         return words(outcome)
 
 
-def stored(outcome: Said) -> dict[str, str]:
-    """The fields an operation keeps of its outcome."""
-    return {"message": words_in(outcome, "en"), "message_zh": words_in(outcome, "zh-hans")}
+def stored(outcome: Said, field: str = "message") -> dict[str, Any]:
+    """The fields a row keeps of an outcome: `<field>` (its English words), `<field>_key` and
+    `<field>_values`."""
+    return {
+        field: words_in(outcome, "en"),
+        f"{field}_key": outcome.key,
+        f"{field}_values": _stored_values(outcome.values),
+    }
 
 
-def note(outcome: Said) -> dict[str, str]:
+def note(outcome: Said) -> dict[str, Any]:
     """The fields a timeline entry keeps of what it says."""
-    return {"detail": words_in(outcome, "en"), "detail_zh": words_in(outcome, "zh-hans")}
+    return stored(outcome, "detail")
+
+
+def recorded_words(row: Any, field: str, language: str | None = None) -> str:
+    """The words of what `row` recorded in `<field>` (its key and values), in `language` (the
+    active one by default). A row written before keys were kept reads its frozen words: those of
+    `language` in `<field>_frozen`, else the English of `<field>`."""
+    key = getattr(row, f"{field}_key")
+    english = getattr(row, field)
+    language = language or translation.get_language() or "en"
+    if key == "error" or key in OUTCOMES:
+        try:
+            return words_in(Said(key, getattr(row, f"{field}_values") or {}), language)
+        except (KeyError, TypeError, ValueError):
+            return english  # a value the sentence no longer names: the words as written
+    frozen = getattr(row, f"{field}_frozen") or {}
+    if language.lower().startswith("zh"):
+        return frozen.get(language) or frozen.get("zh-hans") or english
+    return frozen.get(language) or english
 
 
 def _error_from(facts: dict[str, Any]) -> errors.XdsError:

@@ -21,7 +21,7 @@ from django.utils.html import escape
 from dashboard import services
 from dashboard.models import Operation, SyncState
 from dashboard.templatetags.dashboard import money, period_label
-from dashboard.wording import error_words_in
+from dashboard.wording import error_said, error_words_in, stored
 from vmclient.errors import PowerBalanceTooLow
 from vmclient.factory import build_client, reset_client
 from vmclient.simulator import Fault
@@ -360,8 +360,7 @@ def test_an_operations_error_is_shown_in_the_members_language(member_client, mem
         requested_by_name=member.username,
         host_name="render-01",
         error_code=str(error.code),
-        message=message,
-        message_zh=message_zh,
+        **stored(error_said(error)),
         trace_id="trace-42",
         finished_at=timezone.now(),
     )

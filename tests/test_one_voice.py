@@ -9,10 +9,13 @@ from pathlib import Path
 
 import polib
 import pytest
-from django.utils import translation
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone, translation
 from django.utils.translation import trans_real
 
-from dashboard.wording import error_said, error_words, said, words
+from dashboard.models import Operation, SyncState
+from dashboard.wording import error_said, error_words, said, stored, words
 from vmclient import errors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,8 +34,8 @@ def _clear_language_caches():
 
 @pytest.fixture
 def pirate(settings, tmp_path):
-    """A language the project does not ship ("pirate", code x-pirate), as a translator adds one:
-    a catalog in a locale directory and its line in LANGUAGES."""
+    """A language the project does not ship (Esperanto, here with made-up words), as a translator
+    adds one: a catalog in a locale directory and its line in LANGUAGES."""
     catalog = polib.POFile()
     catalog.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
     english = {
@@ -56,13 +59,13 @@ def pirate(settings, tmp_path):
             msgctxt="a host's status, inside a sentence", msgid="running", msgstr="sailin'"
         )
     )
-    folder = tmp_path / translation.to_locale("x-pirate") / "LC_MESSAGES"
+    folder = tmp_path / translation.to_locale("eo") / "LC_MESSAGES"
     folder.mkdir(parents=True)
     catalog.save_as_mofile(str(folder / "django.mo"))
     settings.LOCALE_PATHS = [str(tmp_path), *settings.LOCALE_PATHS]
-    settings.LANGUAGES = [*settings.LANGUAGES, ("x-pirate", "Pirate")]
+    settings.LANGUAGES = [*settings.LANGUAGES, ("eo", "Esperanto")]
     _clear_language_caches()
-    yield "x-pirate"
+    yield "eo"
     _clear_language_caches()
 
 
@@ -113,3 +116,88 @@ def test_no_python_string_outside_the_simulator_and_migrations_is_chinese():
                 ):
                     offenders.append(f"{relative}:{node.lineno}")
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_an_operations_outcome_reads_in_the_new_language_on_its_page(pirate, client, make_member):
+    member = make_member("reader", "Viewer")
+    client.force_login(member)
+    outcome = said("status_timeout", status=said("status.running"), minutes=10)
+    operation = Operation.objects.create(
+        kind=Operation.Kind.POWER_ON,
+        state=Operation.State.FAILED,
+        requested_by=member,
+        requested_by_name=member.username,
+        host_name="render-01",
+        finished_at=timezone.now(),
+        **stored(outcome),
+    )
+    page = client.get(f"/operations/{operation.pk}/", headers={"accept-language": pirate})
+    assert "The ship not be sailin&#x27; after 10 min, arr." in page.content.decode()
+    english = client.get(f"/operations/{operation.pk}/", headers={"accept-language": "en"})
+    assert "The host did not become running within 10 min." in english.content.decode()
+
+
+# --- The migration that turned the words into keys -------------------------------------------
+
+BEFORE = ("dashboard", "0015_audit_actions_merged")
+AFTER = ("dashboard", "0016_voice_message_keys")
+
+
+def _migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([target])
+    return executor.loader.project_state([target]).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_written_before_keep_their_words_and_going_back_gives_them_back():
+    apps = _migrate(BEFORE)
+    user = apps.get_model("auth", "User").objects.create(username="old-timer")
+    old = apps.get_model("dashboard", "Operation").objects.create(
+        kind="power_on",
+        state="failed",
+        requested_by=user,
+        requested_by_name="old-timer",
+        message="The host is already starting.",
+        message_zh="主机正在开机中。",
+    )
+    apps.get_model("dashboard", "OperationEvent").objects.create(
+        operation=old, event="failed", detail="Gone.", detail_zh="没了。"
+    )
+    apps.get_model("dashboard", "SyncState").objects.create(
+        job="hosts", error_message="It broke.", error_message_zh="坏了。"
+    )
+
+    _migrate(AFTER)
+    operation = Operation.objects.get(pk=old.pk)
+    assert operation.message_key == ""
+    assert operation.message_in("zh-hans") == "主机正在开机中。"
+    assert operation.message_in("en") == "The host is already starting."
+    assert operation.events.get().detail_in("zh-hans") == "没了。"
+    with translation.override("zh-hans"):
+        assert SyncState.objects.get().error_words == "坏了。"
+    with translation.override("en"):
+        assert SyncState.objects.get().error_words == "It broke."
+    # A row written since keeps a key and its values, not the words.
+    new = Operation.objects.create(
+        kind="power_on",
+        state="failed",
+        requested_by_id=user.pk,
+        requested_by_name="old-timer",
+        **stored(said("status_timeout", status=said("status.running"), minutes=10)),
+    )
+
+    apps = _migrate(BEFORE)
+    rows = apps.get_model("dashboard", "Operation").objects
+    assert rows.get(pk=old.pk).message_zh == "主机正在开机中。"
+    assert rows.get(pk=new.pk).message_zh.startswith("主机在 10 分钟内未变为运行中。")
+    assert apps.get_model("dashboard", "OperationEvent").objects.get().detail_zh == "没了。"
+    assert apps.get_model("dashboard", "SyncState").objects.get().error_message_zh == "坏了。"
+    _migrate(("dashboard", _latest_migration()))
+
+
+def _latest_migration() -> str:
+    executor = MigrationExecutor(connection)
+    return max(name for app, name in executor.loader.graph.leaf_nodes() if app == "dashboard")

@@ -373,7 +373,7 @@ def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
             operation,
             expect=(State.SUBMITTED, State.WAITING),
             event=Event.FOUND,
-            note={"detail": label, "detail_zh": label},
+            note={"detail": label},  # a name and an id: the same in every language
             state=State.WAITING,
             host_id=host_id,
             host_name=name or host_id,

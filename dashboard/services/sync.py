@@ -402,7 +402,7 @@ def _state_succeeded(job: str, *, at: datetime, count: int) -> None:
 
 
 def _error_fields(outcome: Said) -> dict:
-    return {f"error_{name}": words for name, words in stored(outcome).items()}
+    return {**stored(outcome, "error_message"), "error_message_frozen": {}}
 
 
 def _state_failed(job: str, exc: Exception, *, at: datetime) -> None:

@@ -27,13 +27,16 @@ def assert_failed_with(operation: Operation, code: int) -> None:
     assert operation.message == ("Nothing was bought. " if bought_nothing else "") + (
         error_words_in(error(), "en")
     )
-    assert operation.message_zh == ("未购买任何主机。" if bought_nothing else "") + (
+    assert operation.message_in("zh-hans") == ("未购买任何主机。" if bought_nothing else "") + (
         error_words_in(error(), "zh-hans")
     )
     assert operation.trace_id  # the provider's, from the answer's envelope
     last = operation.events.last()
     assert (last.event, last.code, last.trace_id) == ("failed", str(code), operation.trace_id)
-    assert (last.detail, last.detail_zh) == (operation.message, operation.message_zh)
+    assert (last.detail_in("en"), last.detail_in("zh-hans")) == (
+        operation.message_in("en"),
+        operation.message_in("zh-hans"),
+    )
 
 
 def buy(ask, kind="create_payg", **params):

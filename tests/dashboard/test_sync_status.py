@@ -64,7 +64,7 @@ def test_the_banner_speaks_chinese_on_a_chinese_page(db):
         last_attempt_at=timezone.now(),
         last_error_at=timezone.now(),
         error_message="In English",
-        error_message_zh="中文说明",
+        error_message_frozen={"zh-hans": "中文说明"},  # a row written before keys
         error_trace_id="t-1",
     )
     context = {"sync_status": sync_state_get()}
