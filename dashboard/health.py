@@ -127,9 +127,9 @@ def _upstream_cache_key() -> str:
 
 
 def _authenticate() -> Check:
+    from dashboard.upstream import get_client
     from dashboard.wording import error_words
     from vmclient.errors import XdsError
-    from vmclient.factory import get_client
 
     checked_at = timezone.now().isoformat()
     try:

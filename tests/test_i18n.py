@@ -21,9 +21,9 @@ from django.utils.html import escape
 from dashboard import services
 from dashboard.models import Operation, SyncState
 from dashboard.templatetags.dashboard import money, period_label
+from dashboard.upstream import build_client, reset_client
 from dashboard.wording import error_said, error_words_in, stored
 from vmclient.errors import PowerBalanceTooLow
-from vmclient.factory import build_client, reset_client
 from vmclient.simulator import Fault
 from vmclient.types import PeriodType
 

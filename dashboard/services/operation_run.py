@@ -107,7 +107,7 @@ def operation_run(*, operation_id: int, dispatch_id: str, client=None) -> str:
         if not acquired:
             return "busy"
         if client is None:
-            from vmclient.factory import get_client
+            from dashboard.upstream import get_client
 
             client = get_client()
         countdown = _step(operation, client)

@@ -84,7 +84,7 @@ def hosts_sync(*, client=None) -> SyncResult:
             logger.info("host sync skipped: another sync is running")
             return SyncResult(skipped=True)
         if client is None:
-            from vmclient.factory import get_client
+            from dashboard.upstream import get_client
 
             client = get_client()
         return _hosts_sync_locked(client)
@@ -326,7 +326,7 @@ def catalog_refresh(*, client=None) -> dict | None:
     XDS_CATALOG_CACHE_SECONDS. On failure (None) the cached catalog, if any, is kept alive, and
     pages show its age under the error banner."""
     if client is None:
-        from vmclient.factory import get_client
+        from dashboard.upstream import get_client
 
         client = get_client()
     now = timezone.now()

@@ -24,10 +24,10 @@ from django.views.decorators.http import require_POST
 from dashboard import permissions, services
 from dashboard.models import AuditEvent
 from dashboard.services.audit import audit_record
+from dashboard.upstream import get_client
 from dashboard.views.hosts import host_detail_context, host_or_404
 from dashboard.wording import error_words
 from vmclient.errors import XdsError
-from vmclient.factory import get_client
 
 # The client's own timeouts bound each attempt, not a call with its sign-in and retries: the
 # password is asked for in a thread of this pool, and the view stops waiting at the deadline

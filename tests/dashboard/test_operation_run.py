@@ -14,7 +14,7 @@ from django.utils import timezone
 from dashboard import services
 from dashboard.locks import cache_lock
 from dashboard.models import Host, Operation
-from vmclient.factory import build_client
+from dashboard.upstream import build_client
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
 

@@ -11,8 +11,8 @@ from django.utils.html import escape
 
 from dashboard import services
 from dashboard.models import Host
+from dashboard.upstream import build_client
 from dashboard.wording import error_words
-from vmclient.factory import build_client
 from vmclient.simulator import Fault
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from kombu.exceptions import OperationalError
 from dashboard import services, tasks
 from dashboard.models import SyncState
 from dashboard.selectors import sync_state_get
+from dashboard.upstream import build_client
 from dashboard.wording import error_words
-from vmclient.factory import build_client
 from vmclient.simulator import Fault
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from dashboard.upstream import build_client
 from dashboard.wording import error_words_in
 from vmclient.errors import XdsError
-from vmclient.factory import build_client
 from vmclient.types import BillingType
 
 
