@@ -102,7 +102,7 @@ def _fleet(args):
 
     from dashboard.models import Host
     from dashboard.services import hosts_sync
-    from vmclient.factory import reset_client
+    from dashboard.upstream import reset_client
     from vmclient.simulator import Simulator
     from vmclient.types import HostStatus
 
@@ -290,7 +290,7 @@ class PerRowTab(_Tab):
 
         from dashboard.models import Host
         from dashboard.services.sync import _mirrored_values
-        from vmclient.factory import get_client
+        from dashboard.upstream import get_client
 
         for host_id in list(self.polling):
             cpu = time.thread_time()
@@ -316,7 +316,7 @@ class WholeListTab(_Tab):
     def poll(self) -> None:
         from dashboard.models import Host
         from dashboard.services.sync import _mirrored_values
-        from vmclient.factory import get_client
+        from dashboard.upstream import get_client
 
         cpu = time.thread_time()
         hosts = get_client().list_all_hosts()

@@ -29,7 +29,7 @@ def main() -> None:
     from dashboard.models import Host
     from dashboard.selectors import mirror_version
     from dashboard.services import hosts_sync
-    from vmclient.factory import reset_client
+    from dashboard.upstream import reset_client
     from vmclient.simulator import Simulator
 
     settings.ALLOWED_HOSTS = ["testserver"]

@@ -32,7 +32,7 @@ def main() -> None:
 
     from dashboard.models import Host, Operation
     from dashboard.services import hosts_sync, operation_request
-    from vmclient.factory import reset_client
+    from dashboard.upstream import reset_client
     from vmclient.simulator import Simulator
     from vmclient.types import HostStatus
 

@@ -31,7 +31,7 @@ def main() -> None:
     from dashboard.models import Host
     from dashboard.selectors import sync_state_get
     from dashboard.services import hosts_sync
-    from vmclient.factory import reset_client
+    from dashboard.upstream import reset_client
     from vmclient.simulator import Simulator
 
     with Simulator(hosts=args.hosts, rng_seed=3).start() as sim:

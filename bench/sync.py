@@ -22,7 +22,7 @@ def main() -> None:
 
     from dashboard.models import Host
     from dashboard.services import hosts_sync
-    from vmclient.factory import reset_client
+    from dashboard.upstream import reset_client
     from vmclient.simulator import Simulator, SimulatorConfig
 
     config = SimulatorConfig(latency=args.latency)

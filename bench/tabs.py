@@ -35,7 +35,7 @@ def main() -> None:
     from django.conf import settings
 
     from dashboard.services import hosts_sync
-    from vmclient.factory import reset_client
+    from dashboard.upstream import reset_client
     from vmclient.simulator import Simulator
     from vmclient.types import HostStatus
 

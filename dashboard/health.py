@@ -127,8 +127,9 @@ def _upstream_cache_key() -> str:
 
 
 def _authenticate() -> Check:
+    from dashboard.upstream import get_client
+    from dashboard.wording import error_words
     from vmclient.errors import XdsError
-    from vmclient.factory import get_client
 
     checked_at = timezone.now().isoformat()
     try:
@@ -140,7 +141,7 @@ def _authenticate() -> Check:
             "checked_at": checked_at,
             "error": type(exc).__name__,
             # Our own text for the code (it says what to check), never the raw answer.
-            "message": exc.message,
+            "message": error_words(exc),
             "code": exc.code,
             "trace_id": exc.trace_id,
         }

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.conf.locale import LANG_INFO
 
 from dashboard.env import (
     LOG_LEVELS,
@@ -453,7 +454,8 @@ for _origin in CSRF_TRUSTED_ORIGINS:
 # the language cookie for a year. Members see their messages in their language too: English, or
 # Chinese where the upstream's errors say so (every error has both).
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+# Each language shipped is a catalog in locale/, named in the switcher in its own words.
+LANGUAGES = [(code, LANG_INFO[code]["name_local"]) for code in ("en", "zh-hans")]
 USE_I18N = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60

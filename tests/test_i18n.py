@@ -21,8 +21,9 @@ from django.utils.html import escape
 from dashboard import services
 from dashboard.models import Operation, SyncState
 from dashboard.templatetags.dashboard import money, period_label
+from dashboard.upstream import build_client, reset_client
+from dashboard.wording import error_said, error_words_in, stored
 from vmclient.errors import PowerBalanceTooLow
-from vmclient.factory import build_client, reset_client
 from vmclient.simulator import Fault
 from vmclient.types import PeriodType
 
@@ -320,18 +321,20 @@ def test_the_sync_banner_shows_xuandashis_error_in_the_members_language(
 ):
     result = services.hosts_sync(client=build_client(retries=0))
     error = result.error
-    assert error is not None and error.message != error.message_zh
+    assert error is not None
+    message, message_zh = error_words_in(error, "en"), error_words_in(error, "zh-hans")
+    assert message != message_zh
 
     zh = member_client.get("/hosts/", headers={"accept-language": "zh-CN"}).content.decode()
     assert "无法从渲大师同步主机列表。" in zh
-    assert escape(error.message_zh) in zh
-    assert escape(error.message) not in zh
+    assert escape(message_zh) in zh
+    assert escape(message) not in zh
     assert f"<code>{error.trace_id}</code>" in zh
 
     en = member_client.get("/hosts/", headers={"accept-language": "en"}).content.decode()
     assert "The host list cannot be synced from Xuandashi." in en
-    assert escape(error.message) in en
-    assert escape(error.message_zh) not in en
+    assert escape(message) in en
+    assert escape(message_zh) not in en
 
 
 @pytest.mark.django_db
@@ -349,6 +352,7 @@ def test_the_sync_banner_falls_back_to_english_without_a_chinese_message(member_
 @pytest.mark.django_db
 def test_an_operations_error_is_shown_in_the_members_language(member_client, member):
     error = PowerBalanceTooLow(code=6003, trace_id="trace-42")
+    message, message_zh = error_words_in(error, "en"), error_words_in(error, "zh-hans")
     operation = Operation.objects.create(
         kind=Operation.Kind.POWER_ON,
         state=Operation.State.FAILED,
@@ -356,16 +360,15 @@ def test_an_operations_error_is_shown_in_the_members_language(member_client, mem
         requested_by_name=member.username,
         host_name="render-01",
         error_code=str(error.code),
-        message=error.user_message("en"),
-        message_zh=error.user_message("zh"),
+        **stored(error_said(error)),
         trace_id="trace-42",
         finished_at=timezone.now(),
     )
     for url in ("/operations/", f"/operations/{operation.pk}/"):
         zh = member_client.get(url, headers={"accept-language": "zh-CN"}).content.decode()
-        assert escape(error.message_zh) in zh, url
-        assert escape(error.message) not in zh, url
+        assert escape(message_zh) in zh, url
+        assert escape(message) not in zh, url
         assert "开机" in zh and "失败" in zh, url
         en = member_client.get(url, headers={"accept-language": "en"}).content.decode()
-        assert escape(error.message) in en, url
-        assert escape(error.message_zh) not in en, url
+        assert escape(message) in en, url
+        assert escape(message_zh) not in en, url

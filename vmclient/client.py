@@ -141,10 +141,8 @@ def _definitely_refused(err: XdsError) -> bool:
 def _checked_id(value: Any, argument: str) -> str:
     if not isinstance(value, str) or not _ID_PATTERN.match(value) or value in (".", ".."):
         raise InvalidArgument(
-            f"The {argument} is missing or not valid, so nothing was sent to the provider. "
-            "Choose it again from the list, then retry.",
-            message_zh=f"{argument} 缺失或无效，请求未发送。请从列表中重新选择后重试。",
             argument=argument,
+            reason="invalid_id",
             detail=f"{argument} must be a non-empty string without spaces or control characters",
         )
     return value
@@ -156,9 +154,8 @@ def _checked_billing(kind: Any) -> BillingType:
     if isinstance(kind, int) and not isinstance(kind, bool) and kind in (0, 1):
         return BillingType(kind)
     raise InvalidArgument(
-        "The billing type must be pay-as-you-go or rental.",
-        message_zh="计费类型必须是按量或包时段。",
         argument="kind",
+        reason="billing_type",
         detail="kind must be a BillingType, 0 or 1",
     )
 
@@ -174,17 +171,14 @@ def _checked_period_type(value: Any) -> PeriodType:
             period = None
     if period is PeriodType.HOUR:
         raise InvalidArgument(
-            "Hourly rentals are no longer offered by the provider. Choose a day, week, month, "
-            "quarter or year, or create a pay-as-you-go host instead.",
-            message_zh="服务商已不再提供按小时包时段。请选择日、周、月、季度或年，或改为创建按量主机。",
             argument="period_type",
+            reason="hourly_rental",
             detail="periodType 0 (hour) was removed upstream on 2023-10-23",
         )
     if period is None:
         raise InvalidArgument(
-            "The rental period must be a day, week, month, quarter or year.",
-            message_zh="包时段周期必须是日、周、月、季度或年。",
             argument="period_type",
+            reason="period_type",
             detail="period_type must be a PeriodType (DAY..YEAR)",
         )
     return period
@@ -198,11 +192,10 @@ def _checked_positive(value: Any, argument: str, *, maximum: int | None = None) 
         or (maximum is not None and value > maximum)
     ):
         limit = f" up to {maximum}" if maximum is not None else ""
-        limit_zh = f"（不超过 {maximum}）" if maximum is not None else ""
         raise InvalidArgument(
-            f"The {argument} must be a whole number of at least 1{limit}.",
-            message_zh=f"{argument} 必须是不小于 1 的整数{limit_zh}。",
             argument=argument,
+            reason="not_positive",
+            maximum=maximum,
             detail=f"{argument} must be an int >= 1{limit}",
         )
     return value
@@ -212,10 +205,8 @@ def _checked_base_url(base_url: Any) -> str:
     parts = urlsplit(base_url) if isinstance(base_url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidArgument(
-            "The provider's address is not configured correctly. An administrator must set "
-            "XDS_BASE_URL to an http(s) URL.",
-            message_zh="服务商地址配置错误。请管理员将 XDS_BASE_URL 设置为 http(s) 地址。",
             argument="base_url",
+            reason="base_url",
             detail="base_url must be an http(s) URL",
         )
     return base_url.rstrip("/")
@@ -224,10 +215,8 @@ def _checked_base_url(base_url: Any) -> str:
 def _checked_credential(value: Any, argument: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgument(
-            "The provider account is not configured. An administrator must set XDS_UUID and "
-            "XDS_SECRET.",
-            message_zh="未配置服务商账号。请管理员设置 XDS_UUID 和 XDS_SECRET。",
             argument=argument,
+            reason="credentials",
             detail=f"{argument} must be a non-empty string",
         )
     return value.strip()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.wording import recorded_words
 from vmclient.types import Area, BillingType, HostStatus, Purpose
 
 # Labels for the upstream enums, and a slug for each: slugs are what URLs and CSS classes use.
@@ -303,13 +304,21 @@ class SyncState(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     # Of the last failure; kept after a success (for the record) but shown only while failing.
     error_code = models.CharField(max_length=64, blank=True)
+    # As an operation's message: a key and values, the English words, frozen words of old rows.
     error_message = models.TextField(blank=True)
-    error_message_zh = models.TextField(blank=True)
+    error_message_key = models.CharField(max_length=64, blank=True)
+    error_message_values = models.JSONField(default=dict, blank=True)
+    error_message_frozen = models.JSONField(default=dict, blank=True)
     error_trace_id = models.CharField(max_length=128, blank=True)
     item_count = models.PositiveIntegerField(null=True, blank=True)  # hosts / templates seen
 
     def __str__(self) -> str:
         return self.get_job_display()
+
+    @property
+    def error_words(self) -> str:
+        """The last failure's message in the active language."""
+        return recorded_words(self, "error_message")
 
     @property
     def is_failing(self) -> bool:

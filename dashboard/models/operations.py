@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.models.hosts import CHANGING_STATUSES, Host
+from dashboard.wording import recorded_words
 from vmclient.types import HostStatus, PeriodType
 
 # The rental periods a create offers, as the form and the operation pages name them.
@@ -100,10 +101,15 @@ class Operation(models.Model):
     # The operations asked for together (several hosts selected on the list) share a batch id.
     batch = models.UUIDField(null=True, blank=True, db_index=True)
 
-    # The outcome: the upstream's code and trace id, and the message in both languages.
+    # The outcome: the upstream's code and trace id, and what it says: a message key of
+    # dashboard.wording and its values, worded in the reader's language; `message` holds its
+    # English words (for logs, mails, the audit trail). A row written before keys were kept has
+    # no key: its words are frozen, English in `message`, others in `message_frozen` by language.
     error_code = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
-    message_zh = models.TextField(blank=True)
+    message_key = models.CharField(max_length=64, blank=True)
+    message_values = models.JSONField(default=dict, blank=True)
+    message_frozen = models.JSONField(default=dict, blank=True)
     trace_id = models.CharField(max_length=128, blank=True)
 
     # The runs. A run is one delivery of a task message that carries the operation's id and the
@@ -177,10 +183,8 @@ class Operation(models.Model):
         return self.host_name or self.host_id or ""
 
     def message_in(self, language: str | None) -> str:
-        """The outcome message in the member's language (English unless Chinese)."""
-        if language and language.lower().replace("_", "-").startswith("zh") and self.message_zh:
-            return self.message_zh
-        return self.message
+        """The outcome message in the member's language."""
+        return recorded_words(self, "message", language)
 
 
 class OperationEvent(models.Model):
@@ -213,8 +217,11 @@ class OperationEvent(models.Model):
     operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
     event = models.CharField(max_length=16, choices=Event.choices)
+    # As an operation's message: a key and values, the English words, frozen words of old rows.
     detail = models.TextField(blank=True)
-    detail_zh = models.TextField(blank=True)
+    detail_key = models.CharField(max_length=64, blank=True)
+    detail_values = models.JSONField(default=dict, blank=True)
+    detail_frozen = models.JSONField(default=dict, blank=True)
     code = models.CharField(max_length=64, blank=True)
     trace_id = models.CharField(max_length=128, blank=True)
 
@@ -225,9 +232,7 @@ class OperationEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_event_display()}"
 
     def detail_in(self, language: str | None) -> str:
-        if language and language.lower().replace("_", "-").startswith("zh") and self.detail_zh:
-            return self.detail_zh
-        return self.detail
+        return recorded_words(self, "detail", language)
 
 
 def host_actions_allowed(host: Host) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from dashboard.services.audit import audit_record
 from dashboard.services.operation_state import OperationRefused, operation_change, operation_finish
 from dashboard.services.operations import operation_dispatch
 from dashboard.services.pricing import create_params_checked
+from dashboard.wording import note, said, stored
 
 State = Operation.State
 
@@ -58,7 +59,7 @@ def operation_approve(*, user, operation: Operation) -> Operation:
             operation,
             expect=(State.AWAITING,),
             event=OperationEvent.Event.APPROVED,
-            note={"detail": f"by {name}", "detail_zh": f"审批人：{name}"},
+            note=note(said("approved_by", name=name)),
             state=State.QUEUED,
             next_run_at=timezone.now(),
         ):
@@ -83,8 +84,11 @@ def operation_reject(*, user, operation: Operation, reason: str = "") -> Operati
         if not operation_finish(
             operation,
             State.CANCELLED,
-            message=f"Rejected by {name}{why} Nothing was bought.",
-            message_zh=f"{name} 拒绝了此购买{('：' + reason) if reason else '。'}未购买任何主机。",
+            **stored(
+                said("rejected_because", name=name, reason=reason)
+                if reason
+                else said("rejected", name=name)
+            ),
             code="rejected",
             expect=(State.AWAITING,),
         ):
@@ -112,8 +116,7 @@ def approvals_expire(*, now=None) -> int:
             if operation_finish(
                 operation,
                 State.CANCELLED,
-                message=f"No admin approved it within {hours} h. Nothing was bought.",
-                message_zh=f"{hours} 小时内无管理员审批，未购买任何主机。",
+                **stored(said("approval_expired", hours=hours)),
                 code="expired",
                 expect=(State.AWAITING,),
                 now=now,

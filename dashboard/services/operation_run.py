@@ -35,14 +35,16 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.functional import lazy
 
 from dashboard import permissions
 from dashboard.locks import cache_lock
-from dashboard.models import STATUS_LABELS, Host, Operation, OperationEvent
+from dashboard.models import Host, Operation, OperationEvent
 from dashboard.services.operation_state import operation_change, operation_finish, run_lock_key
 from dashboard.services.operations import operation_dispatch
 from dashboard.services.sync import host_mark_gone, host_mirror_save
+from dashboard.wording import Said, error_said, note, said, stored
 from vmclient.errors import ConnectionFailed, CreationWaiting, OutcomeUnknown, XdsError
 from vmclient.types import Host as UpstreamHost
 from vmclient.types import HostStatus, PeriodType, same_system
@@ -64,25 +66,16 @@ TARGETS = {
     Kind.POWER_OFF: HostStatus.OFF,
     Kind.REBOOT: HostStatus.RUNNING,
 }
-TARGET_MESSAGES = {
-    HostStatus.RUNNING: ("The host is running.", "主机运行中。"),
-    HostStatus.OFF: ("The host is off.", "主机已关机。"),
-}
-# The actions as the messages written here in Chinese name them.
-ACTION_LABELS_ZH = {
-    Kind.POWER_ON: "开机",
-    Kind.POWER_OFF: "关机",
-    Kind.REBOOT: "重启",
-    Kind.DELETE: "删除",
-}
-STATUS_LABELS_ZH = {
-    HostStatus.OFF: "已关机",
-    HostStatus.BOOTING: "开机中",
-    HostStatus.RUNNING: "运行中",
-    HostStatus.CHARGING: "结算中",
-    HostStatus.SHUTTING_DOWN: "关机中",
-    HostStatus.EXPIRED: "已到期",
-}
+
+
+def _action(operation: Operation) -> Said:
+    """The operation's action, as a sentence names it."""
+    return said(f"action.{operation.kind}")
+
+
+def _status(status: HostStatus, *, alone: bool = False) -> Said:
+    """A host's status, inside a sentence or (`alone`) as a timeline entry."""
+    return said(f"{'status_name' if alone else 'status'}.{status.name.lower()}")
 
 
 def operation_run(*, operation_id: int, dispatch_id: str, client=None) -> str:
@@ -110,7 +103,7 @@ def operation_run(*, operation_id: int, dispatch_id: str, client=None) -> str:
         if not acquired:
             return "busy"
         if client is None:
-            from vmclient.factory import get_client
+            from dashboard.upstream import get_client
 
             client = get_client()
         countdown = _step(operation, client)
@@ -133,10 +126,7 @@ def _step(operation: Operation, client) -> float | None:
                 operation,
                 expect=(State.SUBMITTED,),
                 event=Event.ANSWER_LOST,
-                note={
-                    "detail": "The run that sent the create stopped before recording the answer.",
-                    "detail_zh": "发送创建请求的任务在记录结果前中断。",
-                },
+                note=note(said("create_run_stopped")),
                 state=State.WAITING,
             )
         if operation.host_id is None:
@@ -207,10 +197,12 @@ def _create_submit(operation: Operation, client) -> float | None:
     except XdsError as err:
         # Anything else the client raises for a create says the provider cannot have acted
         # (it would be OutcomeUnknown otherwise): a 401, a 4xx page, a refusal with its code.
-        fields = _error_fields(err)
-        fields["message"] = f"Nothing was bought. {fields['message']}"
-        fields["message_zh"] = f"未购买任何主机。{fields['message_zh']}"
-        operation_finish(operation, State.FAILED, **fields, expect=(State.SUBMITTED,))
+        operation_finish(
+            operation,
+            State.FAILED,
+            **_error_fields(err, said("create_refused", error=error_said(err))),
+            expect=(State.SUBMITTED,),
+        )
         return None
     except Exception:
         logger.exception("create %s: unexpected error after sending", operation.pk)
@@ -218,12 +210,7 @@ def _create_submit(operation: Operation, client) -> float | None:
             operation,
             expect=(State.SUBMITTED,),
             event=Event.ANSWER_LOST,
-            note={
-                "detail": (
-                    "An unexpected error came after the create was sent (see the worker's log)."
-                ),
-                "detail_zh": "发送创建请求后出现意外错误（详见 worker 日志）。",
-            },
+            note=note(said("create_unexpected_error")),
             state=State.WAITING,
         )
         return _poll()
@@ -237,10 +224,7 @@ def _create_submit(operation: Operation, client) -> float | None:
         operation,
         expect=(State.SUBMITTED,),
         event=Event.ACCEPTED,
-        note={
-            "detail": "Xuandashi did not say which host it created; looking for it in the listing.",
-            "detail_zh": "渲大师未返回新主机的 ID，正在主机列表中查找。",
-        },
+        note=note(said("create_no_id")),
         state=State.WAITING,
     )
     return _poll()
@@ -257,14 +241,12 @@ def _create_retry_later(operation: Operation, err: XdsError, deadline: datetime)
         operation_finish(operation, State.FAILED, **_error_fields(err), expect=(State.SUBMITTED,))
         return None
     retry_at = timezone.localtime(now + timedelta(seconds=delay))
-    note = _note(err)
-    note["detail"] += f" Trying again at {retry_at:%H:%M:%S}."
-    note["detail_zh"] += f" 将于 {retry_at:%H:%M:%S} 重试。"
+    retry = said("create_retry", error=error_said(err), time=f"{retry_at:%H:%M:%S}")
     changed = operation_change(
         operation,
         expect=(State.SUBMITTED,),
         event=Event.RETRY,
-        note=note,
+        note=_note(err, retry),
         state=State.QUEUED,
         error_code=_code(err),
         trace_id=err.trace_id or "",
@@ -277,14 +259,7 @@ def _fail_waited_too_long(operation: Operation, now: datetime) -> None:
     operation_finish(
         operation,
         State.FAILED,
-        message=(
-            f"Xuandashi could not take the create for {minutes} min (it kept asking to wait, or "
-            "could not be reached). Nothing was bought: try again later."
-        ),
-        message_zh=(
-            f"渲大师在 {minutes} 分钟内一直无法受理创建请求（要求等待或无法连接）。"
-            "未购买任何主机，请稍后重试。"
-        ),
+        **stored(said("create_waited_too_long", minutes=minutes)),
         code=operation.error_code,
         trace_id=operation.trace_id,
         now=now,
@@ -318,29 +293,18 @@ def _create_find(operation: Operation, client) -> float | None:
     minutes = settings.XDS_CREATE_FIND_TIMEOUT // 60
     params = operation.params
     if listing is None:
-        seen = (
-            f"Xuandashi's listing could not be read {minutes} min after the create, whose "
-            "answer was lost, so its new host could not be looked for."
-        )
-        seen_zh = f"创建请求的响应丢失 {minutes} 分钟后仍无法读取渲大师的主机列表，无法查找新主机。"
+        outcome = said("create_unknown_unreadable", minutes=minutes)
     else:
-        seen = (
-            f"No new host of template {params.get('package_name')} with "
-            f"{params.get('image_label')} appeared in Xuandashi's listing within {minutes} "
-            "min of the create, whose answer was lost."
-        )
-        seen_zh = (
-            f"创建请求的响应丢失后 {minutes} 分钟内，渲大师的主机列表中没有出现模板 "
-            f"{params.get('package_name')}、镜像 {params.get('image_label')} 的新主机。"
+        outcome = said(
+            "create_unknown_not_found",
+            template=params.get("package_name"),
+            image=params.get("image_label"),
+            minutes=minutes,
         )
     operation_finish(
         operation,
         State.UNKNOWN,
-        message=(
-            f"{seen} It may or may not have been bought: an administrator must check the "
-            "provider's console before anyone creates it again."
-        ),
-        message_zh=f"{seen_zh}可能已购买，也可能没有：请管理员先在服务商控制台核实，再决定是否重新创建。",
+        **stored(outcome),
         code=operation.error_code,
         trace_id=operation.trace_id,
         expect=(State.WAITING,),
@@ -405,7 +369,7 @@ def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
             operation,
             expect=(State.SUBMITTED, State.WAITING),
             event=Event.FOUND,
-            note={"detail": label, "detail_zh": label},
+            note={"detail": label},  # a name and an id: the same in every language
             state=State.WAITING,
             host_id=host_id,
             host_name=name or host_id,
@@ -420,8 +384,7 @@ def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
         return operation_finish(
             operation,
             State.SUCCEEDED,
-            message=f"Created host {label}; another action on it is already in flight.",
-            message_zh=f"已创建主机 {label}；该主机上已有其他操作在进行。",
+            **stored(said("created_other_action", host=label)),
             host_id=host_id,
             host_name=name or host_id,
             accepted_at=timezone.now(),
@@ -438,16 +401,13 @@ def _still_allowed(operation: Operation) -> bool:
     user = operation.requested_by
     if permissions.can_request(user, operation.kind, host):
         return True
-    with translation.override("en"):
-        reason = permissions.refusal(user, operation.kind, host)
-    with translation.override("zh-hans"):
-        reason_zh = permissions.refusal(user, operation.kind, host)
+    # The refusal is worded in each language the outcome is (lazily, when it is worded).
+    reason = lazy(lambda: permissions.refusal(user, operation.kind, host), str)()
     name = operation.requested_by_name
     operation_finish(
         operation,
         State.FAILED,
-        message=f"Not sent to Xuandashi: {name} may no longer ask for it. {reason}",
-        message_zh=f"未发送给渲大师：{name} 已无权执行此操作。{reason_zh}",
+        **stored(said("not_sent_forbidden", name=name, reason=reason)),
         code="forbidden",
         expect=(State.QUEUED,),
     )
@@ -471,14 +431,7 @@ def _action_submit(operation: Operation, client) -> float | None:
         operation_finish(
             operation,
             State.FAILED,
-            message=(
-                f"The worker stopped {MAX_SUBMISSIONS} times while sending this action; it is "
-                "not tried again. Check the host, then try again if needed."
-            ),
-            message_zh=(
-                f"发送该操作时 worker 已中断 {MAX_SUBMISSIONS} 次，不再重试。"
-                "请检查主机状态，如有需要再重试。"
-            ),
+            **stored(said("action_worker_stopped", times=MAX_SUBMISSIONS)),
         )
         return None
     if not operation_change(
@@ -526,10 +479,7 @@ def _action_answer_lost(operation: Operation, err: XdsError) -> float | None:
         expect=(State.SUBMITTED,),
         event=Event.ANSWER_LOST,
         note={
-            "detail": (
-                f"{what}: Xuandashi may have carried it out; following the host to see what it did."
-            ),
-            "detail_zh": f"{what}：渲大师可能已执行，正在跟踪主机状态以确认结果。",
+            **note(said("action_answer_lost", code=what)),
             "code": what,
             "trace_id": err.trace_id or "",
         },
@@ -546,12 +496,11 @@ def _answer_was_lost(operation: Operation) -> bool:
     return bool(operation.progress.get("answer_lost"))
 
 
-def _succeeded(operation: Operation, message: str, message_zh: str) -> None:
+def _succeeded(operation: Operation, outcome: Said) -> None:
     """End it done; if Xuandashi's answer was lost, say that the host shows it was done."""
     if _answer_was_lost(operation):
-        message += " Xuandashi's answer was lost, but the host shows it was done."
-        message_zh += "渲大师的应答丢失，但主机状态表明已执行。"
-    operation_finish(operation, State.SUCCEEDED, message=message, message_zh=message_zh)
+        outcome = said("succeeded_answer_lost", outcome=outcome)
+    operation_finish(operation, State.SUCCEEDED, **stored(outcome))
 
 
 def _delete_refused(operation: Operation, client) -> float | None:
@@ -565,11 +514,7 @@ def _delete_refused(operation: Operation, client) -> float | None:
     operation_finish(
         operation,
         State.FAILED,
-        message=(
-            "Xuandashi answered that it did not delete the host. A host that is starting or "
-            "stopping cannot be deleted: wait until it has settled, then try again."
-        ),
-        message_zh="渲大师回复未删除该主机。正在开机或关机的主机无法删除：请等待其状态稳定后重试。",
+        **stored(said("delete_refused")),
         code="false",
         expect=(State.SUBMITTED,),
     )
@@ -592,11 +537,7 @@ def _follow_delete(operation: Operation, client) -> float | None:
 
 def _deleted(operation: Operation) -> None:
     host_mark_gone(host_id=operation.host_id)
-    _succeeded(
-        operation,
-        "Deleted: Xuandashi no longer lists the host.",
-        "已删除：渲大师的主机列表中已没有该主机。",
-    )
+    _succeeded(operation, said("deleted"))
     return None
 
 
@@ -633,21 +574,10 @@ def _unreadable(operation: Operation) -> float | None:
     if timezone.now() - started < timedelta(seconds=2 * settings.XDS_ACTION_TIMEOUT):
         return _poll()
     minutes = max(1, 2 * settings.XDS_ACTION_TIMEOUT // 60)
-    with translation.override("en"):
-        action = str(Kind(operation.kind).label).lower()
-    action_zh = ACTION_LABELS_ZH[operation.kind]
     operation_finish(
         operation,
         State.UNKNOWN,
-        message=(
-            f"Xuandashi's answer to the {action} was lost, and the host could not be read for "
-            f"{minutes} min since: whether it was done is not known. Check the host before "
-            "asking again."
-        ),
-        message_zh=(
-            f"渲大师对{action_zh}请求的应答丢失，此后 {minutes} 分钟内无法读取主机状态，"
-            "无法确定是否已执行。请先检查主机，再决定是否重试。"
-        ),
+        **stored(said("unknown_unreadable", action=_action(operation), minutes=minutes)),
         code=operation.error_code,
         trace_id=operation.trace_id,
     )
@@ -666,9 +596,12 @@ def _observe(operation: Operation, host: UpstreamHost) -> float | None:
     if status is not None and status is not target and not operation.progress.get("left"):
         changes["progress"] = {**operation.progress, "left": True}  # seen away from the target
     if status is not None and before != int(status):
-        label = {"detail": str(STATUS_LABELS[status]), "detail_zh": STATUS_LABELS_ZH[status]}
         operation_change(
-            operation, expect=(State.WAITING,), event=Event.STATUS, note=label, **changes
+            operation,
+            expect=(State.WAITING,),
+            event=Event.STATUS,
+            note=note(_status(status, alone=True)),
+            **changes,
         )
     elif changes:
         operation_change(operation, expect=(State.WAITING,), **changes)
@@ -678,11 +611,7 @@ def _observe(operation: Operation, host: UpstreamHost) -> float | None:
         operation_finish(
             operation,
             State.UNKNOWN,
-            message=(
-                "Xuandashi's answer was lost, and it does not report the host's status: whether "
-                "it was done is not known. Check the host before asking again."
-            ),
-            message_zh="渲大师的应答丢失，且其未提供主机状态，无法确定是否已执行。请先检查主机，再决定是否重试。",
+            **stored(said("unknown_no_status")),
             code=operation.error_code,
             trace_id=operation.trace_id,
         )
@@ -691,22 +620,17 @@ def _observe(operation: Operation, host: UpstreamHost) -> float | None:
         operation_finish(
             operation,
             State.SUCCEEDED,
-            message=(
-                "Xuandashi accepted it. It does not report the host's status, so the result is "
-                "not confirmed."
-            ),
-            message_zh="渲大师已受理。其未提供主机状态，无法确认结果。",
+            **stored(said("accepted_no_status")),
         )
         return None
     if _reached(operation, status):
-        _succeeded(operation, *TARGET_MESSAGES[target])
+        _succeeded(operation, said(f"reached.{target.name.lower()}"))
         return None
     if status is HostStatus.EXPIRED:
         operation_finish(
             operation,
             State.FAILED,
-            message="The host has expired: its rental period is over.",
-            message_zh="主机已到期：租用期已结束。",
+            **stored(said("expired")),
         )
         return None
     return None if _timed_out(operation) else _poll()
@@ -740,52 +664,29 @@ def _timed_out(operation: Operation) -> bool:
         _not_carried_out(operation, minutes)
         return True
     if target is None:
-        message = f"Xuandashi still lists the host {minutes} min after accepting to delete it."
-        message_zh = f"渲大师受理删除 {minutes} 分钟后，主机仍在列表中。"
+        outcome = said("delete_timeout", minutes=minutes)
     else:
-        message = (
-            f"The host did not become {str(STATUS_LABELS[target]).lower()} within {minutes} min. "
-            "Check it on its page; Xuandashi may still be working on it."
-        )
-        message_zh = (
-            f"主机在 {minutes} 分钟内未变为{STATUS_LABELS_ZH[target]}。"
-            "请在主机页面查看，渲大师可能仍在处理。"
-        )
-    operation_finish(
-        operation, State.FAILED, message=message, message_zh=message_zh, code="timeout"
-    )
+        outcome = said("status_timeout", status=_status(target), minutes=minutes)
+    operation_finish(operation, State.FAILED, **stored(outcome), code="timeout")
     return True
 
 
 def _not_carried_out(operation: Operation, minutes: int) -> None:
     """An action whose answer was lost, and the host shows no sign of it for the action's whole
     timeout: say what Xuandashi shows."""
-    with translation.override("en"):
-        action = str(Kind(operation.kind).label).lower()
-    action_zh = ACTION_LABELS_ZH[operation.kind]
     status = Host.objects.filter(pk=operation.host_id).values_list("status", flat=True).first()
     if operation.kind == Kind.DELETE:
-        shows, shows_zh = "Xuandashi still lists the host", "渲大师的主机列表中仍有该主机"
+        shows = said("shows.still_listed")
     elif operation.kind == Kind.REBOOT:
-        shows, shows_zh = "the host was never seen restarting", "仍未看到主机重启"
+        shows = said("shows.never_restarted")
     elif status is not None:
-        status = HostStatus(status)
-        with translation.override("en"):
-            shows = f"the host is still {str(STATUS_LABELS[status]).lower()}"
-        shows_zh = f"主机仍为{STATUS_LABELS_ZH[status]}"
+        shows = said("shows.still_status", status=_status(HostStatus(status)))
     else:
-        shows, shows_zh = "the host has not changed", "主机状态未变化"
+        shows = said("shows.unchanged")
     operation_finish(
         operation,
         State.FAILED,
-        message=(
-            f"Xuandashi's answer to the {action} was lost, and {minutes} min later {shows}: the "
-            f"{action} was not carried out. Ask for it again if it is still needed."
-        ),
-        message_zh=(
-            f"渲大师对{action_zh}请求的应答丢失，{minutes} 分钟后{shows_zh}：{action_zh}未执行。"
-            "如仍需要，请重新操作。"
-        ),
+        **stored(said("not_carried_out", action=_action(operation), minutes=minutes, shows=shows)),
         code=operation.error_code,
         trace_id=operation.trace_id,
     )
@@ -801,31 +702,19 @@ def _give_up(operation: Operation) -> None:
         operation_finish(
             operation,
             State.UNKNOWN,
-            message=(
-                f"Stopped after its task was delivered {times} times without finishing. The "
-                "create was sent and may have bought a host: an administrator must check the "
-                "provider's console before anyone creates it again."
-            ),
-            message_zh=(
-                f"任务已投递 {times} 次仍未完成，已停止。创建请求已发送，可能已购买主机："
-                "请管理员先在服务商控制台核实，再决定是否重新创建。"
-            ),
+            **stored(said("gave_up_create_sent", times=times)),
             code="redelivered",
         )
         return
-    bought = f" The create bought host {operation.host_id}." if sent else ""
-    bought_zh = f"创建请求已购买主机 {operation.host_id}。" if sent else ""
+    outcome = (
+        said("gave_up_bought", times=times, host=operation.host_id)
+        if sent
+        else said("gave_up", times=times)
+    )
     operation_finish(
         operation,
         State.FAILED,
-        message=(
-            f"Stopped after its task was delivered {times} times without finishing.{bought} "
-            "Check the host, then try again if needed; the worker's log says what went wrong."
-        ),
-        message_zh=(
-            f"任务已投递 {times} 次仍未完成，已停止。{bought_zh}请检查主机状态，如有需要再重试；"
-            "原因见 worker 日志。"
-        ),
+        **stored(outcome),
         code="redelivered",
     )
 
@@ -837,21 +726,20 @@ def _code(err: XdsError) -> str:
     return str(err.code) if err.code is not None else type(err).__name__
 
 
-def _error_fields(err: XdsError) -> dict:
-    """An upstream error as the fields that end an operation, in both languages."""
+def _error_fields(err: XdsError, outcome: Said | None = None) -> dict:
+    """An upstream error as the fields that end an operation (`outcome` says it, if not the
+    error's words alone)."""
     return {
-        "message": err.user_message("en"),
-        "message_zh": err.user_message("zh"),
+        **stored(outcome or error_said(err)),
         "code": _code(err),
         "trace_id": err.trace_id or "",
     }
 
 
-def _note(err: XdsError) -> dict:
-    """An upstream error as a timeline entry."""
+def _note(err: XdsError, outcome: Said | None = None) -> dict:
+    """An upstream error as a timeline entry (`outcome` says it, if not the error's words)."""
     return {
-        "detail": err.user_message("en"),
-        "detail_zh": err.user_message("zh"),
+        **note(outcome or error_said(err)),
         "code": _code(err),
         "trace_id": err.trace_id or "",
     }

@@ -45,16 +45,17 @@ def operation_finish(
     state: str,
     *,
     message: str = "",
-    message_zh: str = "",
+    message_key: str = "",
+    message_values: dict | None = None,
     code: str = "",
     trace_id: str = "",
     now=None,
     expect: tuple[str, ...] = Operation.ACTIVE_STATES,
     **values,
 ) -> bool:
-    """End `operation` in `state` (if it is still in one of `expect`) with its message in both
-    languages, the upstream's code and trace id, and a timeline entry. False when another run
-    ended or moved it first."""
+    """End `operation` in `state` (if it is still in one of `expect`) with its message (as
+    `wording.stored` gives it), the upstream's code and trace id, and a timeline entry. False
+    when another run ended or moved it first."""
     now = now or timezone.now()
     event = {
         Operation.State.SUCCEEDED: OperationEvent.Event.SUCCEEDED,
@@ -67,11 +68,18 @@ def operation_finish(
             operation,
             expect=expect,
             event=event,
-            note={"detail": message, "detail_zh": message_zh, "code": code, "trace_id": trace_id},
+            note={
+                "detail": message,
+                "detail_key": message_key,
+                "detail_values": message_values or {},
+                "code": code,
+                "trace_id": trace_id,
+            },
             now=now,
             state=state,
             message=message,
-            message_zh=message_zh,
+            message_key=message_key,
+            message_values=message_values or {},
             error_code=code,
             trace_id=trace_id,
             finished_at=now,
@@ -93,10 +101,10 @@ def operation_change(
     **values,
 ) -> bool:
     """Set `values` on `operation` if its state is still one of `expect` (a conditional update:
-    of two runs racing, one wins), add the timeline entry `event` (with `note`: detail,
-    detail_zh, code, trace_id), and bump the versions pages poll: the operation's, and its
-    host's so the host's row and panel show it. Updates the instance too. False when the state
-    had moved on."""
+    of two runs racing, one wins), add the timeline entry `event` (with `note`: the detail as
+    `wording.note` gives it, code, trace_id), and bump the versions pages poll: the operation's,
+    and its host's so the host's row and panel show it. Updates the instance too. False when the
+    state had moved on."""
     now = now or timezone.now()
     with transaction.atomic():
         updated = Operation.objects.filter(pk=operation.pk, state__in=expect).update(

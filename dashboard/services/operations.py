@@ -37,6 +37,7 @@ from dashboard.services.operation_state import (
     run_lock_key,
 )
 from dashboard.services.pricing import create_params_checked
+from dashboard.wording import note, said, stored
 
 logger = logging.getLogger(__name__)
 
@@ -200,8 +201,7 @@ def operation_cancel(*, user, operation_id: int) -> Operation:
         operation_finish(
             operation,
             Operation.State.CANCELLED,
-            message=f"Cancelled by {name} before anything was sent to Xuandashi.",
-            message_zh=f"{name} 在请求发送给渲大师之前取消了操作。",
+            **stored(said("cancelled", name=name)),
             now=now,
             expect=(Operation.State.QUEUED, Operation.State.AWAITING),
         )
@@ -254,8 +254,7 @@ def _queue_down(operation: Operation, exc: Exception) -> None:
             operation_event(
                 operation,
                 OperationEvent.Event.QUEUE_DOWN,
-                detail="It is saved and starts as soon as the task queue is back.",
-                detail_zh="操作已保存，任务队列恢复后会自动开始。",
+                **note(said("queue_down")),
             )
     operation.queue_error = reason
 
@@ -301,8 +300,7 @@ def operations_reconcile() -> int:
         operation_event(
             operation,
             OperationEvent.Event.RESUMED,
-            detail=f"No worker had touched it for {minutes} min.",
-            detail_zh=f"已有 {minutes} 分钟没有 worker 处理。",
+            **note(said("resumed", minutes=minutes)),
         )
         count += operation_dispatch(operation=operation)
     if count:

@@ -19,6 +19,7 @@ from dashboard.models import AuditEvent, Host, Operation, OperationEvent
 from dashboard.services.audit import audit_record
 from dashboard.services.operation_run import host_owner_from_create
 from dashboard.services.operation_state import OperationRefused, operation_change
+from dashboard.wording import note, said, stored
 
 State = Operation.State
 BOUGHT = "bought"
@@ -64,15 +65,13 @@ def operation_resolve(
                 "state": State.SUCCEEDED,
                 "host_id": host.id,
                 "host_name": host.name or host.id,
-                "message": f"The create bought host {label}, as {name} found: {reason}",
-                "message_zh": f"此次创建购买了主机 {label}（{name} 核实：{reason}）。",
+                **stored(said("resolved_bought", host=label, name=name, reason=reason)),
             }
         else:
             host = None
             values = {
                 "state": State.FAILED,
-                "message": f"Nothing was bought, as {name} found: {reason}",
-                "message_zh": f"未购买任何主机（{name} 核实：{reason}）。",
+                **stored(said("resolved_nothing", name=name, reason=reason)),
             }
         now = timezone.now()
         try:
@@ -81,7 +80,7 @@ def operation_resolve(
                     operation,
                     expect=(State.UNKNOWN,),
                     event=OperationEvent.Event.RESOLVED,
-                    note={"detail": f"{name}: {reason}", "detail_zh": f"{name}：{reason}"},
+                    note=note(said("resolved_note", name=name, reason=reason)),
                     now=now,
                     **values,  # finished_at stays: the purchase, if any, was made back then
                 )

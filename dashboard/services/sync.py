@@ -27,6 +27,7 @@ from dashboard.models import (
     is_host_id,
 )
 from dashboard.selectors import CATALOG_CACHE_KEY
+from dashboard.wording import Said, error_said, said, stored
 from vmclient.errors import XdsError
 from vmclient.types import MAX_PAGE_SIZE, BillingType, HostPage
 from vmclient.types import Host as UpstreamHost
@@ -83,7 +84,7 @@ def hosts_sync(*, client=None) -> SyncResult:
             logger.info("host sync skipped: another sync is running")
             return SyncResult(skipped=True)
         if client is None:
-            from vmclient.factory import get_client
+            from dashboard.upstream import get_client
 
             client = get_client()
         return _hosts_sync_locked(client)
@@ -334,7 +335,7 @@ def catalog_refresh(*, client=None) -> dict | None:
     XDS_CATALOG_CACHE_SECONDS. On failure (None) the cached catalog, if any, is kept alive, and
     pages show its age under the error banner."""
     if client is None:
-        from vmclient.factory import get_client
+        from dashboard.upstream import get_client
 
         client = get_client()
     now = timezone.now()
@@ -409,19 +410,21 @@ def _state_succeeded(job: str, *, at: datetime, count: int) -> None:
     )
 
 
+def _error_fields(outcome: Said) -> dict:
+    return {**stored(outcome, "error_message"), "error_message_frozen": {}}
+
+
 def _state_failed(job: str, exc: Exception, *, at: datetime) -> None:
     if isinstance(exc, XdsError):
         values = {
             "error_code": str(exc.code) if exc.code is not None else type(exc).__name__,
-            "error_message": exc.user_message("en"),
-            "error_message_zh": exc.user_message("zh"),
+            **_error_fields(error_said(exc)),
             "error_trace_id": exc.trace_id or "",
         }
     else:
         values = {
             "error_code": type(exc).__name__,
-            "error_message": "The job failed unexpectedly; the worker's log has the details.",
-            "error_message_zh": "任务意外失败，详情见 worker 日志。",
+            **_error_fields(said("sync_failed_unexpectedly")),
             "error_trace_id": "",
         }
     SyncState.objects.update_or_create(

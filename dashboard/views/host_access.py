@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -25,9 +24,10 @@ from django.views.decorators.http import require_POST
 from dashboard import permissions, selectors, services
 from dashboard.models import AuditEvent
 from dashboard.services.audit import audit_record
+from dashboard.upstream import get_client
 from dashboard.views.hosts import host_detail_context, host_or_404, host_page_or_404
+from dashboard.wording import error_words
 from vmclient.errors import XdsError
-from vmclient.factory import get_client
 
 # The client's own timeouts bound each attempt, not a call with its sign-in and retries: the
 # password is asked for in a thread of this pool, and the view stops waiting at the deadline
@@ -53,7 +53,7 @@ def host_password(request: HttpRequest, host_id: str) -> HttpResponse:
             "in a minute."
         ) % {"seconds": f"{settings.XDS_PASSWORD_TIMEOUT:g}"}
     except XdsError as err:
-        error = err.user_message(get_language())
+        error = error_words(err)
     else:
         password = upstream.password or ""
         if not password:

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from dashboard.models import Host
-from vmclient.factory import reset_client
+from dashboard.upstream import reset_client
 from vmclient.types import Area, BillingType, HostStatus
 
 _ids = itertools.count(1)
@@ -202,7 +202,7 @@ def mirrored(sim):
 
 
 def _client_host(host_id):
-    from vmclient.factory import get_client
+    from dashboard.upstream import get_client
 
     return get_client().get_host(host_id)
 

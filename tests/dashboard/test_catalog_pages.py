@@ -8,7 +8,7 @@ from django.core.cache import cache
 from dashboard import services
 from dashboard.models import SyncState
 from dashboard.selectors import CATALOG_CACHE_KEY
-from vmclient.factory import build_client
+from dashboard.upstream import build_client
 from vmclient.simulator import Fault
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,8 @@ import pytest
 
 from dashboard import services
 from dashboard.models import Operation
-from vmclient.errors import error_for_code
+from dashboard.wording import error_words_in
+from vmclient.errors import ApiError, error_for_code
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
 
@@ -24,15 +25,18 @@ def assert_failed_with(operation: Operation, code: int) -> None:
     # A create the provider refused says first that nothing was bought (6005 says so itself).
     bought_nothing = operation.is_create and code != 6005
     assert operation.message == ("Nothing was bought. " if bought_nothing else "") + (
-        error.default_message
+        error_words_in(error(), "en")
     )
-    assert operation.message_zh == ("未购买任何主机。" if bought_nothing else "") + (
-        error.default_message_zh
+    assert operation.message_in("zh-hans") == ("未购买任何主机。" if bought_nothing else "") + (
+        error_words_in(error(), "zh-hans")
     )
     assert operation.trace_id  # the provider's, from the answer's envelope
     last = operation.events.last()
     assert (last.event, last.code, last.trace_id) == ("failed", str(code), operation.trace_id)
-    assert (last.detail, last.detail_zh) == (operation.message, operation.message_zh)
+    assert (last.detail_in("en"), last.detail_in("zh-hans")) == (
+        operation.message_in("en"),
+        operation.message_in("zh-hans"),
+    )
 
 
 def buy(ask, kind="create_payg", **params):
@@ -155,9 +159,11 @@ def test_another_accounts_host_fails_with_no_permission(sim, host, ask, run, kin
 
 
 def test_every_documented_code_is_covered_here():
-    """The codes the issue lists all have a named error with both messages (a new one added to
-    the client without a message would fail here)."""
+    """The codes the issue lists all have a named error with its own words in both languages (a
+    new one added to the client without its words would fail here)."""
     for code in (1001, 1037, 6000, 6001, 6002, 6003, 6005, 7002, 7003, 7004, 7005, 9000, 9001):
         error = error_for_code(code)
         assert error.upstream_code == code
-        assert error.default_message and error.default_message_zh
+        words = error_words_in(error(), "en"), error_words_in(error(), "zh-hans")
+        assert words[0] != words[1]
+        assert words[0] != error_words_in(ApiError(), "en")  # not the words of an unknown code

@@ -134,7 +134,7 @@ def test_a_create_refused_with_401_says_nothing_was_bought(catalog_cached, ask, 
     assert operation.state == "failed"
     assert operation.error_code == "401" and operation.trace_id == "t-401"
     assert "Nothing was bought" in operation.message
-    assert "未购买任何主机" in operation.message_zh
+    assert "未购买任何主机" in operation.message_in("zh-hans")
     assert not catalog_cached.fleet.hosts
 
 
@@ -213,7 +213,9 @@ def test_an_action_whose_answer_was_lost_fails_honestly_when_the_provider_did_no
     assert operation.message.startswith(f"Xuandashi's answer to the {kind.replace('_', ' ')} was")
     assert "lost, and 10 min later" in operation.message
     assert "was not carried out" in operation.message
-    assert "应答丢失" in operation.message_zh and "未执行" in operation.message_zh
+    assert "应答丢失" in operation.message_in("zh-hans") and "未执行" in operation.message_in(
+        "zh-hans"
+    )
     assert sim.fleet.hosts[host.id].status is start
 
 
@@ -314,7 +316,9 @@ def test_an_admin_resolves_unknown_as_nothing_bought(client, admin, unknown):
 
     unknown.refresh_from_db()
     assert unknown.state == "failed" and unknown.host_id is None
-    assert "Nothing was bought" in unknown.message and "未购买任何主机" in unknown.message_zh
+    assert "Nothing was bought" in unknown.message and "未购买任何主机" in unknown.message_in(
+        "zh-hans"
+    )
     event = AuditEvent.objects.get(action="operation_resolved")
     assert event.details == {"outcome": "nothing", "reason": "not in the console", "host": ""}
 

@@ -49,7 +49,7 @@ def history(make_host, member, django_user_model):
             alice,
             error_code="6001",
             message="The host is already shutting down.",
-            message_zh="主机正在关机中。",
+            message_frozen={"zh-hans": "主机正在关机中。"},  # a row written before keys
             trace_id="trace-6001",
         ),
         "delete": op("delete", "waiting", web, alice),

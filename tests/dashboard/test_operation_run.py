@@ -14,7 +14,7 @@ from django.utils import timezone
 from dashboard import services
 from dashboard.locks import cache_lock
 from dashboard.models import Host, Operation
-from vmclient.factory import build_client
+from dashboard.upstream import build_client
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
 
@@ -54,7 +54,7 @@ def test_a_create_is_sent_once_its_host_followed_until_it_runs(catalog_cached, a
         "requested", "submitted", "found", "status", "status", "succeeded",
     ]  # fmt: skip
     assert operation.message == "The host is running."
-    assert operation.message_zh == "主机运行中。"
+    assert operation.message_in("zh-hans") == "主机运行中。"
 
 
 def test_without_an_id_in_the_answer_the_new_host_is_found_by_listing(
@@ -164,7 +164,7 @@ def test_a_lost_create_that_bought_nothing_ends_as_outcome_unknown_never_resent(
     assert operation.state == "unknown"
     assert catalog_cached.request_count(CREATE) == 1 and not catalog_cached.fleet.hosts
     assert "an administrator must check the provider's console" in operation.message
-    assert "请管理员先在服务商控制台核实" in operation.message_zh
+    assert "请管理员先在服务商控制台核实" in operation.message_in("zh-hans")
     assert operation.error_code == "HtmlErrorPage"
 
 
@@ -181,7 +181,9 @@ def test_creation_waiting_is_retried_with_backoff_then_buys_one_host(
     retries = operation.events.filter(event="retry")
     assert [e.code for e in retries] == ["6005", "6005"]
     assert all(e.trace_id for e in retries)
-    assert "No host was created" in retries[0].detail and "本次未创建主机" in retries[0].detail_zh
+    assert "No host was created" in retries[0].detail and "本次未创建主机" in retries[0].detail_in(
+        "zh-hans"
+    )
     countdowns = [c for (_id, _dispatch, c) in dispatched if c and c >= 5]
     assert 8 <= countdowns[0] <= 10 and 16 <= countdowns[1] <= 20  # doubling, with jitter
 
@@ -299,7 +301,7 @@ def test_an_action_that_never_reaches_its_target_times_out(sim, mirrored, ask, s
     operation.refresh_from_db()
     assert operation.state == "failed" and operation.error_code == "timeout"
     assert operation.message.startswith("The host did not become running within 10 min.")
-    assert operation.message_zh.startswith("主机在 10 分钟内未变为运行中。")
+    assert operation.message_in("zh-hans").startswith("主机在 10 分钟内未变为运行中。")
     assert not Host.objects.get(id=host.id).is_changing
 
 

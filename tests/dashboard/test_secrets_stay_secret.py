@@ -20,8 +20,8 @@ from django.db import connection
 
 from dashboard import services
 from dashboard.models import Operation
+from dashboard.upstream import reset_client
 from tests.dashboard.workers import own_queue
-from vmclient.factory import reset_client
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
 

@@ -17,8 +17,8 @@ from django.db.models import F
 
 from dashboard import services
 from dashboard.models import Host, SyncState
+from dashboard.upstream import build_client
 from tests.dashboard.workers import ROOT, wait_for
-from vmclient.factory import build_client
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
 

@@ -14,7 +14,8 @@ from kombu.exceptions import OperationalError
 from dashboard import services, tasks
 from dashboard.models import SyncState
 from dashboard.selectors import sync_state_get
-from vmclient.factory import build_client
+from dashboard.upstream import build_client
+from dashboard.wording import error_words
 from vmclient.simulator import Fault
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def test_the_banner_shows_the_upstream_error_and_its_trace_id(member_client, sim
         html = response.content.decode()
         assert 'class="banner banner-error" role="alert"' in html, url
         assert "The host list cannot be synced" in html
-        assert escape(result.error.message) in html
+        assert escape(error_words(result.error)) in html
         assert f"<code>{result.error.trace_id}</code>" in html
         assert "<code>500</code>" in html
 
@@ -63,7 +64,7 @@ def test_the_banner_speaks_chinese_on_a_chinese_page(db):
         last_attempt_at=timezone.now(),
         last_error_at=timezone.now(),
         error_message="In English",
-        error_message_zh="中文说明",
+        error_message_frozen={"zh-hans": "中文说明"},  # a row written before keys
         error_trace_id="t-1",
     )
     context = {"sync_status": sync_state_get()}

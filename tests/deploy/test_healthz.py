@@ -18,8 +18,8 @@ from django.utils import timezone
 from dashboard import health
 from dashboard.liveness import WORKER_HEARTBEAT_KEY
 from dashboard.models import SyncState
+from dashboard.upstream import reset_client
 from tests.deploy.conftest import free_port
-from vmclient.factory import reset_client
 
 pytestmark = pytest.mark.django_db
 

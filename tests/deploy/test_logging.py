@@ -284,7 +284,7 @@ _SCRIPT = textwrap.dedent(
     import logging, django
     django.setup()
     from django.test import Client
-    from vmclient.factory import build_client
+    from dashboard.upstream import build_client
     from vmclient.simulator import Simulator, SimulatorConfig
 
     response = Client(HTTP_HOST="localhost").get(

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.upstream import reset_client
 from tests.conftest import MEMBER_PASSWORD
 from tests.dashboard.workers import in_process_worker, own_queue
-from vmclient.factory import reset_client
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "e2e"
 PASSWORD = MEMBER_PASSWORD

@@ -110,7 +110,7 @@ def test_hour_rentals_are_refused_locally(simulator, client):
     with pytest.raises(InvalidArgument) as caught:
         client.create_rental(PACKAGE, IMAGE, 1, PeriodType.HOUR)
     assert caught.value.argument == "period_type"
-    assert "Hourly" in caught.value.message and "小时" in caught.value.message_zh
+    assert caught.value.reason == "hourly_rental"
     assert simulator.request_count() == 0
 
 

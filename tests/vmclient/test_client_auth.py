@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from dashboard.wording import error_words_in
 from tests.vmclient.test_client import IMAGE, PACKAGE, client_for
 from vmclient.client import XuandashiClient
 from vmclient.errors import AuthenticationError, XdsError
@@ -120,7 +121,6 @@ def test_a_second_401_is_an_authentication_error(simulator):
             client.list_images()
         assert simulator.request_count(TOKEN_PATH) == 2  # the first, and exactly one renewal
         assert caught.value.code == 401 and caught.value.trace_id == "t-401"
-        assert "XDS_UUID" in caught.value.message
         assert client.list_images()  # the fault is spent: the next call works again
 
 
@@ -148,7 +148,6 @@ def test_a_wrong_secret_is_an_authentication_error_without_retries(make_simulato
     assert sim.request_count("/v1/pve/") == 0
     err = caught.value
     assert err.code == 401 and err.trace_id and err.upstream_message == "身份认证失败"
-    assert "XDS_UUID" in err.user_message("en") and "XDS_SECRET" in err.user_message("zh")
 
 
 def test_a_create_refused_with_401_is_sent_again_once_and_buys_one_host(simulator):
@@ -223,7 +222,7 @@ def test_secret_and_token_never_reach_logs_errors_or_reprs(simulator, caplog):
         texts.append(repr(bad))
     assert len(errors) == 9
     texts += [str(err) for err in errors] + [repr(err) for err in errors]
-    texts += [err.message + err.message_zh for err in errors]
+    texts += [error_words_in(err, lang) for err in errors for lang in ("en", "zh-hans")]
     for text in texts:
         assert secret not in text and "wrong" not in text.replace("wrong_data", "")
         for token in tokens:

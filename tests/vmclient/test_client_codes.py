@@ -133,7 +133,6 @@ def test_each_documented_code_reaches_its_named_error(simulator, code):
     expected_msg = "主机已到期" if code == 1003 else MESSAGES[code]
     assert err.upstream_message == expected_msg
     assert err.trace_id
-    assert err.message and err.message_zh and err.message != err.message_zh
     assert f"code {code}" in str(err) and err.trace_id in str(err)
 
 
@@ -160,8 +159,6 @@ def test_an_unknown_template_is_a_business_error_showing_the_upstream_reason(sim
     with client_for(simulator) as client, pytest.raises(errors.BusinessError) as caught:
         client.create_pay_as_you_go("NoSuchPkg", IMAGE)
     assert caught.value.upstream_message == "主机模板不存在"
-    assert "主机模板不存在" in caught.value.user_message("en")
-    assert "主机模板不存在" in caught.value.user_message("zh")
 
 
 def test_an_unknown_code_is_a_generic_api_error(simulator):

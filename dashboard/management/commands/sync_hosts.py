@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboard import services
+from dashboard.wording import error_words
 
 
 class Command(BaseCommand):
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             trace = result.error.trace_id or "none"
             raise CommandError(
                 f"Sync failed after {result.pages} pages, {result.seen} hosts saved, none marked "
-                f"gone: {result.error.message} (trace id {trace})"
+                f"gone: {error_words(result.error)} (trace id {trace})"
             )
         self.stdout.write(f"synced {result.seen} hosts")
         if options["verbosity"] > 1:

@@ -11,7 +11,7 @@ import threading
 
 from django.conf import settings
 
-from .client import XuandashiClient
+from vmclient.client import XuandashiClient
 
 __all__ = ["build_client", "get_client", "reset_client"]
 

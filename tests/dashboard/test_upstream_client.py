@@ -1,4 +1,4 @@
-"""`vmclient.factory.get_client`: one client per process, built from the XDS_* settings."""
+"""`dashboard.upstream.get_client`: one client per process, built from the XDS_* settings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from vmclient import factory
+from dashboard import upstream as factory
 
 
 @pytest.fixture(autouse=True)

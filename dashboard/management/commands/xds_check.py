@@ -5,7 +5,7 @@ packageId), images and hosts:
 
     OK https://client.xuandashi.com account A27550582: 12 templates, 8 images, 57 hosts
 
-On failure the error's user message, code and trace id go to stderr and the command exits
+On failure the error's words for members, code and trace id go to stderr and the command exits
 non-zero.
 """
 
@@ -14,8 +14,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from dashboard.upstream import build_client
+from dashboard.wording import error_words_in
 from vmclient.errors import XdsError
-from vmclient.factory import build_client
 from vmclient.types import BillingType
 
 
@@ -49,10 +50,8 @@ class Command(BaseCommand):
         except XdsError as err:
             code = err.code if err.code is not None else "none"
             trace_id = err.trace_id or "none"
-            raise CommandError(
-                f"{base_url}: {err.user_message(options['language'])} "
-                f"(code {code}, trace id {trace_id})"
-            ) from err
+            words = error_words_in(err, "zh-hans" if options["language"] == "zh" else "en")
+            raise CommandError(f"{base_url}: {words} (code {code}, trace id {trace_id})") from err
         self.stdout.write(
             f"OK {client.base_url} account {client.uuid}: {len(templates)} templates, "
             f"{len(images)} images, {hosts.total} hosts"

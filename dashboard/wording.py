@@ -1,0 +1,501 @@
+"""The words a member reads for an outcome, in the member's language: the one place an error of
+the provider's API (a `vmclient` error, which holds only facts) or an operation's outcome becomes
+a sentence.
+
+Every sentence is a gettext message: English in the source, each other language in its catalog
+(`locale/`), so adding a language is a new catalog and nothing else.
+
+- `error_words(err)` words an error in the active language (`translation.override` picks
+  another one).
+- An outcome is said as a `Said`: a key of `OUTCOMES` and its values (plain values, or a `Said`
+  worded first, such as an error or an action's name). `words(said)` words it.
+- `stored(said)` / `note(said)` give the fields an operation and a timeline entry keep: the key
+  and its values (worded when read, in the reader's language) and the English words (for logs,
+  mails and the audit trail). `recorded_words` words them back; a row written before keys were
+  kept has no key, and reads its frozen words instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from vmclient import errors
+
+# One sentence per kind of error whose words depend on nothing but its kind. An error takes the
+# sentence of its nearest class listed here (`type(err).__mro__`), so a subclass the provider's
+# reference adds later still reads as its family.
+_FIXED: dict[type[errors.XdsError], Promise] = {
+    errors.XdsError: gettext_lazy(
+        "The request to the hosting provider failed. Try again later; if it keeps failing, "
+        "contact an administrator with the trace id."
+    ),
+    errors.InvalidArgument: gettext_lazy(
+        "The request is not valid, so it was not sent to the hosting provider."
+    ),
+    errors.TransportError: gettext_lazy(
+        "The hosting provider could not be reached. Try again in a moment; if it keeps "
+        "failing, an administrator should check the network and XDS_BASE_URL."
+    ),
+    errors.ConnectionFailed: gettext_lazy(
+        "The hosting provider could not be reached, so nothing was sent. Try again in a "
+        "moment; if it keeps failing, an administrator should check the network and "
+        "XDS_BASE_URL."
+    ),
+    errors.ReadTimedOut: gettext_lazy(
+        "The hosting provider did not answer in time. The request may still have been "
+        "carried out: refresh to check before trying again."
+    ),
+    errors.ConnectionDropped: gettext_lazy(
+        "The connection to the hosting provider broke before it answered. The request may "
+        "still have been carried out: refresh to check before trying again."
+    ),
+    errors.ProtocolError: gettext_lazy(
+        "The hosting provider sent an answer the dashboard cannot read. Try again later; if "
+        "it keeps happening, contact an administrator with the trace id."
+    ),
+    errors.MalformedResponse: gettext_lazy(
+        "The hosting provider's answer was cut off or unreadable. Try again in a moment; if "
+        "it keeps happening, contact an administrator."
+    ),
+    errors.MissingEnvelopeCode: gettext_lazy(
+        "The hosting provider's answer did not say whether the request succeeded. Refresh to "
+        "check the result; if it keeps happening, contact an administrator."
+    ),
+    errors.UnexpectedData: gettext_lazy(
+        "The hosting provider sent data in an unexpected format. Try again later; if it keeps "
+        "happening, contact an administrator with the trace id."
+    ),
+    errors.ActionNotAccepted: gettext_lazy(
+        "The hosting provider did not accept the action. Refresh the host's state, then try again."
+    ),
+    errors.AuthenticationError: gettext_lazy(
+        "The dashboard could not sign in to the hosting provider. An administrator must check "
+        "XDS_UUID and XDS_SECRET (the account id and secret from the provider's support)."
+    ),
+    errors.UpstreamSystemError: gettext_lazy(
+        "The hosting provider had an internal error. Try again in a few minutes; if it keeps "
+        "failing, contact the provider's support with the trace id."
+    ),
+    errors.UpstreamInterfaceError: gettext_lazy(
+        "The hosting provider's interface failed. Try again in a few minutes; if it keeps "
+        "failing, contact the provider's support with the trace id."
+    ),
+    errors.NoPermission: gettext_lazy(
+        "The provider account is not allowed to do this. An administrator should ask the "
+        "provider's support to enable it for the account."
+    ),
+    errors.RequestInProgress: gettext_lazy(
+        "The hosting provider is still processing a previous request. Wait a moment, refresh, "
+        "then try again if needed."
+    ),
+    errors.MissingParameter: gettext_lazy(
+        "The hosting provider says a required value was missing from the request. Fill in "
+        "every field and try again; if it keeps happening, report it to an administrator."
+    ),
+    errors.RealNameRequired: gettext_lazy(
+        "The provider account has not completed real-name verification. An administrator must "
+        "complete it on the provider's website, then try again."
+    ),
+    errors.AlreadyBooting: gettext_lazy(
+        "The host is already starting. Wait for it to finish; its status will update by itself."
+    ),
+    errors.AlreadyShuttingDown: gettext_lazy(
+        "The host is already shutting down. Wait for it to finish; its status will update by "
+        "itself."
+    ),
+    errors.InsufficientResources: gettext_lazy(
+        "The provider has no free resources for this configuration right now. Choose another "
+        "template (or data centre), or try again later."
+    ),
+    errors.PowerBalanceTooLow: gettext_lazy(
+        "The account's wallet balance is too low to start this host. Top up the wallet at the "
+        "provider, then try again."
+    ),
+    errors.CreationWaiting: gettext_lazy(
+        "The provider is busy creating hosts and asks to wait. No host was created: try again "
+        "in a few minutes."
+    ),
+    errors.NeverStarted: gettext_lazy(
+        "This host has never been started, so it cannot be rebooted. Power it on instead."
+    ),
+    errors.HostUnavailable: gettext_lazy(
+        "The host is unavailable right now, so it cannot be rebooted. Try again in a few minutes."
+    ),
+    errors.HostNotRunning: gettext_lazy(
+        "The host is not running, so it cannot be rebooted. Power it on instead, or wait until "
+        "it is running."
+    ),
+    errors.TemplateImageMismatch: gettext_lazy(
+        "The chosen image does not fit the chosen template (their types differ). Choose an "
+        "image of the template's type, then try again."
+    ),
+    errors.WalletError: gettext_lazy(
+        "The provider reported a problem with the account's wallet. An administrator should "
+        "check the wallet at the provider (or ask its support), then try again."
+    ),
+    errors.WalletBalanceTooLow: gettext_lazy(
+        "The account's wallet balance is too low for this rental. Top up the wallet at the "
+        "provider, then try again."
+    ),
+    errors.OutcomeUnknown: gettext_lazy(
+        "The provider's answer to the create request was lost, so it is unknown whether the "
+        "host was created. Do not try again yet: refresh the host list first, and create it "
+        "again only if it is not there."
+    ),
+}
+
+# Why the client refused an argument before sending anything (`InvalidArgument.reason`).
+_REFUSALS: dict[str, Promise] = {
+    "invalid_id": gettext_lazy(
+        "The %(argument)s is missing or not valid, so nothing was sent to the provider. "
+        "Choose it again from the list, then retry."
+    ),
+    "billing_type": gettext_lazy("The billing type must be pay-as-you-go or rental."),
+    "hourly_rental": gettext_lazy(
+        "Hourly rentals are no longer offered by the provider. Choose a day, week, month, "
+        "quarter or year, or create a pay-as-you-go host instead."
+    ),
+    "period_type": gettext_lazy("The rental period must be a day, week, month, quarter or year."),
+    "base_url": gettext_lazy(
+        "The provider's address is not configured correctly. An administrator must set "
+        "XDS_BASE_URL to an http(s) URL."
+    ),
+    "credentials": gettext_lazy(
+        "The provider account is not configured. An administrator must set XDS_UUID and XDS_SECRET."
+    ),
+}
+
+
+def error_words(err: errors.XdsError) -> str:
+    """What happened and what to do, for a member, in the active language."""
+    if isinstance(err, errors.InvalidArgument):
+        return _refusal_words(err)
+    if isinstance(err, errors.HtmlErrorPage):
+        if err.http_status is None:
+            return _(
+                "The hosting provider's gateway answered with an error page. The service may "
+                "be down or restarting: try again in a few minutes."
+            )
+        return _(
+            "The hosting provider's gateway answered with an error page (HTTP %(status)s). The "
+            "service may be down or restarting: try again in a few minutes."
+        ) % {"status": err.http_status}
+    if isinstance(err, errors.BusinessError):
+        # The provider's own reason is the explanation: shown as it sent it.
+        if not err.upstream_message:
+            return _(
+                "The hosting provider refused the request. Check the request against that "
+                "reason, then try again."
+            )
+        return _(
+            'The hosting provider refused the request: "%(said)s". Check the request against '
+            "that reason, then try again."
+        ) % {"said": err.upstream_message}
+    if type(err) is errors.ApiError:
+        # A code the reference lacks: the provider's own words are all there is.
+        if not err.upstream_message:
+            return _(
+                "The hosting provider refused the request. Try again later; if it keeps "
+                "failing, contact the provider's support with the trace id."
+            )
+        return _(
+            'The hosting provider refused the request: "%(said)s". Try again later; if it '
+            "keeps failing, contact the provider's support with the trace id."
+        ) % {"said": err.upstream_message}
+    for cls in type(err).__mro__:
+        if cls in _FIXED:
+            return str(_FIXED[cls])
+    return str(_FIXED[errors.XdsError])
+
+
+def error_words_in(err: errors.XdsError, language: str) -> str:
+    """`error_words` in `language`, for the texts stored in each language beside an operation."""
+    with translation.override(language):
+        return error_words(err)
+
+
+def _refusal_words(err: errors.InvalidArgument) -> str:
+    if err.reason == "not_positive":
+        if err.maximum is None:
+            return _("The %(argument)s must be a whole number of at least 1.") % {
+                "argument": err.argument
+            }
+        return _("The %(argument)s must be a whole number of at least 1 up to %(maximum)s.") % {
+            "argument": err.argument,
+            "maximum": err.maximum,
+        }
+    if err.reason in _REFUSALS:
+        return str(_REFUSALS[err.reason]) % {"argument": err.argument}
+    return str(_FIXED[errors.InvalidArgument])
+
+
+# --- Outcomes of operations ---------------------------------------------------------------------
+
+
+class Said(NamedTuple):
+    """An outcome to word: a key of `OUTCOMES` and the values its sentence names."""
+
+    key: str
+    values: dict[str, Any]
+
+
+def said(key: str, **values: Any) -> Said:
+    if key not in OUTCOMES:  # an error is said by error_said
+        raise KeyError(f"no sentence for the outcome {key!r}")
+    return Said(key, values)
+
+
+def error_said(err: errors.XdsError) -> Said:
+    """An error as an outcome: the facts its words are made of."""
+    return Said(
+        "error",
+        {
+            "error": type(err).__name__,
+            "http_status": err.http_status,
+            "upstream_message": err.upstream_message,
+            "argument": getattr(err, "argument", None),
+            "reason": getattr(err, "reason", None),
+            "maximum": getattr(err, "maximum", None),
+        },
+    )
+
+
+def words(outcome: Said) -> str:
+    """The outcome's sentence in the active language."""
+    if outcome.key == "error":
+        return error_words(_error_from(outcome.values))
+    values = {name: _worded(value) for name, value in outcome.values.items()}
+    return str(OUTCOMES[outcome.key]) % values
+
+
+def _worded(value: Any) -> Any:
+    if isinstance(value, Said):
+        return words(value)
+    if isinstance(value, dict) and "key" in value:  # a Said, as stored
+        return words(Said(value["key"], value.get("values") or {}))
+    if isinstance(value, dict) and "texts" in value:  # words made elsewhere, in each language
+        texts = value["texts"]
+        return texts.get(translation.get_language() or "en") or texts.get("en", "")
+    return value
+
+
+def _stored_value(value: Any) -> Any:
+    """A value as JSON: a Said as its key and values, a lazy text (worded by other code, such as
+    a refusal) in each language shipped."""
+    if isinstance(value, Said):
+        return {"key": value.key, "values": _stored_values(value.values)}
+    if isinstance(value, Promise):
+        texts = {}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                texts[code] = str(value)
+        return {"texts": texts}
+    return value
+
+
+def _stored_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _stored_value(value) for name, value in values.items()}
+
+
+def words_in(outcome: Said, language: str) -> str:
+    with translation.override(language):
+        return words(outcome)
+
+
+def stored(outcome: Said, field: str = "message") -> dict[str, Any]:
+    """The fields a row keeps of an outcome: `<field>` (its English words), `<field>_key` and
+    `<field>_values`."""
+    return {
+        field: words_in(outcome, "en"),
+        f"{field}_key": outcome.key,
+        f"{field}_values": _stored_values(outcome.values),
+    }
+
+
+def note(outcome: Said) -> dict[str, Any]:
+    """The fields a timeline entry keeps of what it says."""
+    return stored(outcome, "detail")
+
+
+def recorded_words(row: Any, field: str, language: str | None = None) -> str:
+    """The words of what `row` recorded in `<field>` (its key and values), in `language` (the
+    active one by default). A row written before keys were kept reads its frozen words: those of
+    `language` in `<field>_frozen`, else the English of `<field>`."""
+    key = getattr(row, f"{field}_key")
+    english = getattr(row, field)
+    language = language or translation.get_language() or "en"
+    if key == "error" or key in OUTCOMES:
+        try:
+            return words_in(Said(key, getattr(row, f"{field}_values") or {}), language)
+        except (KeyError, TypeError, ValueError):
+            return english  # a value the sentence no longer names: the words as written
+    frozen = getattr(row, f"{field}_frozen") or {}
+    if language.lower().startswith("zh"):
+        return frozen.get(language) or frozen.get("zh-hans") or english
+    return frozen.get(language) or english
+
+
+def _error_from(facts: dict[str, Any]) -> errors.XdsError:
+    cls = getattr(errors, str(facts.get("error")), None)
+    if not (isinstance(cls, type) and issubclass(cls, errors.XdsError)):
+        cls = errors.XdsError
+    err = cls.__new__(cls)
+    err.__dict__.update(
+        {key: facts.get(key) for key in ("http_status", "upstream_message", "argument")}
+    )
+    err.__dict__.update({key: facts.get(key) for key in ("reason", "maximum")})
+    return err
+
+
+# An action or a status named inside a sentence.
+ACTIONS: dict[str, Promise] = {
+    "power_on": pgettext_lazy("an action, inside a sentence", "power on"),
+    "power_off": pgettext_lazy("an action, inside a sentence", "power off"),
+    "reboot": pgettext_lazy("an action, inside a sentence", "reboot"),
+    "delete": pgettext_lazy("an action, inside a sentence", "delete"),
+}
+STATUSES: dict[str, Promise] = {
+    "off": pgettext_lazy("a host's status, inside a sentence", "off"),
+    "booting": pgettext_lazy("a host's status, inside a sentence", "booting"),
+    "running": pgettext_lazy("a host's status, inside a sentence", "running"),
+    "charging": pgettext_lazy("a host's status, inside a sentence", "settling bill"),
+    "shutting_down": pgettext_lazy("a host's status, inside a sentence", "shutting down"),
+    "expired": pgettext_lazy("a host's status, inside a sentence", "expired"),
+}
+# A host's status on its own, as a timeline entry says it.
+STATUS_NAMES: dict[str, Promise] = {
+    "off": gettext_lazy("Off"),
+    "booting": gettext_lazy("Booting"),
+    "running": gettext_lazy("Running"),
+    "charging": gettext_lazy("Settling bill"),
+    "shutting_down": gettext_lazy("Shutting down"),
+    "expired": gettext_lazy("Expired"),
+}
+
+OUTCOMES: dict[str, Promise] = {
+    **{f"action.{kind}": label for kind, label in ACTIONS.items()},
+    **{f"status.{slug}": label for slug, label in STATUSES.items()},
+    **{f"status_name.{slug}": label for slug, label in STATUS_NAMES.items()},
+    # Creates
+    "create_run_stopped": gettext_lazy(
+        "The run that sent the create stopped before recording the answer."
+    ),
+    "create_refused": gettext_lazy("Nothing was bought. %(error)s"),
+    "create_unexpected_error": gettext_lazy(
+        "An unexpected error came after the create was sent (see the worker's log)."
+    ),
+    "create_no_id": gettext_lazy(
+        "Xuandashi did not say which host it created; looking for it in the listing."
+    ),
+    "create_retry": gettext_lazy("%(error)s Trying again at %(time)s."),
+    "create_waited_too_long": gettext_lazy(
+        "Xuandashi could not take the create for %(minutes)s min (it kept asking to wait, or "
+        "could not be reached). Nothing was bought: try again later."
+    ),
+    "create_unknown_unreadable": gettext_lazy(
+        "Xuandashi's listing could not be read %(minutes)s min after the create, whose answer "
+        "was lost, so its new host could not be looked for. It may or may not have been bought: "
+        "an administrator must check the provider's console before anyone creates it again."
+    ),
+    "create_unknown_not_found": gettext_lazy(
+        "No new host of template %(template)s with %(image)s appeared in Xuandashi's listing "
+        "within %(minutes)s min of the create, whose answer was lost. It may or may not have "
+        "been bought: an administrator must check the provider's console before anyone creates "
+        "it again."
+    ),
+    "created_other_action": gettext_lazy(
+        "Created host %(host)s; another action on it is already in flight."
+    ),
+    # Before anything is sent
+    "not_sent_forbidden": gettext_lazy(
+        "Not sent to Xuandashi: %(name)s may no longer ask for it. %(reason)s"
+    ),
+    "cancelled": gettext_lazy("Cancelled by %(name)s before anything was sent to Xuandashi."),
+    "queue_down": gettext_lazy("It is saved and starts as soon as the task queue is back."),
+    "resumed": gettext_lazy("No worker had touched it for %(minutes)s min."),
+    # Approvals
+    "approved_by": gettext_lazy("by %(name)s"),
+    "rejected": gettext_lazy("Rejected by %(name)s. Nothing was bought."),
+    "rejected_because": gettext_lazy("Rejected by %(name)s: %(reason)s Nothing was bought."),
+    "approval_expired": gettext_lazy(
+        "No admin approved it within %(hours)s h. Nothing was bought."
+    ),
+    # An admin resolved an unknown outcome
+    "resolved_bought": gettext_lazy(
+        "The create bought host %(host)s, as %(name)s found: %(reason)s"
+    ),
+    "resolved_nothing": gettext_lazy("Nothing was bought, as %(name)s found: %(reason)s"),
+    "resolved_note": gettext_lazy("%(name)s: %(reason)s"),
+    # Power, reboot, delete
+    "action_worker_stopped": gettext_lazy(
+        "The worker stopped %(times)s times while sending this action; it is not tried again. "
+        "Check the host, then try again if needed."
+    ),
+    "action_answer_lost": gettext_lazy(
+        "%(code)s: Xuandashi may have carried it out; following the host to see what it did."
+    ),
+    "succeeded_answer_lost": gettext_lazy(
+        "%(outcome)s Xuandashi's answer was lost, but the host shows it was done."
+    ),
+    "delete_refused": gettext_lazy(
+        "Xuandashi answered that it did not delete the host. A host that is starting or "
+        "stopping cannot be deleted: wait until it has settled, then try again."
+    ),
+    "deleted": gettext_lazy("Deleted: Xuandashi no longer lists the host."),
+    "reached.running": gettext_lazy("The host is running."),
+    "reached.off": gettext_lazy("The host is off."),
+    "unknown_unreadable": gettext_lazy(
+        "Xuandashi's answer to the %(action)s was lost, and the host could not be read for "
+        "%(minutes)s min since: whether it was done is not known. Check the host before asking "
+        "again."
+    ),
+    "unknown_no_status": gettext_lazy(
+        "Xuandashi's answer was lost, and it does not report the host's status: whether it was "
+        "done is not known. Check the host before asking again."
+    ),
+    "accepted_no_status": gettext_lazy(
+        "Xuandashi accepted it. It does not report the host's status, so the result is not "
+        "confirmed."
+    ),
+    "expired": gettext_lazy("The host has expired: its rental period is over."),
+    "delete_timeout": gettext_lazy(
+        "Xuandashi still lists the host %(minutes)s min after accepting to delete it."
+    ),
+    "status_timeout": gettext_lazy(
+        "The host did not become %(status)s within %(minutes)s min. Check it on its page; "
+        "Xuandashi may still be working on it."
+    ),
+    "not_carried_out": gettext_lazy(
+        "Xuandashi's answer to the %(action)s was lost, and %(minutes)s min later %(shows)s: the "
+        "%(action)s was not carried out. Ask for it again if it is still needed."
+    ),
+    "shows.still_listed": gettext_lazy("Xuandashi still lists the host"),
+    "shows.never_restarted": gettext_lazy("the host was never seen restarting"),
+    "shows.still_status": gettext_lazy("the host is still %(status)s"),
+    "shows.unchanged": gettext_lazy("the host has not changed"),
+    # Giving up
+    "gave_up_create_sent": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. The create was "
+        "sent and may have bought a host: an administrator must check the provider's console "
+        "before anyone creates it again."
+    ),
+    "gave_up": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. Check the "
+        "host, then try again if needed; the worker's log says what went wrong."
+    ),
+    "gave_up_bought": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. The create "
+        "bought host %(host)s. Check the host, then try again if needed; the worker's log says "
+        "what went wrong."
+    ),
+    # The sync
+    "sync_failed_unexpectedly": gettext_lazy(
+        "The job failed unexpectedly; the worker's log has the details."
+    ),
+}
