@@ -79,7 +79,7 @@ def _clean(value: str) -> str:
 
 def rdp_filename(host: Host) -> str:
     """The host's name as a file name: letters of any script, digits and . _ - (the view sends
-    it as RFC 6266 `filename*`, so 后期合成-06 stays 后期合成-06.rdp); else the id made plain
+    it as RFC 6266 `filename*`, so a Chinese name stays as it is); else the id made plain
     the same way (either may hold `/`, quotes or nothing printable), else "host"."""
     stems = (re.sub(r"[^\w.-]+", "-", value or "").strip("-._") for value in (host.name, host.id))
     stem = next((stem for stem in stems if stem), "host")
