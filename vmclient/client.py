@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +74,7 @@ from .types import (
     MAX_PAGE_SIZE,
     BillingType,
     Host,
+    HostListing,
     HostPage,
     Image,
     Package,
@@ -553,74 +553,58 @@ class XuandashiClient:
         )
         return self._parse(envelope, parse_host_page, page=page, page_size=page_size)
 
-    def iter_hosts(self, page_size: int = MAX_PAGE_SIZE) -> Iterator[Host]:
-        """Every host of the account, page by page (ceil(totalCounts / page size) calls).
+    def list_every_host(self, *, workers: int = 1) -> HostListing:
+        """Every host of the account: page 1, then the pages it announces, `workers` at a time.
 
-        A host is yielded once even if the pages shift under a concurrent create. Raises
-        `UnexpectedData` when the upstream repeats a page, rather than end with a partial list.
+        The one way to list hosts. Page 1 failing raises (nothing was read). A later page
+        failing leaves a partial listing that says so (`error`, `complete`): what arrived is
+        kept and no further page is asked for. So does an upstream that repeats a page instead of
+        moving on (it would otherwise be asked for every page its total claims). A host listed on
+        two pages (pages shift when a create lands mid-listing) is kept once. Thread-safe.
         """
-        first = self.list_hosts_page(1, page_size)
-        seen: set[str] = set()
-        yield from self._unseen(first, seen)
-        size, pages = self._plan(first)
-        page = 1
-        while page < pages:
-            page += 1
-            current = self.list_hosts_page(page, size)
-            if not current.hosts:
-                return
-            fresh = self._unseen(current, seen)
-            if not fresh:
-                raise self._repeated_page(page)
-            yield from fresh
-            pages = max(pages, min(MAX_PAGES, math.ceil(current.total / size)))
-
-    def list_all_hosts(self, *, workers: int = 1) -> list[Host]:
-        """Every host, with up to `workers` pages fetched at once after the first."""
         workers = _checked_positive(workers, "workers", maximum=16)
-        if workers == 1:
-            return list(self.iter_hosts())
         first = self.list_hosts_page(1)
-        seen: set[str] = set()
-        hosts = self._unseen(first, seen)
-        size, pages = self._plan(first)
+        size = max(1, first.page_size)
+        if first.total > MAX_PAGES * size:
+            raise UnexpectedData(detail=f"the upstream claims {first.total} hosts")
+        pages = [first]
+        hosts: dict[str, Host] = {}
+        for host in first.hosts:
+            hosts.setdefault(host.id, host)
+        error: XdsError | None = None
+        last = first.page_count
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xds-pages") as pool:
             start = 2
-            while start <= pages:
-                batch = range(start, min(pages, start + workers - 1) + 1)
-                results = list(pool.map(lambda p: self.list_hosts_page(p, size), batch))
-                fresh_in_batch = 0
-                for current in results:
-                    fresh = self._unseen(current, seen)
-                    fresh_in_batch += len(fresh)
-                    hosts.extend(fresh)
-                if not any(r.hosts for r in results):
-                    break
-                if not fresh_in_batch:
-                    raise self._repeated_page(start)
+            while start <= last and error is None:
+                batch = range(start, min(last, start + workers - 1) + 1)
+                futures = [pool.submit(self.list_hosts_page, n, size) for n in batch]
+                arrived = []
+                for future in futures:
+                    try:
+                        arrived.append(future.result())
+                    except XdsError as exc:
+                        error = error or exc
+                fresh = 0
+                for page in arrived:  # page order: a host listed twice keeps its first copy
+                    for host in page.hosts:
+                        if host.id not in hosts:
+                            hosts[host.id] = host
+                            fresh += 1
+                pages.extend(arrived)
+                if not any(page.hosts for page in arrived):
+                    break  # the upstream ran out of hosts before its total: the end
+                if not fresh and error is None:
+                    error = UnexpectedData(
+                        detail=f"page {start} of the host list repeats hosts already seen"
+                    )
                 start = batch[-1] + 1
-        return hosts
-
-    @staticmethod
-    def _unseen(page: HostPage, seen: set[str]) -> list[Host]:
-        fresh = []
-        for host in page.hosts:
-            if host.id not in seen:
-                seen.add(host.id)
-                fresh.append(host)
-        return fresh
-
-    @staticmethod
-    def _plan(first: HostPage) -> tuple[int, int]:
-        size = max(1, first.page_size)
-        pages = math.ceil(first.total / size)
-        if pages > MAX_PAGES:
-            raise UnexpectedData(detail=f"the upstream claims {first.total} hosts")
-        return size, pages
-
-    @staticmethod
-    def _repeated_page(page: int) -> UnexpectedData:
-        return UnexpectedData(detail=f"page {page} of the host list repeats hosts already seen")
+        return HostListing(
+            hosts=tuple(hosts.values()),
+            pages_read=len(pages),
+            pages_expected=max(page.page_count for page in pages),
+            totals=frozenset(page.total for page in pages),
+            error=error,
+        )
 
     def delete_host(self, host_id: str) -> bool:
         """Delete a host. True when the upstream confirmed; False when it said it did not."""

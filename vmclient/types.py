@@ -13,6 +13,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .errors import XdsError
 
 MAX_PAGE_SIZE = 25
 
@@ -242,3 +246,36 @@ class HostPage:
         if self.page_size <= 0:
             return 0
         return math.ceil(self.total / self.page_size)
+
+
+@dataclass(frozen=True, slots=True)
+class HostListing:
+    """What one listing of every host read (`XuandashiClient.list_every_host`).
+
+    Pages can shift under a listing (the upstream lists newest first, so a create pushes a host
+    onto the next page) and any page after the first can fail: then the listing is partial.
+    `hosts` still holds what arrived, so a host can be found in it; only a `complete` listing
+    can say a host is *not* there.
+    """
+
+    hosts: tuple[Host, ...]  # each id once, its copy from the lowest page, in page order
+    pages_read: int
+    pages_expected: int  # as the pages that arrived announced (their largest count)
+    totals: frozenset[int]  # every `totalCounts` the pages announced
+    error: XdsError | None = None  # the first page that failed, if one did
+
+    @property
+    def complete(self) -> bool:
+        """Every page arrived, the total held still and nothing slipped between the pages."""
+        return (
+            self.error is None
+            and len(self.totals) == 1
+            and self.pages_read >= self.pages_expected
+            and len(self.hosts) >= next(iter(self.totals))
+        )
+
+    def has(self, host_id: str) -> bool | None:
+        """Whether the host is listed: True, False, or None when a partial listing can't tell."""
+        if any(host.id == host_id for host in self.hosts):
+            return True
+        return False if self.complete else None

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -274,25 +275,27 @@ def _create_find(operation: Operation, client) -> float | None:
         seconds=settings.XDS_CREATE_FIND_TIMEOUT
     )
     try:
-        listing = client.list_all_hosts(workers=settings.XDS_SYNC_CONCURRENCY)
+        listing = client.list_every_host(workers=settings.XDS_SYNC_CONCURRENCY)
     except XdsError as err:
         logger.warning(
             "create %s: listing failed while looking for the host: %s", operation.pk, err
         )
         listing = None
-    if listing is not None:
-        for host in _candidates(operation, listing):
+    if listing is not None:  # a partial listing can still hold the host
+        for host in _candidates(operation, listing.hosts):
             if _claim(operation, host.id, name=host.name or ""):
                 return _observe(operation, host)
     if now < deadline:
         return _poll()
-    # "Unknown" only once a listing read after the deadline showed no host that fits: a listing
-    # that cannot be read says nothing. Looking goes on for as long again at most.
-    if listing is None and now < deadline + timedelta(seconds=settings.XDS_CREATE_FIND_TIMEOUT):
+    # "Unknown" only once a whole listing read after the deadline showed no host that fits: a
+    # listing that cannot be read, or only in part, says nothing. Looking goes on for as long
+    # again at most.
+    unread = listing is None or not listing.complete
+    if unread and now < deadline + timedelta(seconds=settings.XDS_CREATE_FIND_TIMEOUT):
         return _poll()
     minutes = settings.XDS_CREATE_FIND_TIMEOUT // 60
     params = operation.params
-    if listing is None:
+    if unread:
         outcome = said("create_unknown_unreadable", minutes=minutes)
     else:
         outcome = said(
@@ -312,7 +315,7 @@ def _create_find(operation: Operation, client) -> float | None:
     return None
 
 
-def _candidates(operation: Operation, listing: list[UpstreamHost]) -> list[UpstreamHost]:
+def _candidates(operation: Operation, listing: Iterable[UpstreamHost]) -> list[UpstreamHost]:
     """Hosts the create may have bought, oldest first: not in the mirror before the create was
     sent, not claimed by another create, with the template's specs and the image's system, and
     created no earlier than the create was sent (less the clock skew allowed)."""
@@ -509,7 +512,7 @@ def _delete_refused(operation: Operation, client) -> float | None:
     except XdsError as err:
         logger.warning("delete %s: listing failed: %s", operation.pk, err)
         listed = True
-    if not listed:
+    if listed is False:
         return _deleted(operation)
     operation_finish(
         operation,
@@ -530,6 +533,8 @@ def _follow_delete(operation: Operation, client) -> float | None:
     except XdsError as err:
         logger.warning("delete %s: listing failed: %s", operation.pk, err)
         return _unreadable(operation)
+    if listed is None:  # a page failed: the host may be on it
+        return _unreadable(operation)
     if not listed:
         return _deleted(operation)
     return None if _timed_out(operation) else _poll()
@@ -541,9 +546,9 @@ def _deleted(operation: Operation) -> None:
     return None
 
 
-def _is_listed(host_id: str, client) -> bool:
-    listing = client.list_all_hosts(workers=settings.XDS_SYNC_CONCURRENCY)
-    return any(host.id == host_id for host in listing)
+def _is_listed(host_id: str, client) -> bool | None:
+    """Whether the upstream lists the host; None when a partial listing cannot tell."""
+    return client.list_every_host(workers=settings.XDS_SYNC_CONCURRENCY).has(host_id)
 
 
 # --- Following a host to its target status --------------------------------------------------

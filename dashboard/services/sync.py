@@ -7,7 +7,6 @@ command. Each records its outcome in `SyncState`, which the banner on every page
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,14 +28,12 @@ from dashboard.models import (
 from dashboard.selectors import CATALOG_CACHE_KEY
 from dashboard.wording import Said, error_said, said, stored
 from vmclient.errors import XdsError
-from vmclient.types import MAX_PAGE_SIZE, BillingType, HostPage
+from vmclient.types import BillingType
 from vmclient.types import Host as UpstreamHost
 
 logger = logging.getLogger(__name__)
 
 SYNC_LOCK_KEY = "xds:hosts-sync:lock"
-# Safety net against an upstream that reports an absurd total: 250,000 hosts.
-MAX_PAGES = 10_000
 # How long a "refresh now" or "catalog loading" request suppresses the next identical one.
 REQUEST_DEBOUNCE_SECONDS = 5
 
@@ -72,9 +69,10 @@ class SyncResult:
 def hosts_sync(*, client=None) -> SyncResult:
     """List every host upstream and bring the mirror in step.
 
-    Page 1 tells the total; the other pages are fetched concurrently (XDS_SYNC_CONCURRENCY at
-    most). Hosts are upserted; hosts missing from a *complete* listing are marked gone (their
-    rows stay), and un-marked if they come back. If any page fails, the pages that arrived are
+    The client's one listing (`list_every_host`): page 1 tells the total, the other pages are
+    fetched concurrently (XDS_SYNC_CONCURRENCY at most). Hosts are upserted; hosts missing
+    from a *complete* listing are marked gone (their rows stay), and un-marked if they come
+    back. If any page fails, the pages that arrived are
     still saved but nothing is marked gone: a partial listing must never make hosts vanish.
     Two syncs never overlap (a cache lock shared by every process, refreshed while the sync
     runs: a killed sync blocks the next ones for XDS_LOCK_SECONDS at most).
@@ -93,7 +91,7 @@ def hosts_sync(*, client=None) -> SyncResult:
 def _hosts_sync_locked(client) -> SyncResult:
     started = timezone.now()
     try:
-        pages, error = _list_every_page(client)
+        listing = client.list_every_host(workers=settings.XDS_SYNC_CONCURRENCY)
     except XdsError as exc:  # page 1 failed: nothing to save
         logger.warning("host sync failed on page 1: %s", exc)
         _state_failed(SyncState.Job.HOSTS, exc, at=started)
@@ -102,23 +100,13 @@ def _hosts_sync_locked(client) -> SyncResult:
         _state_failed(SyncState.Job.HOSTS, exc, at=started)
         raise
 
-    hosts: dict[str, UpstreamHost] = {}
-    unusable = set()
-    for number in sorted(pages):  # page order, so a host listed twice keeps its first copy
-        for host in pages[number].hosts:
-            if is_host_id(host.id):
-                hosts.setdefault(host.id, host)
-            else:
-                unusable.add(host.id)
-                logger.warning("host sync: skipped a host with an unusable id %r", host.id[:80])
-    totals = {page.total for page in pages.values()}
-    expected_pages = max(page.page_count for page in pages.values())
-    complete = (
-        error is None
-        and len(totals) == 1  # the total did not move while we listed
-        and len(pages) >= expected_pages
-        and len(hosts) + len(unusable) >= totals.pop()  # nothing slipped between pages
-    )
+    hosts = []
+    for host in listing.hosts:
+        if is_host_id(host.id):
+            hosts.append(host)
+        else:
+            logger.warning("host sync: skipped a host with an unusable id %r", host.id[:80])
+    error, complete = listing.error, listing.complete
     if error is None and not complete:
         logger.warning(
             "host listing was inconsistent (hosts created or deleted while it ran); "
@@ -126,50 +114,23 @@ def _hosts_sync_locked(client) -> SyncResult:
         )
 
     with transaction.atomic():
-        created, changed = _upsert_hosts(hosts.values(), now=started)
+        created, changed = _upsert_hosts(hosts, now=started)
         gone = _mark_gone(now=started) if complete else 0
         if error is None:
             _state_succeeded(SyncState.Job.HOSTS, at=started, count=len(hosts))
         else:
             _state_failed(SyncState.Job.HOSTS, error, at=started)
     if error is not None:
-        logger.warning("host sync incomplete, %d pages arrived: %s", len(pages), error)
+        logger.warning("host sync incomplete, %d pages arrived: %s", listing.pages_read, error)
     return SyncResult(
         seen=len(hosts),
         created=created,
         changed=changed,
         gone=gone,
-        pages=len(pages),
+        pages=listing.pages_read,
         complete=complete,
         error=error,
     )
-
-
-def _list_every_page(client) -> tuple[dict[int, HostPage], XdsError | None]:
-    """Every page of the listing, keyed by number, and the first error if some page failed."""
-    first = client.list_hosts_page(1, page_size=MAX_PAGE_SIZE)
-    pages = {1: first}
-    remaining = range(2, min(first.page_count, MAX_PAGES) + 1)
-    if not remaining:
-        return pages, None
-    error: XdsError | None = None
-    workers = max(1, min(settings.XDS_SYNC_CONCURRENCY, len(remaining)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xds-sync") as pool:
-        futures = {
-            pool.submit(client.list_hosts_page, number, page_size=MAX_PAGE_SIZE): number
-            for number in remaining
-        }
-        for future in as_completed(futures):
-            if future.cancelled():
-                continue
-            try:
-                pages[futures[future]] = future.result()
-            except XdsError as exc:
-                if error is None:
-                    error = exc
-                    for pending in futures:  # no point fetching the rest
-                        pending.cancel()
-    return pages, error
 
 
 def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:

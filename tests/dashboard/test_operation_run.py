@@ -168,6 +168,61 @@ def test_a_lost_create_that_bought_nothing_ends_as_outcome_unknown_never_resent(
     assert operation.error_code == "HtmlErrorPage"
 
 
+MYPAGE = "/v1/pve/open/mypage"
+
+
+def older_hosts(sim, count: int) -> set[str]:
+    """Hosts bought a day before any create of the test, so none can be taken for its host."""
+    day_ago = sim.clock.now_ms() - 86_400_000
+    return {sim.fleet.add_host(create_time=day_ago).id for _ in range(count)}
+
+
+def page_fails(sim, page: int) -> None:
+    """One page of the host listing fails for good (page 1 lists the newest hosts)."""
+    sim.add_fault(Fault(kind="error_500", path=MYPAGE, query={"page": str(page)}, times=None))
+
+
+def test_a_lost_create_finds_its_host_in_a_listing_that_is_only_partial(
+    catalog_cached, ask, run, later
+):
+    older = older_hosts(catalog_cached, 30)  # the listing's page 2, which fails
+    page_fails(catalog_cached, 2)
+    catalog_cached.add_fault(Fault(kind="html_502", path=CREATE, phase="after"))
+
+    operation = run(buy(ask), between=later)
+
+    assert operation.state == "succeeded", operation.message
+    assert catalog_cached.request_count(CREATE) == 1
+    [bought] = set(catalog_cached.fleet.hosts) - older
+    assert operation.host_id == bought
+
+
+def test_a_partial_listing_never_says_that_a_lost_create_bought_nothing(
+    catalog_cached, ask, run, settings
+):
+    settings.XDS_CREATE_FIND_TIMEOUT = 60
+    older_hosts(catalog_cached, 30)
+    page_fails(catalog_cached, 2)  # the new host could be there, for all the dashboard knows
+    catalog_cached.add_fault(Fault(kind="html_502", path=CREATE, phase="before"))
+    operation = buy(ask)
+    services.operation_run(operation_id=operation.pk, dispatch_id=operation.dispatch_id)
+    Operation.objects.filter(pk=operation.pk).update(
+        submitted_at=F("submitted_at") - timedelta(seconds=61)
+    )
+
+    services.operation_run(operation_id=operation.pk, dispatch_id=operation.dispatch_id)
+    operation.refresh_from_db()
+    assert operation.state == "waiting"  # still looking: "not found" needs a whole listing
+
+    Operation.objects.filter(pk=operation.pk).update(
+        submitted_at=F("submitted_at") - timedelta(seconds=60)
+    )
+    operation = run(operation)
+    assert operation.state == "unknown"
+    assert operation.message_key == "create_unknown_unreadable"
+    assert "could not be read" in operation.message
+
+
 def test_creation_waiting_is_retried_with_backoff_then_buys_one_host(
     catalog_cached, ask, run, later, dispatched, settings
 ):
@@ -287,6 +342,27 @@ def test_a_delete_the_upstream_answers_false_fails_and_says_why(sim, mirrored, m
     assert host.id in sim.fleet.hosts
 
 
+def test_a_delete_is_not_called_done_from_a_listing_missing_a_page(
+    sim, mirrored, member, ask, run, dispatched
+):
+    host = mirrored(status=HostStatus.OFF, owner=member)
+    for _ in range(30):  # newer hosts push the deleted one to page 2
+        sim.fleet.add_host()
+    page_fails(sim, 2)
+    sim.add_fault(Fault(kind="html_502", path="/v1/pve/open/delete", phase="after"))
+    operation = ask("delete", host)
+
+    for _ in range(3):
+        services.operation_run(operation_id=operation.pk, dispatch_id=operation.dispatch_id)
+    operation.refresh_from_db()
+    assert host.id not in sim.fleet.hosts
+    assert not operation.is_final and not Host.objects.get(id=host.id).is_gone
+
+    sim.clear_faults()
+    operation = run(operation)
+    assert operation.state == "succeeded" and Host.objects.get(id=host.id).is_gone
+
+
 def test_an_action_that_never_reaches_its_target_times_out(sim, mirrored, ask, settings):
     sim.config.boot_seconds = 3600
     host = mirrored(status=HostStatus.OFF)
@@ -376,7 +452,7 @@ def test_a_message_redelivered_again_and_again_ends_the_operation(catalog_cached
     class Dying:
         """A worker killed on this message every time (it is never acknowledged)."""
 
-        def list_all_hosts(self, **kwargs):
+        def list_every_host(self, **kwargs):
             raise SystemExit("killed")
 
     outcomes = []

@@ -34,19 +34,19 @@ def big_fleet(make_simulator, point_client_at):
     return sim
 
 
-class AfterFirstPage:
-    """A client that runs `action` right after page 1 arrived (the other pages are then listed
-    from the changed fleet), as a member buying or deleting a host mid-listing would."""
+def after_first_page(client, action):
+    """The client, made to run `action` right after page 1 arrived (the other pages are then
+    listed from the changed fleet), as a member buying or deleting a host mid-listing would."""
+    read_page = client.list_hosts_page
 
-    def __init__(self, client, action):
-        self.client = client
-        self.action = action
-
-    def list_hosts_page(self, page, page_size=25):
-        result = self.client.list_hosts_page(page, page_size=page_size)
+    def list_hosts_page(page, page_size=25):
+        result = read_page(page, page_size)
         if page == 1:
-            self.action()
+            action()
         return result
+
+    client.list_hosts_page = list_hosts_page  # what the client's own listing calls
+    return client
 
 
 def test_a_first_sync_mirrors_all_1000_hosts_from_40_pages(big_fleet):
@@ -142,7 +142,7 @@ def test_a_failing_page_saves_what_arrived_marks_nothing_gone_and_records_the_er
     def break_the_upstream():
         big_fleet.add_fault(Fault(kind="error_500", path=MYPAGE, times=None))
 
-    client = AfterFirstPage(build_client(retries=0), break_the_upstream)
+    client = after_first_page(build_client(retries=0), break_the_upstream)
     result = services.hosts_sync(client=client)
 
     assert not result.ok and not result.complete
@@ -178,7 +178,7 @@ def test_a_host_created_mid_listing_shifts_pages_without_harm(big_fleet):
     listed twice and the last is never reached. Nothing may break or vanish."""
     services.hosts_sync()
     added = []
-    client = AfterFirstPage(build_client(), lambda: added.append(big_fleet.fleet.add_host()))
+    client = after_first_page(build_client(), lambda: added.append(big_fleet.fleet.add_host()))
 
     result = services.hosts_sync(client=client)
 
@@ -199,7 +199,7 @@ def test_a_host_deleted_mid_listing_makes_no_other_host_vanish(big_fleet):
     def delete():
         del big_fleet.fleet.hosts[first_page_host]
 
-    result = services.hosts_sync(client=AfterFirstPage(build_client(), delete))
+    result = services.hosts_sync(client=after_first_page(build_client(), delete))
 
     assert result.gone == 0
     assert Host.objects.present().count() == 1000

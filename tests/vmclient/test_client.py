@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
 from vmclient.client import XuandashiClient
-from vmclient.errors import BusinessError, InvalidArgument, NoPermission, XdsError
+from vmclient.errors import BusinessError, InvalidArgument, NoPermission, UnexpectedData, XdsError
+from vmclient.simulator import Fault
 from vmclient.types import BillingType, HostStatus, PeriodType
 
 # From the simulator's fixed catalog.
@@ -287,47 +291,106 @@ def test_list_hosts_page_refuses_bad_paging_locally(simulator, client, page, pag
     assert simulator.request_count() == 0
 
 
-def test_iter_hosts_reads_every_page_once(make_simulator):
+def test_list_every_host_reads_every_page_once(make_simulator):
     sim = make_simulator(hosts=60)
     with client_for(sim) as client:
-        hosts = list(client.iter_hosts())
-    assert len(hosts) == 60 and {h.id for h in hosts} == set(sim.fleet.hosts)
+        listing = client.list_every_host()
+    assert len(listing.hosts) == 60 and {h.id for h in listing.hosts} == set(sim.fleet.hosts)
+    assert listing.complete and listing.error is None
     pages = api_requests(sim, "/v1/pve/open/mypage")
     assert [r.query["page"] for r in pages] == ["1", "2", "3"]
 
 
-def test_iter_hosts_follows_an_upstream_that_clamps_the_page_size(make_simulator):
+def test_list_every_host_follows_an_upstream_that_clamps_the_page_size(make_simulator):
     sim = make_simulator(hosts=60, max_page_size=20)
     with client_for(sim) as client:
-        hosts = list(client.iter_hosts())
-    assert len(hosts) == 60 and {h.id for h in hosts} == set(sim.fleet.hosts)
+        listing = client.list_every_host()
+    assert len(listing.hosts) == 60 and {h.id for h in listing.hosts} == set(sim.fleet.hosts)
+    assert listing.complete
     pages = api_requests(sim, "/v1/pve/open/mypage")
     assert [r.query["page"] for r in pages] == ["1", "2", "3"]
 
 
-def test_iter_hosts_of_an_empty_account_makes_one_call(simulator, client):
-    assert list(client.iter_hosts()) == []
+def test_list_every_host_of_an_empty_account_makes_one_call(simulator, client):
+    listing = client.list_every_host()
+    assert listing.hosts == () and listing.complete
     assert simulator.request_count("/v1/pve/open/mypage") == 1
 
 
-def test_iter_hosts_does_not_repeat_a_host_when_a_create_shifts_the_pages(make_simulator):
-    sim = make_simulator(hosts=30)
-    with client_for(sim) as client:
-        iterator = client.iter_hosts()
-        seen = [next(iterator) for _ in range(25)]  # the whole first page
-        client.create_pay_as_you_go(PACKAGE, IMAGE)  # newest first: pushes one host to page 2
-        seen.extend(iterator)
-    ids = [h.id for h in seen]
-    assert len(ids) == len(set(ids)) == 30
-
-
-def test_list_all_hosts_fetches_pages_concurrently(make_simulator):
+def test_list_every_host_fetches_pages_concurrently(make_simulator):
     sim = make_simulator(hosts=130, max_page_size=20)
     with client_for(sim) as client:
-        hosts = client.list_all_hosts(workers=4)
-    assert len(hosts) == 130 and {h.id for h in hosts} == set(sim.fleet.hosts)
+        listing = client.list_every_host(workers=4)
+    assert len(listing.hosts) == 130 and {h.id for h in listing.hosts} == set(sim.fleet.hosts)
+    assert listing.complete
     assert sim.request_count("/v1/pve/open/mypage") == 7
     assert sim.request_count("/v1/auth/getToken") == 1
+
+
+def test_a_create_that_shifts_the_pages_mid_listing_gives_a_partial_listing(make_simulator):
+    """The upstream lists newest first: a host bought between pages 1 and 2 pushes page 1's
+    last host onto page 2. It is kept once, and the listing does not claim to be whole (the new
+    host is on page 1, already read), so nobody concludes from it that a host is gone."""
+    sim = make_simulator(hosts=30)
+    # Page 2 is answered from the fleet as it is once the pause ends: after the create below.
+    sim.add_fault(Fault("hang", path="/v1/pve/open/mypage", query={"page": "2"}, seconds=1.5))
+    with client_for(sim, timeout=5.0) as client, ThreadPoolExecutor(1) as pool:
+        listing_later = pool.submit(client.list_every_host)
+        while sim.request_count("/v1/pve/open/mypage") < 2:
+            time.sleep(0.01)
+        new_host = client.create_pay_as_you_go(PACKAGE, IMAGE)
+        listing = listing_later.result()
+    ids = [h.id for h in listing.hosts]
+    assert len(ids) == len(set(ids)) == 30
+    assert new_host not in ids and not listing.complete and listing.error is None
+    assert listing.totals == {30, 31}
+    assert listing.has(new_host) is None  # not "absent": the listing can't tell
+
+
+def test_a_page_that_fails_leaves_a_partial_listing_that_says_so(make_simulator):
+    sim = make_simulator(hosts=60)
+    sim.add_fault(Fault("error_500", path="/v1/pve/open/mypage", query={"page": "2"}, times=None))
+    with client_for(sim) as client:
+        listing = client.list_every_host()
+    assert isinstance(listing.error, XdsError) and listing.error.code == 500
+    assert not listing.complete
+    first_page = [h.id for h in listing.hosts]
+    assert len(first_page) == 25  # page 1 is kept; page 3 is not asked for
+    assert listing.has(first_page[0]) is True
+    assert listing.has("not-listed") is None
+    assert [r.query["page"] for r in api_requests(sim, "/v1/pve/open/mypage")][-1] == "2"
+
+
+def test_a_complete_listing_can_say_a_host_is_not_there(make_simulator):
+    sim = make_simulator(hosts=30)
+    with client_for(sim) as client:
+        assert client.list_every_host().has("not-listed") is False
+
+
+def test_an_upstream_that_repeats_page_one_ends_the_listing_partial(make_simulator):
+    sim = make_simulator(hosts=60)
+    with client_for(sim) as client:
+        first = client.list_hosts_page(1)
+    body = {
+        "code": 0,
+        "data": {
+            "totalCounts": 60,
+            "data": [{"id": h.id, "name": h.name} for h in first.hosts],
+        },
+    }
+    sim.add_fault(Fault("raw", path="/v1/pve/open/mypage", times=None, body=json.dumps(body)))
+    with client_for(sim) as client:
+        listing = client.list_every_host(workers=2)
+    assert isinstance(listing.error, UnexpectedData) and not listing.complete
+    assert len(listing.hosts) == 25
+    assert sim.request_count("/v1/pve/open/mypage") == 4  # page 1, then one pair, no more
+
+
+def test_listing_fails_when_page_one_fails(make_simulator):
+    sim = make_simulator(hosts=30)
+    sim.add_fault(Fault("error_500", path="/v1/pve/open/mypage", times=None))
+    with client_for(sim) as client, pytest.raises(XdsError):
+        client.list_every_host()
 
 
 def test_list_hosts_page_is_safe_from_many_threads(make_simulator):

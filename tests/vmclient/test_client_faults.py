@@ -352,7 +352,7 @@ def test_an_outcome_unknown_keeps_its_cause_and_nothing_is_sent_again(simulator)
     assert isinstance(err.cause, HtmlErrorPage) and err.http_status == 502
     [host_id] = simulator.fleet.hosts
     with client_for(simulator) as client:
-        assert host_id in {h.id for h in client.iter_hosts()}  # how a caller reconciles
+        assert client.list_every_host().has(host_id)  # how a caller reconciles
 
 
 # --- logging ------------------------------------------------------------------------------------

@@ -230,11 +230,11 @@ def test_a_create_never_reports_success_unless_the_upstream_said_code_0(
 
 @settings(PROPERTY_SETTINGS, max_examples=30)
 @given(page=st.fixed_dictionaries({"data": st.lists(hosts, max_size=4), "totalCounts": scalars}))
-def test_iter_hosts_ends_on_any_page_answer(shared, page):
+def test_listing_every_host_ends_on_any_page_answer(shared, page):
     sim, client = shared
     _serve(sim, "/v1/pve/open/mypage", json.dumps({"code": 0, "data": page}).encode())
     try:
-        hosts_seen = list(client.iter_hosts())
+        hosts_seen = client.list_every_host().hosts
     except XdsError:
         return
     finally:

@@ -11,6 +11,7 @@ win. Assigning `doc_version` later resets every version switch to that version's
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -217,6 +218,7 @@ class Fault:
     kind: str
     path: str | None = None  # prefix of the request path; None matches every API path
     method: str | None = None  # None matches every method
+    query: dict[str, str] | None = None  # query parameters that must match ({"page": "2"})
     times: int | None = 1
     phase: str = "before"
     seconds: float = 0.0  # for "hang"
@@ -236,8 +238,10 @@ class Fault:
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1 (or None for 'until cleared')")
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, query: Mapping[str, str] | None = None) -> bool:
         if self.method is not None and self.method != method.upper():
+            return False
+        if self.query and any((query or {}).get(k) != str(v) for k, v in self.query.items()):
             return False
         return self.path is None or path.startswith(self.path)
 

@@ -7,6 +7,7 @@ other kind is rendered here into a status, a body and a content type.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,11 +42,11 @@ class FaultList:
         with self._lock:
             self._faults.clear()
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def take(self, method: str, path: str, query: Mapping[str, str] | None = None) -> Fault | None:
         """The first fault matching the request, counted down (and dropped at zero)."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path):
+                if fault.matches(method, path, query):
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:

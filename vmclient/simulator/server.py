@@ -150,7 +150,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
 
     def _answer_api(self, request: api.Request) -> None:
         sim = self.server.sim
-        fault = sim.faults.take(request.method, request.path)
+        fault = sim.faults.take(request.method, request.path, request.query)
         if sim.config.latency > 0 and sim._sleep(sim.config.latency):
             return self._drop()
         if fault is None:
