@@ -28,7 +28,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -554,7 +554,7 @@ class XuandashiClient:
         return self._parse(envelope, parse_host_page, page=page, page_size=page_size)
 
     def list_every_host(self, *, workers: int = 1) -> HostListing:
-        """Every host of the account: page 1, then the pages it announces, `workers` at a time.
+        """Every host of the account: page 1, then the pages it announces, `workers` at once.
 
         The one way to list hosts. Page 1 failing raises (nothing was read). A later page
         failing leaves a partial listing that says so (`error`, `complete`): what arrived is
@@ -567,44 +567,59 @@ class XuandashiClient:
         size = max(1, first.page_size)
         if first.total > MAX_PAGES * size:
             raise UnexpectedData(detail=f"the upstream claims {first.total} hosts")
-        pages = [first]
+        pages, error = self._pages_after(first, workers=workers)
         hosts: dict[str, Host] = {}
-        for host in first.hosts:
-            hosts.setdefault(host.id, host)
-        error: XdsError | None = None
-        last = first.page_count
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xds-pages") as pool:
-            start = 2
-            while start <= last and error is None:
-                batch = range(start, min(last, start + workers - 1) + 1)
-                futures = [pool.submit(self.list_hosts_page, n, size) for n in batch]
-                arrived = []
-                for future in futures:
-                    try:
-                        arrived.append(future.result())
-                    except XdsError as exc:
-                        error = error or exc
-                fresh = 0
-                for page in arrived:  # page order: a host listed twice keeps its first copy
-                    for host in page.hosts:
-                        if host.id not in hosts:
-                            hosts[host.id] = host
-                            fresh += 1
-                pages.extend(arrived)
-                if not any(page.hosts for page in arrived):
-                    break  # the upstream ran out of hosts before its total: the end
-                if not fresh and error is None:
-                    error = UnexpectedData(
-                        detail=f"page {start} of the host list repeats hosts already seen"
-                    )
-                start = batch[-1] + 1
+        for number in sorted(pages):  # a host listed twice keeps its copy from the lowest page
+            for host in pages[number].hosts:
+                hosts.setdefault(host.id, host)
         return HostListing(
             hosts=tuple(hosts.values()),
             pages_read=len(pages),
-            pages_expected=max(page.page_count for page in pages),
-            totals=frozenset(page.total for page in pages),
+            pages_expected=max(page.page_count for page in pages.values()),
+            totals=frozenset(page.total for page in pages.values()),
             error=error,
         )
+
+    def _pages_after(
+        self, first: HostPage, *, workers: int
+    ) -> tuple[dict[int, HostPage], XdsError | None]:
+        """Pages 2 to the last that `first` announces, `workers` in flight at a time, keyed by
+        number, and the first error. Nothing more is asked for after an error, an empty page
+        (the upstream ran out before its total) or a page of hosts already seen."""
+        size = max(1, first.page_size)
+        pages = {1: first}
+        seen = {host.id for host in first.hosts}
+        error: XdsError | None = None
+        ended = False
+        numbers = iter(range(2, first.page_count + 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xds-pages") as pool:
+            running: dict[Future, int] = {}
+            while True:
+                while error is None and not ended and len(running) < workers:
+                    number = next(numbers, None)
+                    if number is None:
+                        break
+                    running[pool.submit(self.list_hosts_page, number, size)] = number
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    number = running.pop(future)
+                    try:
+                        page = future.result()
+                    except XdsError as exc:
+                        error = error or exc
+                        continue
+                    pages[number] = page
+                    ids = {host.id for host in page.hosts}
+                    if not ids:
+                        ended = True
+                    elif ids <= seen and error is None:
+                        error = UnexpectedData(
+                            detail=f"page {number} of the host list repeats hosts already seen"
+                        )
+                    seen |= ids
+        return pages, error
 
     def delete_host(self, host_id: str) -> bool:
         """Delete a host. True when the upstream confirmed; False when it said it did not."""
