@@ -13,6 +13,8 @@ They need no token, are never logged, delayed or faulted (so `DELETE /_sim/fault
 - `POST /_sim/expire-tokens`
 - `GET /_sim/requests`: the count and the last 100; `DELETE /_sim/requests` clears the log
 - `POST /_sim/hosts`: add a host (a JSON object of `SimHost` field overrides), answered as a host
+- `POST /_sim/disks`: add a disk (a JSON object of `SimDisk` field overrides, e.g. `{"pve_id":
+  "...", "status": 2}`), answered as a disk
 """
 
 from __future__ import annotations
@@ -235,6 +237,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
             ("GET", "requests"): lambda _: self._control_requests(),
             ("DELETE", "requests"): lambda _: sim.clear_request_log() or {"ok": True},
             ("POST", "hosts"): self._control_add_host,
+            ("POST", "disks"): self._control_add_disk,
         }
         handler = handlers.get((method, action))
         if handler is None:
@@ -285,3 +288,11 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         host = sim.fleet.add_host(**payload)
         with sim.fleet.lock:
             return wire.host_json(sim.config, host)
+
+    def _control_add_disk(self, payload: Any) -> dict:
+        if not isinstance(payload, dict):
+            raise ValueError("expected a JSON object of disk fields")
+        sim = self.server.sim
+        disk = sim.fleet.storage.add_disk(**payload)
+        with sim.fleet.lock:
+            return wire.disk_json(sim.config, disk)

@@ -247,7 +247,7 @@ class Storage:
                 name=overrides.pop("name", f"数据盘-{self._disk_number:03d}"),
                 area=overrides.pop("area", 0),
                 memory=memory,
-                amount=overrides.pop("amount", self.price_for(memory)),
+                amount=Decimal(str(overrides.pop("amount", self.price_for(memory)))),
                 status=DiskStatus(overrides.pop("status", DiskStatus.WAITING)),
                 create_time=overrides.pop("create_time", self._now()),
             )
