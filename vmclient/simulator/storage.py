@@ -534,9 +534,10 @@ def seed(storage: Storage, hosts: Iterable[SimHost], rng_seed: int) -> None:
         budget[area] -= size
         return size
 
-    for host in pay_as_you_go:
-        if not host.has_run or rng.random() > 0.15:
-            continue
+    # About one host in seven carries disks; a small demo fleet at least three.
+    eligible = [h for h in pay_as_you_go if h.has_run]
+    carriers = rng.sample(eligible, min(len(eligible), max(3, len(eligible) // 7)))
+    for host in sorted(carriers, key=lambda h: h.id):
         for _ in range(rng.choice((1, 1, 2))):
             size = take(host.area)
             if size is None:
