@@ -9,7 +9,7 @@ it as a process (`manage.py simulator`).
         sim.url, sim.uuid, sim.secret     # where and as whom to connect
         sim.add_fault(Fault("html_502", path="/v1/pve/open/mypage"))
         sim.clock.advance(31)             # booting hosts are running on their next read
-        sim.fleet.storage.add_disk(pve_id=host.id, status=2)  # a disk in use on a host
+        sim.fleet.storage.add_disk(pve_id="QzyHraLXEr", status=2)  # a disk in use there
         sim.request_count("/v1/pve/open/createquantity")
 
 Modules: `config` (switches and faults), `clock` (simulated time), `codes` (envelope codes),
