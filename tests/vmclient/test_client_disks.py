@@ -206,3 +206,12 @@ def test_a_create_answered_without_an_id_is_outcome_unknown(simulator, client):
     assert caught.value.operation == "create_disk"
     assert caught.value.params == {"area": 0, "memory": 20, "isMount": 0}
     assert len(simulator.fleet.storage.disks) == 1
+
+
+def test_a_disk_stopped_for_arrears_is_not_mounted(simulator, client):
+    host = off_host(simulator)
+    disk = simulator.fleet.storage.add_disk(status=DiskStatus.IN_USE, pve_id=host.id)
+    simulator.fleet.storage.set_arrears(disk.id, True)
+    stopped = client.get_disk(disk.id)
+    assert stopped.status is DiskStatus.STOPPED_FOR_ARREARS and stopped.host_id is None
+    assert not stopped.status.is_changing

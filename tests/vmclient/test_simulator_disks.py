@@ -392,3 +392,21 @@ def test_state_and_control_endpoints_know_disks_and_images(simulator):
         simulator.url + "/_sim/config", json={"personal_image_paths": "sideways"}, timeout=5
     )
     assert config.status_code == 400
+
+
+def test_one_disk_can_be_stopped_for_arrears_and_paid(simulator, upstream):
+    host = off_host(simulator)
+    disk = simulator.fleet.storage.add_disk(status=DiskStatus.IN_USE, pve_id=host.id)
+    other = simulator.fleet.storage.add_disk(status=DiskStatus.IN_USE, pve_id=host.id)
+    stopped = requests.post(
+        simulator.url + "/_sim/disk-arrears", json={"id": disk.id, "arrears": True}, timeout=5
+    ).json()
+    assert (stopped["status"], stopped["isMount"], stopped["pveId"]) == (3, 0, host.id)
+    assert info(upstream, other.id)["status"] == 2  # the others are untouched
+    simulator.clock.advance(600)
+    assert info(upstream, disk.id)["status"] == 3  # until paid
+    simulator.fleet.storage.set_arrears(disk.id, False)
+    assert info(upstream, disk.id)["status"] == 0
+    for bad in ({"id": disk.id}, {"id": "NoSuchDisk", "arrears": True}):
+        answer = requests.post(simulator.url + "/_sim/disk-arrears", json=bad, timeout=5)
+        assert answer.status_code == 400
