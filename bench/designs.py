@@ -319,7 +319,7 @@ class WholeListTab(_Tab):
         from dashboard.upstream import get_client
 
         cpu = time.thread_time()
-        hosts = get_client().list_every_host().hosts
+        hosts = get_client().list_every_host().items
         json.dumps([{"id": h.id, **_mirrored_values(h)} for h in hosts], default=str)
         self.run.spent(time.thread_time() - cpu)
         for upstream in hosts:

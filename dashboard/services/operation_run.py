@@ -282,7 +282,7 @@ def _create_find(operation: Operation, client) -> float | None:
         )
         listing = None
     if listing is not None:  # a partial listing can still hold the host
-        for host in _candidates(operation, listing.hosts):
+        for host in _candidates(operation, listing.items):
             if _claim(operation, host.id, name=host.name or ""):
                 return _observe(operation, host)
     if now < deadline:

@@ -101,7 +101,7 @@ def _hosts_sync_locked(client) -> SyncResult:
         raise
 
     hosts = []
-    for host in listing.hosts:
+    for host in listing.items:
         if is_host_id(host.id):
             hosts.append(host)
         else:

@@ -295,7 +295,7 @@ def test_list_every_host_reads_every_page_once(make_simulator):
     sim = make_simulator(hosts=60)
     with client_for(sim) as client:
         listing = client.list_every_host()
-    assert len(listing.hosts) == 60 and {h.id for h in listing.hosts} == set(sim.fleet.hosts)
+    assert len(listing.items) == 60 and {h.id for h in listing.items} == set(sim.fleet.hosts)
     assert listing.complete and listing.error is None
     pages = api_requests(sim, "/v1/pve/open/mypage")
     assert [r.query["page"] for r in pages] == ["1", "2", "3"]
@@ -305,7 +305,7 @@ def test_list_every_host_follows_an_upstream_that_clamps_the_page_size(make_simu
     sim = make_simulator(hosts=60, max_page_size=20)
     with client_for(sim) as client:
         listing = client.list_every_host()
-    assert len(listing.hosts) == 60 and {h.id for h in listing.hosts} == set(sim.fleet.hosts)
+    assert len(listing.items) == 60 and {h.id for h in listing.items} == set(sim.fleet.hosts)
     assert listing.complete
     pages = api_requests(sim, "/v1/pve/open/mypage")
     assert [r.query["page"] for r in pages] == ["1", "2", "3"]
@@ -313,7 +313,7 @@ def test_list_every_host_follows_an_upstream_that_clamps_the_page_size(make_simu
 
 def test_list_every_host_of_an_empty_account_makes_one_call(simulator, client):
     listing = client.list_every_host()
-    assert listing.hosts == () and listing.complete
+    assert listing.items == () and listing.complete
     assert simulator.request_count("/v1/pve/open/mypage") == 1
 
 
@@ -321,7 +321,7 @@ def test_list_every_host_fetches_pages_concurrently(make_simulator):
     sim = make_simulator(hosts=130, max_page_size=20)
     with client_for(sim) as client:
         listing = client.list_every_host(workers=4)
-    assert len(listing.hosts) == 130 and {h.id for h in listing.hosts} == set(sim.fleet.hosts)
+    assert len(listing.items) == 130 and {h.id for h in listing.items} == set(sim.fleet.hosts)
     assert listing.complete
     assert sim.request_count("/v1/pve/open/mypage") == 7
     assert sim.request_count("/v1/auth/getToken") == 1
@@ -340,7 +340,7 @@ def test_a_create_that_shifts_the_pages_mid_listing_gives_a_partial_listing(make
             time.sleep(0.01)
         new_host = client.create_pay_as_you_go(PACKAGE, IMAGE)
         listing = listing_later.result()
-    ids = [h.id for h in listing.hosts]
+    ids = [h.id for h in listing.items]
     assert len(ids) == len(set(ids)) == 30
     assert new_host not in ids and not listing.complete and listing.error is None
     assert listing.totals == {30, 31}
@@ -354,7 +354,7 @@ def test_a_page_that_fails_leaves_a_partial_listing_that_says_so(make_simulator)
         listing = client.list_every_host()
     assert isinstance(listing.error, XdsError) and listing.error.code == 500
     assert not listing.complete
-    first_page = [h.id for h in listing.hosts]
+    first_page = [h.id for h in listing.items]
     assert len(first_page) == 25  # page 1 is kept; page 3 is not asked for
     assert listing.has(first_page[0]) is True
     assert listing.has("not-listed") is None
@@ -382,7 +382,7 @@ def test_an_upstream_that_repeats_page_one_ends_the_listing_partial(make_simulat
     with client_for(sim) as client:
         listing = client.list_every_host(workers=2)
     assert isinstance(listing.error, UnexpectedData) and not listing.complete
-    assert len(listing.hosts) == 25
+    assert len(listing.items) == 25
     assert sim.request_count("/v1/pve/open/mypage") == 4  # page 1, then one pair, no more
 
 

@@ -234,7 +234,7 @@ def test_listing_every_host_ends_on_any_page_answer(shared, page):
     sim, client = shared
     _serve(sim, "/v1/pve/open/mypage", json.dumps({"code": 0, "data": page}).encode())
     try:
-        hosts_seen = client.list_every_host().hosts
+        hosts_seen = client.list_every_host().items
     except XdsError:
         return
     finally:

@@ -6,7 +6,6 @@ Everything goes over real HTTP with `requests`; time moves with `clock.advance`,
 from __future__ import annotations
 
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -758,10 +757,9 @@ def test_seeded_fleet_is_deterministic_from_the_seed():
     assert list(first.fleet.hosts) != list(other.fleet.hosts)
 
 
-def test_seeded_fleet_of_5000_hosts_is_built_fast_and_looks_real():
-    started = time.perf_counter()
+def test_seeded_fleet_of_5000_hosts_looks_real():
+    # How fast it is built is the benchmarks' business (a timed test fails on a busy machine).
     sim = Simulator(hosts=5000)
-    assert time.perf_counter() - started < 1.0
     hosts = list(sim.fleet.hosts.values())
     assert len(hosts) == 5000
     now = sim.clock.now_ms()
