@@ -29,7 +29,7 @@ def signed_in(sender, request, user, **kwargs) -> None:
     if method.single_sign_on:
         summary = f"{name} signed in through {method.provider}"
         details["provider"] = method.provider
-    elif methods.configured() and policy.sso_required():
+    elif policy.sso_required():
         summary = f"{name} signed in with a local password (break-glass: single sign-on required)"
         details["break_glass"] = True
     else:

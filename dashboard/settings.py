@@ -520,6 +520,8 @@ AXES_CLIENT_IP_CALLABLE = "dashboard.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Sign-ins through the OpenID provider guess no password here (dashboard.sso.views).
+AXES_WHITELIST_CALLABLE = "dashboard.sso.views.not_a_password_guess"
 
 # A post without a valid CSRF token (HTMX sends it as a header, see base.html) gets our 403 page.
 CSRF_FAILURE_VIEW = "dashboard.views.errors.csrf_failure"

@@ -14,10 +14,13 @@ from django.utils import timezone
 
 from dashboard.models import AuditEvent, TeamPolicy
 from dashboard.services.audit import audit_record
+from dashboard.sso import methods
 
 
 def sso_required() -> bool:
-    return TeamPolicy.current().sso_required
+    """Whether the team requires single sign-on now: as its policy says, while some way of it
+    is configured (settings that lose it later must not leave only the superusers)."""
+    return methods.configured() and TeamPolicy.current().sso_required
 
 
 def local_password_allowed(user) -> bool:

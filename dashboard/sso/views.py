@@ -25,6 +25,14 @@ from dashboard.sso.oidc import DiscoveryError, oidc_setting
 HANDLED_HERE = "xds_sso_failure_audited_by_view"
 
 
+def not_a_password_guess(request, credentials=None) -> bool:
+    """django-axes' whitelist (AXES_WHITELIST_CALLABLE): a sign-in through the provider guesses
+    no password here (the provider has its own lockout), so it neither counts towards a lockout
+    nor is refused by one; otherwise a few cancelled sign-ins behind the office's one address
+    would shut the provider's door for everyone behind it."""
+    return bool(getattr(request, HANDLED_HERE, False))
+
+
 def sso_failure_record(request, failure: Failure, detail: str, *, method, tried: str = ""):
     """Audits a failed sign-in through `method` and tells the member why."""
     audit_record(

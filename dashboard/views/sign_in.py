@@ -48,7 +48,5 @@ class SignInView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["oidc_name"] = settings.XDS_OIDC_NAME if settings.XDS_OIDC_ENABLED else ""
         context["ldap_enabled"] = settings.XDS_LDAP_ENABLED
-        context["sso_required"] = (
-            settings.XDS_OIDC_ENABLED or settings.XDS_LDAP_ENABLED
-        ) and policy.sso_required()
+        context["sso_required"] = policy.sso_required()
         return context

@@ -178,3 +178,94 @@ def test_a_token_from_another_issuer_is_refused(client, oidc_on, oidc_provider):
     assert failed.details["reason"] == "unverified"
     assert "issued by" in failed.details["detail"]
     assert not User.objects.filter(username="alice").exists()
+
+
+@pytest.fixture
+def impostor_keys(oidc_provider):
+    """A key set like the provider's (same key id and algorithm) but of another key, served over
+    HTTP: what a dashboard tricked into trusting the wrong keys would read."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import requests
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    published = requests.get(f"{oidc_provider.issuer}/.well-known/jwks.json", timeout=10).json()
+    other = json.loads(
+        RSAAlgorithm.to_jwk(
+            rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+        )
+    )
+    keys = {"keys": [{**key, "n": other["n"], "e": other["e"]} for key in published["keys"]]}
+    body = json.dumps(keys).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/jwks.json"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_id_token_whose_signature_does_not_verify_is_refused(client, oidc_on, impostor_keys):
+    oidc_on.XDS_OIDC_ENDPOINTS = {**oidc_on.XDS_OIDC_ENDPOINTS, "jwks_uri": impostor_keys}
+    flow = ProviderSignIn(client)
+    answer = flow.back_to_dashboard(flow.at_provider(flow.to_provider(), "alice"))
+    assert answer["Location"] == "/accounts/login/"
+    assert "_auth_user_id" not in client.session
+    assert "could not be verified" in client.get("/accounts/login/").content.decode()
+    failed = AuditEvent.objects.get(action=AuditEvent.Action.SIGN_IN_FAILED)
+    assert failed.details["reason"] == "unverified"
+    assert "JWS token verification failed" in failed.details["detail"]
+    assert not User.objects.filter(username="alice").exists()
+
+
+def test_a_provider_that_cannot_be_reached_gets_a_message_not_an_error_page(client, oidc_on):
+    import socket
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    oidc_on.XDS_OIDC_ISSUER = f"http://127.0.0.1:{port}/nobody"
+    answer = client.get("/oidc/authenticate/")
+    assert answer.status_code == 302 and answer["Location"] == "/accounts/login/"
+    assert "Corp ID could not be reached" in client.get("/accounts/login/").content.decode()
+    failed = AuditEvent.objects.get(action=AuditEvent.Action.SIGN_IN_FAILED)
+    assert (failed.details["method"], failed.details["reason"]) == ("oidc", "unreachable")
+
+
+def test_a_session_signed_in_through_the_provider_needs_no_call_to_it(
+    client, provider_sign_in, oidc_on
+):
+    """Pages of a session signed in through the provider do not ask it anything (a provider
+    down later does not take the dashboard down with it)."""
+    roles_exist()
+    provider_sign_in("alice")
+    oidc_on.XDS_OIDC_ISSUER = "http://127.0.0.1:9/unreachable"
+    assert client.get("/hosts/").status_code == 200
+
+
+def test_failed_sign_ins_through_the_provider_lock_nobody_out(client, oidc_on, settings):
+    """Failed sign-ins through the provider guess no password here: more of them than the
+    lockout allows, from one address, and the next sign-in through the provider still works."""
+    roles_exist()
+    oidc_on.OIDC_RP_CLIENT_SECRET = "not-the-secret"
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        assert ProviderSignIn(client).sign_in("alice")["Location"] == "/accounts/login/"
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_IN_FAILED).count() == (
+        settings.AXES_FAILURE_LIMIT + 1
+    )
+    oidc_on.OIDC_RP_CLIENT_SECRET = oidc_on.XDS_OIDC_CLIENT_SECRET
+    answer = ProviderSignIn(client).sign_in("alice")
+    assert answer.status_code == 302 and answer["Location"] == "/hosts/"

@@ -11,7 +11,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.sso.provider.settings"
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
