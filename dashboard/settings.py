@@ -468,6 +468,8 @@ AUTH_LDAP_START_TLS = XDS_LDAP_START_TLS
 AUTH_LDAP_BIND_DN = XDS_LDAP_BIND_DN
 AUTH_LDAP_BIND_PASSWORD = XDS_LDAP_BIND_PASSWORD
 AUTH_LDAP_USER_DN_TEMPLATE = XDS_LDAP_USER_DN_TEMPLATE or None
+# Without a service account, the member's entry and groups are read as the member, once bound.
+AUTH_LDAP_BIND_AS_AUTHENTICATING_USER = not XDS_LDAP_BIND_DN
 AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
 AUTH_LDAP_ALWAYS_UPDATE_USER = True
 if XDS_LDAP_ENABLED:

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext as _
 
 from dashboard.sso import failures, policy
 from dashboard.sso.failures import Failure
@@ -25,13 +26,13 @@ class SignInForm(AuthenticationForm):
             noted = failures.noted(self.request)
             if noted and noted[0] in (Failure.LOCAL_PASSWORD_OFF, Failure.INACTIVE):
                 self.refusal = failures.words(noted[0], provider=_sso_names())
+            elif noted and noted[0] is Failure.UNREACHABLE:
+                self.refusal = failures.words(noted[0], provider=_("The directory"))
             raise
 
 
 def _sso_names() -> str:
     """How the page names the ways of single sign-on, for "use …"."""
-    from django.utils.translation import gettext as _
-
     names = []
     if settings.XDS_OIDC_ENABLED:
         names.append(_("“Sign in with %(name)s”") % {"name": settings.XDS_OIDC_NAME})

@@ -6,6 +6,7 @@ The dashboard talks to them over real HTTP and LDAP, as it would in production."
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -217,3 +218,55 @@ def provider_sign_in(client, oidc_on):
         return (through or ProviderSignIn(client)).sign_in(username, next_url)
 
     return sign_in
+
+
+# --- LDAP -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    """OpenLDAP's server with the directory of tests/sso/slapd.py. Missing slapd fails the run
+    where services are required (CI: .ci/run installs it), and skips on a laptop without it."""
+    from tests.sso import slapd as directory
+
+    if not directory.available():
+        message = f"{directory.SLAPD} is missing (Debian package slapd): this test cannot run"
+        if os.environ.get("XDS_REQUIRE_SERVICES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = directory.Slapd(tmp_path_factory.mktemp("slapd")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def ldap_on(settings, slapd):
+    """The dashboard configured for the test directory as .env.example describes: a search as
+    the service account, groupOfNames groups, ops → Operator, admins → Admin, viewers → Viewer."""
+    from dashboard.sso.ldap_settings import connection_options, group_settings, user_search
+    from tests.sso import slapd as directory
+
+    settings.XDS_LDAP_ENABLED = True
+    settings.XDS_LDAP_SERVER_URI = settings.AUTH_LDAP_SERVER_URI = slapd.uri
+    settings.AUTH_LDAP_BIND_DN = directory.SERVICE_DN
+    settings.AUTH_LDAP_BIND_PASSWORD = directory.SERVICE_PASSWORD
+    settings.AUTH_LDAP_USER_DN_TEMPLATE = None
+    settings.AUTH_LDAP_BIND_AS_AUTHENTICATING_USER = False
+    settings.AUTH_LDAP_USER_SEARCH = user_search(directory.PEOPLE, "(uid=%(user)s)")
+    settings.AUTH_LDAP_GROUP_SEARCH, settings.AUTH_LDAP_GROUP_TYPE = group_settings(
+        directory.GROUPS, "groupofnames"
+    )
+    settings.AUTH_LDAP_CONNECTION_OPTIONS = connection_options(timeout_seconds=5)
+    settings.XDS_LDAP_ROLE_MAP = {
+        "ops": ("Operator",),
+        "admins": ("Admin",),
+        "viewers": ("Viewer",),
+    }
+    settings.AUTHENTICATION_BACKENDS = [
+        *settings.AUTHENTICATION_BACKENDS,
+        "dashboard.sso.ldap.DirectoryBackend",
+    ]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return settings
