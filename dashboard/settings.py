@@ -380,17 +380,19 @@ _CLAIM_ALLOWED = "a claim name of letters, digits and _ . : / -"
 # (fetched on first use), each unless named here.
 XDS_OIDC_CLIENT_ID = env_str("XDS_OIDC_CLIENT_ID")
 XDS_OIDC_CLIENT_SECRET = env_str("XDS_OIDC_CLIENT_SECRET", secret=True)
-XDS_OIDC_NAME = env_str("XDS_OIDC_NAME", "single sign-on") or "single sign-on"
+XDS_OIDC_NAME = env_str("XDS_OIDC_NAME", "single sign-on", required=True)
 XDS_OIDC_ISSUER = env_url("XDS_OIDC_ISSUER", "", schemes=("https", "http")).rstrip("/")
 XDS_OIDC_ENDPOINTS = {
     key: env_url(f"XDS_OIDC_{key.upper()}", "", schemes=("https", "http"))
     for key in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
 }
-XDS_OIDC_SCOPES = env_str(
-    "XDS_OIDC_SCOPES",
-    "openid email profile",
-    pattern=r"(\S+ +)*\S+",
-    allowed="scopes separated by spaces, openid among them",
+XDS_OIDC_SCOPES = (
+    env_str(
+        "XDS_OIDC_SCOPES",
+        pattern=r"(\S+ +)*\S+",
+        allowed="scopes separated by spaces, openid among them",
+    )
+    or "openid email profile"
 )
 if "openid" not in XDS_OIDC_SCOPES.split():
     refuse(f"XDS_OIDC_SCOPES must include openid, not {XDS_OIDC_SCOPES!r}")
@@ -400,11 +402,12 @@ XDS_OIDC_SIGN_ALGO = env_choice(
     ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "HS256"),
     upper=True,
 )
-XDS_OIDC_USERNAME_CLAIM = env_str(
-    "XDS_OIDC_USERNAME_CLAIM", "preferred_username", pattern=_CLAIM, allowed=_CLAIM_ALLOWED
+XDS_OIDC_USERNAME_CLAIM = (
+    env_str("XDS_OIDC_USERNAME_CLAIM", pattern=_CLAIM, allowed=_CLAIM_ALLOWED)
+    or "preferred_username"
 )
-XDS_OIDC_GROUPS_CLAIM = env_str(
-    "XDS_OIDC_GROUPS_CLAIM", "groups", pattern=_CLAIM, allowed=_CLAIM_ALLOWED
+XDS_OIDC_GROUPS_CLAIM = (
+    env_str("XDS_OIDC_GROUPS_CLAIM", pattern=_CLAIM, allowed=_CLAIM_ALLOWED) or "groups"
 )
 XDS_OIDC_ROLE_MAP = env_mapping("XDS_OIDC_ROLE_MAP", values=_ROLE_NAMES)
 XDS_OIDC_ENABLED = bool(XDS_OIDC_CLIENT_ID)
@@ -440,11 +443,13 @@ XDS_LDAP_USER_DN_TEMPLATE = env_str(
     allowed="a DN with %(user)s in it, such as uid=%(user)s,ou=people,dc=example,dc=org",
 )
 XDS_LDAP_USER_SEARCH_BASE = env_str("XDS_LDAP_USER_SEARCH_BASE")
-XDS_LDAP_USER_FILTER = env_str(
-    "XDS_LDAP_USER_FILTER",
-    "(uid=%(user)s)",
-    pattern=r"\(" + _HAS_USER + r"\)",
-    allowed="an LDAP filter with %(user)s in it, such as (uid=%(user)s)",
+XDS_LDAP_USER_FILTER = (
+    env_str(
+        "XDS_LDAP_USER_FILTER",
+        pattern=r"\(" + _HAS_USER + r"\)",
+        allowed="an LDAP filter with %(user)s in it, such as (uid=%(user)s)",
+    )
+    or "(uid=%(user)s)"
 )
 XDS_LDAP_GROUP_SEARCH_BASE = env_str("XDS_LDAP_GROUP_SEARCH_BASE")
 XDS_LDAP_GROUP_TYPE = env_choice(

@@ -110,7 +110,7 @@ class Slapd:
         (self.home / "data").mkdir(parents=True)
         (self.home / "slapd.conf").write_text(_config(self.home))
         (self.home / "seed.ldif").write_text(_seed())
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - Debian's slapadd, our own arguments
             [SLAPADD, "-f", str(self.home / "slapd.conf"), "-l", str(self.home / "seed.ldif")],
             check=True,
             capture_output=True,
@@ -118,7 +118,7 @@ class Slapd:
         )
         self.port = _free_port()
         log = (self.home / "slapd.log").open("w")
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - Debian's slapd
             [SLAPD, "-f", str(self.home / "slapd.conf"), "-h", f"{self.uri}/", "-d", "0"],
             stdout=log,
             stderr=subprocess.STDOUT,

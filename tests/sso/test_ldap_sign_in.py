@@ -28,7 +28,7 @@ def sign_in(client, uid: str, password: str | None = None):
         {
             "username": uid,
             "password": directory.directory_password(uid) if password is None else password,
-        },  # fmt: skip
+        },
     )
 
 
