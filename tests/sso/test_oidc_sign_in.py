@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 
 from dashboard.models import AuditEvent
 from tests.conftest import MEMBER_PASSWORD, roles_exist
-from tests.sso.conftest import ProviderSignIn
+from tests.sso.servers import ProviderSignIn
 
 pytestmark = pytest.mark.django_db
 

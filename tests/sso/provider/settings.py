@@ -40,3 +40,7 @@ OAUTH2_PROVIDER = {
     "SCOPES": {"openid": "OpenID Connect", "email": "E-mail", "profile": "Profile"},
     "PKCE_REQUIRED": True,
 }
+# Cookies ignore ports: on 127.0.0.1 beside the dashboard, the provider's must not overwrite the
+# dashboard's session and CSRF cookies in a browser that holds both.
+SESSION_COOKIE_NAME = "provider_sessionid"
+CSRF_COOKIE_NAME = "provider_csrftoken"

@@ -1,4 +1,5 @@
-"""The servers the single sign-on tests sign in through, each started once per test session:
+"""The servers the single sign-on tests sign in through, each started once per test session
+(fixtures for every test package: tests/conftest.py names this module as a plugin):
 an OpenID provider (tests/sso/provider, django-oauth-toolkit) and OpenLDAP's slapd
 (tests/sso/slapd.py), both on free ports of 127.0.0.1, with users and groups of their own.
 The dashboard talks to them over real HTTP and LDAP, as it would in production."""
@@ -25,7 +26,9 @@ START_TIMEOUT = 60  # seconds for the provider to migrate, seed and listen, on a
 
 CLIENT_ID = "xds-dashboard"
 CLIENT_SECRET = "the-dashboard-client-secret-for-tests"
-CALLBACK = "http://testserver/oidc/callback/"
+CALLBACK = "http://testserver/oidc/callback/"  # the test client's
+# A live server's, on any port: the provider ignores a loopback redirect's port (RFC 8252 §7.3).
+LIVE_CALLBACK = "http://127.0.0.1/oidc/callback/"
 
 # Who the provider knows: name → (groups, e-mail, given name, family name).
 PROVIDER_USERS = {
@@ -99,7 +102,7 @@ def oidc_provider(tmp_path_factory):
         "client": {
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
-            "redirect_uri": CALLBACK,
+            "redirect_uri": f"{CALLBACK} {LIVE_CALLBACK}",
         },
     }
     (home / "seed.json").write_text(json.dumps(seed))
