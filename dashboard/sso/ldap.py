@@ -20,6 +20,12 @@ DIRECTORY_ASKED = "xds_ldap_asked"
 
 
 class DirectoryBackend(LDAPBackend):
+    def get_user(self, user_id):
+        """The session's member, while active (as Django's own backend: an account made inactive
+        here ends its sessions signed in this way too)."""
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
     # Permissions are RolesBackend's to answer; this backend adds none from the directory.
     def get_all_permissions(self, user, obj=None):
         return set()

@@ -96,6 +96,12 @@ class ProviderBackend(OIDCAuthenticationBackend):
     OIDC_OP_USER_ENDPOINT = property(lambda self: endpoint("userinfo_endpoint"))
     OIDC_OP_JWKS_ENDPOINT = property(lambda self: endpoint("jwks_uri"))
 
+    def get_user(self, user_id):
+        """The session's member, while active (as Django's own backend: an account made inactive
+        here ends its sessions signed in this way too)."""
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
     # Permissions are RolesBackend's to answer (in one query); this backend adds none.
     def get_all_permissions(self, user_obj, obj=None):
         return set()

@@ -22,9 +22,11 @@ class SignInForm(AuthenticationForm):
     def clean(self):
         try:
             return super().clean()
-        except forms.ValidationError:
+        except forms.ValidationError as refused:
             noted = failures.noted(self.request)
-            if noted and noted[0] in (Failure.LOCAL_PASSWORD_OFF, Failure.INACTIVE):
+            if refused.code == "inactive":  # the directory's password, an inactive account
+                self.refusal = failures.words(Failure.INACTIVE, provider="")
+            elif noted and noted[0] is Failure.LOCAL_PASSWORD_OFF:
                 self.refusal = failures.words(noted[0], provider=_sso_names())
             elif noted and noted[0] is Failure.UNREACHABLE:
                 self.refusal = failures.words(noted[0], provider=_("The directory"))

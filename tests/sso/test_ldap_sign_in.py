@@ -155,3 +155,12 @@ def test_with_single_sign_on_required_the_directory_password_is_the_way_in(
     page = sign_in(client, "bob", MEMBER_PASSWORD).content.decode()
     assert "Your team signs in through single sign-on: use your directory password" in page
     assert sign_in(client, "ana")["Location"] == "/hosts/"
+
+
+def test_an_account_made_inactive_ends_its_directory_session(client, ldap_on):
+    assert sign_in(client, "ana")["Location"] == "/hosts/"
+    User.objects.filter(username="ana").update(is_active=False)
+    assert client.get("/hosts/")["Location"].startswith("/accounts/login/")
+    answer = sign_in(client, "ana")
+    assert answer.status_code == 200
+    assert "Your account is not active." in answer.content.decode()

@@ -269,3 +269,20 @@ def test_failed_sign_ins_through_the_provider_lock_nobody_out(client, oidc_on, s
     oidc_on.OIDC_RP_CLIENT_SECRET = oidc_on.XDS_OIDC_CLIENT_SECRET
     answer = ProviderSignIn(client).sign_in("alice")
     assert answer.status_code == 302 and answer["Location"] == "/hosts/"
+
+
+def test_an_account_made_inactive_here_stays_out(client, provider_sign_in, make_member):
+    make_member("alice", "Operator", is_active=False)
+    answer = provider_sign_in("alice")
+    assert answer["Location"] == "/accounts/login/"
+    assert "_auth_user_id" not in client.session
+    assert "Your account is not active." in client.get("/accounts/login/").content.decode()
+    failed = AuditEvent.objects.get(action=AuditEvent.Action.SIGN_IN_FAILED)
+    assert (failed.details["reason"], failed.actor_name) == ("inactive", "alice")
+
+
+def test_an_account_made_inactive_ends_its_session_from_the_provider(client, provider_sign_in):
+    roles_exist()
+    provider_sign_in("alice")
+    User.objects.filter(username="alice").update(is_active=False)
+    assert client.get("/hosts/")["Location"].startswith("/accounts/login/")
