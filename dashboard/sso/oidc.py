@@ -78,6 +78,19 @@ def oidc_setting(attr: str, *default):
     return import_from_settings(attr, *default)
 
 
+def claim(claims: dict, name: str):
+    """The claim `name`, or, when there is none of that name, the one a dotted path names inside
+    nested claims (Keycloak's `realm_access.roles`)."""
+    if name in claims:
+        return claims[name]
+    value = claims
+    for part in name.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
 class ProviderBackend(OIDCAuthenticationBackend):
     """The account of a member signing in through the OpenID provider."""
 
@@ -154,7 +167,7 @@ class ProviderBackend(OIDCAuthenticationBackend):
             user = self.UserModel(username=username)
             user.set_unusable_password()
         self.update_user(user, claims)
-        groups = claims.get(settings.XDS_OIDC_GROUPS_CLAIM) or []
+        groups = claim(claims, settings.XDS_OIDC_GROUPS_CLAIM) or []
         if isinstance(groups, str):
             groups = [groups]
         roles.roles_apply(
@@ -165,7 +178,7 @@ class ProviderBackend(OIDCAuthenticationBackend):
         return user
 
     def username_of(self, claims) -> str:
-        value = claims.get(settings.XDS_OIDC_USERNAME_CLAIM)
+        value = claim(claims, settings.XDS_OIDC_USERNAME_CLAIM)
         if not isinstance(value, str):
             return ""
         field = self.UserModel._meta.get_field(self.UserModel.USERNAME_FIELD)

@@ -286,3 +286,13 @@ def test_an_account_made_inactive_ends_its_session_from_the_provider(client, pro
     provider_sign_in("alice")
     User.objects.filter(username="alice").update(is_active=False)
     assert client.get("/hosts/")["Location"].startswith("/accounts/login/")
+
+
+def test_the_groups_may_be_a_nested_claim(provider_sign_in, oidc_on):
+    roles_exist()
+    oidc_on.XDS_OIDC_GROUPS_CLAIM = "realm_access.roles"
+    provider_sign_in("dave")
+    assert roles_of("dave") == {"Admin", "Operator"}
+    oidc_on.XDS_OIDC_GROUPS_CLAIM = "no_such.claim"
+    provider_sign_in("dave")
+    assert roles_of("dave") == set()  # no groups said: no role mapped

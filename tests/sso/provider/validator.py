@@ -7,10 +7,13 @@ class Validator(OAuth2Validator):
 
     def get_additional_claims(self, request):
         user = request.user
+        groups = sorted(user.groups.values_list("name", flat=True))
         return {
+            # Keycloak's place for them too, nested.
+            "realm_access": {"roles": groups},
             "preferred_username": user.username,
             "email": user.email,
             "given_name": user.first_name,
             "family_name": user.last_name,
-            "groups": sorted(user.groups.values_list("name", flat=True)),
+            "groups": groups,
         }
