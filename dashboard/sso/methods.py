@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+LOCAL_BACKEND = "dashboard.auth_backend.RolesBackend"  # local names and passwords
 OIDC_BACKEND = "dashboard.sso.oidc.ProviderBackend"
 LDAP_BACKEND = "dashboard.sso.ldap.DirectoryBackend"
 

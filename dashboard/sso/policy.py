@@ -27,8 +27,30 @@ def local_password_allowed(user) -> bool:
     return user.is_superuser or not sso_required()
 
 
+def local_password_sessions_end() -> int:
+    """Ends the sessions signed in with a local password by anyone but a superuser (requiring
+    single sign-on takes effect at once, not at each session's idle timeout). How many."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.models import Session
+
+    superusers = {
+        str(pk) for pk in get_user_model()._default_manager.filter(is_superuser=True)
+        .values_list("pk", flat=True)
+    }  # fmt: skip
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = session.get_decoded()
+        if data.get(BACKEND_SESSION_KEY) != methods.LOCAL_BACKEND:
+            continue
+        if str(data.get(SESSION_KEY)) not in superusers:
+            session.delete()
+            ended += 1
+    return ended
+
+
 def sso_required_change(*, user, required: bool) -> bool:
-    """Require single sign-on (or stop requiring it); audited. False when nothing changed."""
+    """Require single sign-on (or stop requiring it); audited. Requiring it ends the sessions
+    signed in with a local password but superusers'. False when nothing changed."""
     with transaction.atomic():
         TeamPolicy.current()
         policy = TeamPolicy.objects.select_for_update().get(pk=1)
@@ -37,12 +59,15 @@ def sso_required_change(*, user, required: bool) -> bool:
         policy.sso_required = required
         policy.updated_at, policy.updated_by_name = timezone.now(), user.get_username()
         policy.save(update_fields=["sso_required", "updated_at", "updated_by_name"])
+        details = {"sso_required": required}
+        if required:
+            details["sessions_ended"] = local_password_sessions_end()
         audit_record(
             AuditEvent.Action.POLICY_CHANGED,
             "Single sign-on required for everyone but superusers"
             if required
             else "Single sign-on no longer required: local passwords work again",
             actor=user,
-            details={"sso_required": required},
+            details=details,
         )
     return True

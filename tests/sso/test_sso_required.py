@@ -7,6 +7,7 @@ import pytest
 
 from dashboard.models import AuditEvent, TeamPolicy
 from tests.conftest import MEMBER_PASSWORD, roles_exist
+from tests.sso.servers import ProviderSignIn
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def test_an_admin_requires_single_sign_on_in_the_team_policy(admin_client, oidc_
     assert answer.status_code == 200
     assert TeamPolicy.current().sso_required
     changed = AuditEvent.objects.get(action=AuditEvent.Action.POLICY_CHANGED)
-    assert changed.details == {"sso_required": True}
+    assert changed.details == {"sso_required": True, "sessions_ended": 0}
     assert changed.summary == "Single sign-on required for everyone but superusers"
     policy_form(admin_client)
     assert not TeamPolicy.current().sso_required
@@ -113,3 +114,21 @@ def test_the_requirement_lapses_while_no_single_sign_on_is_configured(
     make_member("bob", "Operator")
     require_sso()
     assert sign_in_locally(client, "bob")["Location"] == "/hosts/"
+
+
+def test_requiring_it_ends_the_sessions_signed_in_with_local_passwords(
+    client, admin_client, oidc_on, make_member, provider_sign_in
+):
+    from django.test import Client
+
+    roles_exist()
+    make_member("bob", "Operator")
+    assert sign_in_locally(client, "bob")["Location"] == "/hosts/"
+    alice = Client()
+    provider_sign_in("alice", through=ProviderSignIn(alice))
+    policy_form(admin_client, sso_required="on")
+    assert client.get("/hosts/")["Location"].startswith("/accounts/login/")  # bob's ended
+    assert alice.get("/hosts/").status_code == 200  # through the provider: kept
+    assert admin_client.get("/admin/").status_code == 200  # a superuser's: kept
+    changed = AuditEvent.objects.get(action=AuditEvent.Action.POLICY_CHANGED)
+    assert changed.details["sessions_ended"] == 1
