@@ -164,3 +164,9 @@ def test_an_account_made_inactive_ends_its_directory_session(client, ldap_on):
     answer = sign_in(client, "ana")
     assert answer.status_code == 200
     assert "Your account is not active." in answer.content.decode()
+
+
+def test_pages_of_a_directory_session_ask_the_directory_nothing(client, ldap_on):
+    assert sign_in(client, "ana")["Location"] == "/hosts/"
+    ldap_on.AUTH_LDAP_SERVER_URI = "ldap://127.0.0.1:9"  # nothing listens there
+    assert client.get("/hosts/").status_code == 200
