@@ -6,6 +6,10 @@
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
+# python-ldap (for LDAP sign-in) is built from source against OpenLDAP's and SASL's headers.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libldap2-dev libsasl2-dev \
+    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 COPY requirements/prod.lock /tmp/prod.lock
 RUN /opt/venv/bin/pip install --require-hashes --no-deps -r /tmp/prod.lock
@@ -20,6 +24,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     XDS_STATIC_ROOT=/app/staticfiles \
     XDS_SERVE_STATIC=true \
     XDS_LOG_FORMAT=json
+# The libraries python-ldap was built against.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libldap-2.5-0 libsasl2-2 \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 xds \
     && useradd --system --uid 10001 --gid xds --no-create-home --home-dir /nonexistent xds \
     && mkdir -p /var/lib/xds \

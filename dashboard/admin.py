@@ -5,6 +5,7 @@ members' accounts, with who may change whom; and the team policy, whose raises n
 import csv
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -28,6 +29,8 @@ from dashboard.models import (
     TeamPolicy,
 )
 from dashboard.services import approval_policy
+from dashboard.sso import methods as sso_methods
+from dashboard.sso import policy as sign_in_policy
 from dashboard.views.common import csv_cell
 
 
@@ -214,12 +217,25 @@ class AuditEventAdmin(ReadOnlyAdmin):
         return super().changelist_view(request, extra_context)
 
 
+def _sso_required_clean(form):
+    """Requiring single sign-on with none configured would leave only the superusers."""
+    required = form.cleaned_data.get("sso_required")
+    if required and not sso_methods.configured():
+        raise forms.ValidationError(
+            _(
+                "No single sign-on is configured (XDS_OIDC_* or XDS_LDAP_* settings): requiring "
+                "it would leave only the superusers able to sign in."
+            )
+        )
+    return required
+
+
 @admin.register(TeamPolicy)
 class TeamPolicyAdmin(admin.ModelAdmin):
     """One row, changed by admins through dashboard.services.approval_policy: a stricter limit
     takes effect at once, a raise waits for a second admin to confirm it here. Audited."""
 
-    fields = ("approval_threshold", "updated_at", "updated_by_name")
+    fields = ("approval_threshold", "sso_required", "updated_at", "updated_by_name")
     readonly_fields = ("updated_at", "updated_by_name")
     change_form_template = "admin/dashboard/teampolicy/change_form.html"
 
@@ -248,8 +264,13 @@ class TeamPolicyAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type("TeamPolicyForm", (form,), {"clean_sso_required": _sso_required_clean})
+
     def save_model(self, request, obj, form, change):
-        # The service writes the row (or only the proposal); `obj` is not saved as the form has it.
+        # The services write the row (or only the proposal); `obj` is not saved as the form has it.
+        sign_in_policy.sso_required_change(user=request.user, required=obj.sso_required)
         request.xds_policy_change = approval_policy.policy_change(
             user=request.user, threshold=obj.approval_threshold
         )

@@ -175,6 +175,23 @@ def env_int_list(name: str, default: list[int], *, minimum: int = 1) -> list[int
     return values
 
 
+def env_mapping(name: str, *, values: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """`key=value` pairs, comma-separated (`admins=Admin,ops=Operator,ops=Creator`): each key
+    with the values given to it, each value one of `values`. Unset or empty: no pairs."""
+    values = tuple(values)
+    mapping: dict[str, tuple[str, ...]] = {}
+    for item in env_list(name, []):
+        key, sep, value = (part.strip() for part in item.rpartition("="))
+        if not sep or not key or value not in values:
+            raise SettingError(
+                f"{name} must be pairs such as admins=Admin,ops=Operator (a group, =, one of "
+                f"{', '.join(values)}), not {item!r}"
+            )
+        if value not in mapping.get(key, ()):
+            mapping[key] = (*mapping.get(key, ()), value)
+    return mapping
+
+
 def env_time_zone(name: str, default: str) -> str:
     """An IANA time zone name (Asia/Shanghai, Europe/Paris, UTC)."""
     value = env_str(name, default) or default

@@ -11,6 +11,9 @@ from django.contrib.auth.models import Group, Permission
 
 from dashboard.models import AuditEvent
 from dashboard.services.audit import audit_record, current_origin
+from dashboard.sso import failures, methods, policy
+from dashboard.sso.ldap import DIRECTORY_ASKED
+from dashboard.sso.views import HANDLED_HERE
 
 Action = AuditEvent.Action
 # The account flags that change what a member may do.
@@ -18,7 +21,20 @@ ROLE_FLAGS = ("is_superuser", "is_staff", "is_active")
 
 
 def signed_in(sender, request, user, **kwargs) -> None:
-    audit_record(Action.SIGNED_IN, f"{user.get_username()} signed in", actor=user, request=request)
+    """Which way too: a local password (a superuser's break-glass sign-in when single sign-on is
+    required), the OpenID provider or the LDAP directory, and which one."""
+    method = methods.method_of(getattr(user, "backend", None))
+    name = user.get_username()
+    details = {"method": method.key}
+    if method.single_sign_on:
+        summary = f"{name} signed in through {method.provider}"
+        details["provider"] = method.provider
+    elif policy.sso_required():
+        summary = f"{name} signed in with a local password (break-glass: single sign-on required)"
+        details["break_glass"] = True
+    else:
+        summary = f"{name} signed in"
+    audit_record(Action.SIGNED_IN, summary, actor=user, request=request, details=details)
 
 
 def signed_out(sender, request, user, **kwargs) -> None:
@@ -30,15 +46,28 @@ def signed_out(sender, request, user, **kwargs) -> None:
 
 
 def sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
+    """A name and password refused (locally and, when it is on, by the LDAP directory), with why
+    when a backend noted it. A failed sign-in through the OpenID provider is audited by its
+    callback view, which knows more."""
+    if getattr(request, HANDLED_HERE, False):
+        return
     # `credentials` comes cleansed (the password masked); only the name tried is kept.
     tried = str(credentials.get(get_user_model().USERNAME_FIELD) or "")[:150]
     user = get_user_model()._default_manager.filter(**{get_user_model().USERNAME_FIELD: tried})
+    summary = f"Sign-in failed for {tried or '(no name)'}"
+    details = {}
+    if getattr(request, DIRECTORY_ASKED, False):
+        details = {"method": "ldap", "provider": methods.ldap().provider}
+    if noted := failures.noted(request):
+        details["reason"], details["detail"] = str(noted[0]), noted[1]
+        summary = f"{summary}: {noted[0]}"
     audit_record(
         Action.SIGN_IN_FAILED,
-        f"Sign-in failed for {tried or '(no name)'}",
+        summary,
         actor=user.first(),
         actor_name=tried,
         request=request,
+        details=details,
     )
 
 

@@ -30,6 +30,7 @@ from dashboard.env import (
     env_int,
     env_int_list,
     env_list,
+    env_mapping,
     env_networks,
     env_str,
     env_time_zone,
@@ -367,10 +368,134 @@ Path(CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SYNC_EVERY = 1
 
 # --- Auth and security --------------------------------------------------------------------------
-# Roles are groups (migration 0005); dashboard.permissions turns them into yes or no.
+# Single sign-on (dashboard/sso/): through an OpenID Connect provider, and with a directory
+# password checked by an LDAP server, beside the local accounts. A directory's groups become
+# roles through XDS_OIDC_ROLE_MAP / XDS_LDAP_ROLE_MAP on every sign-in (dashboard.sso.roles);
+# without a map, roles stay as admins give them. The role names, as migration 0005 made them
+# (dashboard.permissions.ROLES; a test checks they agree).
+_ROLE_NAMES = ("Viewer", "Operator", "Creator", "Admin")
+_CLAIM = r"[A-Za-z0-9_.:/-]+"
+_CLAIM_ALLOWED = "a claim name of letters, digits and _ . : / -"
+# OpenID Connect: on when a client id is set. Endpoints from the issuer's discovery document
+# (fetched on first use), each unless named here.
+XDS_OIDC_CLIENT_ID = env_str("XDS_OIDC_CLIENT_ID")
+XDS_OIDC_CLIENT_SECRET = env_str("XDS_OIDC_CLIENT_SECRET", secret=True)
+XDS_OIDC_NAME = env_str("XDS_OIDC_NAME", "single sign-on", required=True)
+XDS_OIDC_ISSUER = env_url("XDS_OIDC_ISSUER", "", schemes=("https", "http")).rstrip("/")
+XDS_OIDC_ENDPOINTS = {
+    key: env_url(f"XDS_OIDC_{key.upper()}", "", schemes=("https", "http"))
+    for key in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
+}
+XDS_OIDC_SCOPES = (
+    env_str(
+        "XDS_OIDC_SCOPES",
+        pattern=r"(\S+ +)*\S+",
+        allowed="scopes separated by spaces, openid among them",
+    )
+    or "openid email profile"
+)
+if "openid" not in XDS_OIDC_SCOPES.split():
+    refuse(f"XDS_OIDC_SCOPES must include openid, not {XDS_OIDC_SCOPES!r}")
+XDS_OIDC_SIGN_ALGO = env_choice(
+    "XDS_OIDC_SIGN_ALGO",
+    "RS256",
+    ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "HS256"),
+    upper=True,
+)
+XDS_OIDC_USERNAME_CLAIM = (
+    env_str("XDS_OIDC_USERNAME_CLAIM", pattern=_CLAIM, allowed=_CLAIM_ALLOWED)
+    or "preferred_username"
+)
+XDS_OIDC_GROUPS_CLAIM = (
+    env_str("XDS_OIDC_GROUPS_CLAIM", pattern=_CLAIM, allowed=_CLAIM_ALLOWED) or "groups"
+)
+XDS_OIDC_ROLE_MAP = env_mapping("XDS_OIDC_ROLE_MAP", values=_ROLE_NAMES)
+XDS_OIDC_ENABLED = bool(XDS_OIDC_CLIENT_ID)
+if XDS_OIDC_ENABLED:
+    if not XDS_OIDC_CLIENT_SECRET:
+        refuse("XDS_OIDC_CLIENT_ID is set but XDS_OIDC_CLIENT_SECRET is not: set both")
+    _missing = [key for key, url in XDS_OIDC_ENDPOINTS.items() if not url]
+    if _missing and not XDS_OIDC_ISSUER:
+        refuse(
+            "XDS_OIDC_CLIENT_ID is set but neither XDS_OIDC_ISSUER (for discovery) nor "
+            + ", ".join(f"XDS_OIDC_{key.upper()}" for key in _missing)
+        )
+# mozilla-django-oidc's own settings, from ours (the endpoints: dashboard.sso.oidc).
+OIDC_RP_CLIENT_ID = XDS_OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = XDS_OIDC_CLIENT_SECRET
+OIDC_RP_SIGN_ALGO = XDS_OIDC_SIGN_ALGO
+OIDC_RP_SCOPES = XDS_OIDC_SCOPES
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_CREATE_USER = True
+
+# LDAP: on when a server is set. A member's password is checked by binding as them: at the DN
+# the template makes of their name, or at the one a search finds (as the service account, or
+# anonymously without one).
+XDS_LDAP_SERVER_URI = env_url("XDS_LDAP_SERVER_URI", "", schemes=("ldap", "ldaps"))
+XDS_LDAP_START_TLS = env_bool("XDS_LDAP_START_TLS", False)
+XDS_LDAP_BIND_DN = env_str("XDS_LDAP_BIND_DN")
+XDS_LDAP_BIND_PASSWORD = env_str("XDS_LDAP_BIND_PASSWORD", secret=True)
+_HAS_USER = r".*%\(user\)s.*"
+XDS_LDAP_USER_DN_TEMPLATE = env_str(
+    "XDS_LDAP_USER_DN_TEMPLATE",
+    pattern=_HAS_USER,
+    allowed="a DN with %(user)s in it, such as uid=%(user)s,ou=people,dc=example,dc=org",
+)
+XDS_LDAP_USER_SEARCH_BASE = env_str("XDS_LDAP_USER_SEARCH_BASE")
+XDS_LDAP_USER_FILTER = (
+    env_str(
+        "XDS_LDAP_USER_FILTER",
+        pattern=r"\(" + _HAS_USER + r"\)",
+        allowed="an LDAP filter with %(user)s in it, such as (uid=%(user)s)",
+    )
+    or "(uid=%(user)s)"
+)
+XDS_LDAP_GROUP_SEARCH_BASE = env_str("XDS_LDAP_GROUP_SEARCH_BASE")
+XDS_LDAP_GROUP_TYPE = env_choice(
+    "XDS_LDAP_GROUP_TYPE", "groupofnames", ("groupofnames", "groupofuniquenames", "posixgroup")
+)
+XDS_LDAP_ROLE_MAP = env_mapping("XDS_LDAP_ROLE_MAP", values=_ROLE_NAMES)
+XDS_LDAP_ENABLED = bool(XDS_LDAP_SERVER_URI)
+if XDS_LDAP_ENABLED:
+    if bool(XDS_LDAP_USER_DN_TEMPLATE) == bool(XDS_LDAP_USER_SEARCH_BASE):
+        refuse(
+            "XDS_LDAP_SERVER_URI is set: set one of XDS_LDAP_USER_DN_TEMPLATE (bind at that DN) "
+            "and XDS_LDAP_USER_SEARCH_BASE (search for the DN), not both or neither"
+        )
+    if XDS_LDAP_ROLE_MAP and not XDS_LDAP_GROUP_SEARCH_BASE:
+        refuse("XDS_LDAP_ROLE_MAP is set but XDS_LDAP_GROUP_SEARCH_BASE, where groups are, is not")
+    if XDS_LDAP_BIND_PASSWORD and not XDS_LDAP_BIND_DN:
+        refuse("XDS_LDAP_BIND_PASSWORD is set but XDS_LDAP_BIND_DN, whose it is, is not")
+# django-auth-ldap's own settings, from ours.
+AUTH_LDAP_SERVER_URI = XDS_LDAP_SERVER_URI
+AUTH_LDAP_START_TLS = XDS_LDAP_START_TLS
+AUTH_LDAP_BIND_DN = XDS_LDAP_BIND_DN
+AUTH_LDAP_BIND_PASSWORD = XDS_LDAP_BIND_PASSWORD
+AUTH_LDAP_USER_DN_TEMPLATE = XDS_LDAP_USER_DN_TEMPLATE or None
+# Without a service account, the member's entry and groups are read as the member, once bound.
+AUTH_LDAP_BIND_AS_AUTHENTICATING_USER = not XDS_LDAP_BIND_DN
+AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+AUTH_LDAP_ALWAYS_UPDATE_USER = True
+if XDS_LDAP_ENABLED:
+    from dashboard.sso.ldap_settings import connection_options, group_settings, user_search
+
+    # A directory that does not answer must fail a sign-in within seconds.
+    AUTH_LDAP_CONNECTION_OPTIONS = connection_options(timeout_seconds=10)
+    if XDS_LDAP_USER_SEARCH_BASE:
+        AUTH_LDAP_USER_SEARCH = user_search(XDS_LDAP_USER_SEARCH_BASE, XDS_LDAP_USER_FILTER)
+    if XDS_LDAP_GROUP_SEARCH_BASE:
+        AUTH_LDAP_GROUP_SEARCH, AUTH_LDAP_GROUP_TYPE = group_settings(
+            XDS_LDAP_GROUP_SEARCH_BASE, XDS_LDAP_GROUP_TYPE
+        )
+
+# Roles are groups (migration 0005); dashboard.permissions turns them into yes or no. A member
+# signing in with a password is tried locally first, then (if on) against the directory.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "dashboard.auth_backend.RolesBackend",  # Django's, with permissions in one query
+    *(["dashboard.sso.ldap.DirectoryBackend"] if XDS_LDAP_ENABLED else []),
+    *(["dashboard.sso.oidc.ProviderBackend"] if XDS_OIDC_ENABLED else []),
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -402,6 +527,8 @@ AXES_CLIENT_IP_CALLABLE = "dashboard.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Sign-ins through the OpenID provider guess no password here (dashboard.sso.views).
+AXES_WHITELIST_CALLABLE = "dashboard.sso.views.not_a_password_guess"
 
 # A post without a valid CSRF token (HTMX sends it as a header, see base.html) gets our 403 page.
 CSRF_FAILURE_VIEW = "dashboard.views.errors.csrf_failure"

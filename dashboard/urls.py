@@ -9,7 +9,9 @@ from django.views.i18n import set_language
 from dashboard import health, views
 from dashboard.converters import HostIdConverter
 from dashboard.middleware import role_not_required
+from dashboard.sso import views as sso_views
 from dashboard.views.errors import forbidden, not_found
+from dashboard.views.sign_in import SignInView
 
 handler403 = forbidden
 handler404 = not_found
@@ -69,11 +71,10 @@ urlpatterns = [
     path("images/", views.image_list, name="image-list"),
     path("sync/", views.sync_now, name="sync-now"),
     path("sync/wait/", views.sync_wait, name="sync-wait"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    # Single sign-on through the OpenID provider (dashboard.sso.views): 404 unless configured.
+    path("oidc/authenticate/", sso_views.StartView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", sso_views.CallbackView.as_view(), name="oidc_authentication_callback"),
     # Open to every signed-in account, with a role or not.
     path("accounts/logout/", role_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path(

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from hypothesis import settings as hypothesis_settings
 
-pytest_plugins = ["tests.simulator_fixtures"]
+pytest_plugins = ["tests.simulator_fixtures", "tests.sso.servers"]
 
 
 # In CI property tests draw the same examples every run, so a red run can be reproduced and a

@@ -27,6 +27,16 @@ class TeamPolicy(models.Model):
             "rental) wait for another admin's approval. Empty: no approval needed."
         ),
     )
+    # Only superusers (the break-glass accounts) may sign in with a local password; everyone
+    # else through single sign-on (dashboard.sso.policy).
+    sso_required = models.BooleanField(
+        _("require single sign-on"),
+        default=False,
+        help_text=_(
+            "Members sign in only through single sign-on (OpenID Connect or LDAP); local "
+            "passwords keep working for superusers alone, as break-glass accounts."
+        ),
+    )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by_name = models.CharField(max_length=150, blank=True)
     # A raise waiting for a second admin: when it was proposed (empty: none waits), the limit
