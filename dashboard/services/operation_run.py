@@ -40,7 +40,7 @@ from django.utils.functional import lazy
 
 from dashboard import permissions
 from dashboard.locks import cache_lock
-from dashboard.models import Host, Operation, OperationEvent
+from dashboard.models import Disk, Host, Operation, OperationEvent
 from dashboard.services.operation_state import operation_change, operation_finish, run_lock_key
 from dashboard.services.operations import operation_dispatch
 from dashboard.services.sync import host_mark_gone, host_mirror_save
@@ -116,6 +116,10 @@ def _step(operation: Operation, client) -> float | None:
     """Move the operation on by one step; the seconds until the next run, or None when done."""
     if operation.state == State.QUEUED and not _still_allowed(operation):
         return None
+    if operation.is_disk:
+        from dashboard.services.disk_run import disk_step
+
+        return disk_step(operation, client)
     if operation.is_create:
         if operation.state == State.QUEUED:
             return _create_submit(operation, client)
@@ -398,11 +402,12 @@ def _still_allowed(operation: Operation) -> bool:
     """Whether the member who asked may still ask for it, checked again before anything is sent:
     their role or account may have changed while it was queued. If not, it fails unsent."""
     host = Host.objects.filter(pk=operation.host_id).first() if operation.host_id else None
+    disk = Disk.objects.filter(pk=operation.disk_id).first() if operation.disk_id else None
     user = operation.requested_by
-    if permissions.can_request(user, operation.kind, host):
+    if permissions.can_request(user, operation.kind, host, disk=disk):
         return True
     # The refusal is worded in each language the outcome is (lazily, when it is worded).
-    reason = lazy(lambda: permissions.refusal(user, operation.kind, host), str)()
+    reason = lazy(lambda: permissions.refusal(user, operation.kind, host, disk=disk), str)()
     name = operation.requested_by_name
     operation_finish(
         operation,

@@ -134,6 +134,7 @@ def _hosts_sync_locked(client) -> SyncResult:
             _state_failed(SyncState.Job.HOSTS, error, at=started)
     if error is not None:
         logger.warning("host sync incomplete, %d pages arrived: %s", len(pages), error)
+    _disks_sync(client, now=started)
     return SyncResult(
         seen=len(hosts),
         created=created,
@@ -143,6 +144,18 @@ def _hosts_sync_locked(client) -> SyncResult:
         complete=complete,
         error=error,
     )
+
+
+def _disks_sync(client, *, now: datetime) -> None:
+    """The cloud disks, in the same run (and lock) as the hosts they are mounted on. Their
+    failure is the "disks" job's, never the host sync's."""
+    from dashboard.services.disk_sync import disks_sync
+
+    try:
+        disks_sync(client=client, now=now)
+    except Exception as exc:
+        logger.exception("disk sync failed unexpectedly")
+        _state_failed(SyncState.Job.DISKS, exc, at=now)
 
 
 def _list_every_page(client) -> tuple[dict[int, HostPage], XdsError | None]:
