@@ -164,7 +164,7 @@ def _disk_refusal(user, kind: str, disk: Disk | None, host: Host | None) -> str:
 def disk_actions_offered(user, disk: Disk) -> tuple[str, ...]:
     """The disk actions to offer on `disk`: those its state allows and `user` may ask for (an
     attach is then checked against each host)."""
-    from dashboard.services.disk_rules import disk_actions_allowed
+    from dashboard.disk_rules import disk_actions_allowed
 
     return tuple(kind for kind in disk_actions_allowed(disk) if can_request(user, kind, disk=disk))
 

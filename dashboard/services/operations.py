@@ -27,10 +27,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from dashboard import permissions
+from dashboard.disk_rules import disk_params_checked
 from dashboard.locks import lock_holder
 from dashboard.models import Disk, Host, Operation, OperationEvent
 from dashboard.services import approval_policy, notifications, operation_audit
-from dashboard.services.disk_rules import disk_params_checked
 from dashboard.services.operation_state import (
     OperationRefused,
     operation_event,

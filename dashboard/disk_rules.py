@@ -1,5 +1,6 @@
-"""The provider's rules for cloud disks, checked on the mirror before anything is sent (and
-shown on the pages as the reason a button is not offered). Each rule is one the provider states
+"""The provider's rules for cloud disks, the one place they become yes or no (as roles do in
+dashboard.permissions): checked on the mirror before anything is sent, and shown on the pages
+as the reason a button is not offered. Each rule is one the provider states
 with its refusal code (see the shared upstream reference, "Cloud disks"); the upstream still
 has the last word: a refusal it sends anyway ends the operation with its code and words.
 
@@ -139,6 +140,16 @@ def host_mount_refusal(host: Host, *, area: int | None, power_off_first: bool = 
             "count": mounted
         }
     return ""
+
+
+def mount_offer(host: Host, *, area: int | None) -> tuple[str, bool]:
+    """What a page offers for mounting a disk of `area` on `host`: (why not, or "";
+    whether as "power off, then attach", for a running host that is otherwise fine)."""
+    refusal = host_mount_refusal(host, area=area)
+    running = host.status == HostStatus.RUNNING
+    if refusal and running and not host_mount_refusal(host, area=area, power_off_first=True):
+        return "", True
+    return refusal, False
 
 
 def _in_flight(operation: Operation, *, on_disk: bool) -> str:
