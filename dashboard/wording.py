@@ -148,6 +148,87 @@ _FIXED: dict[type[errors.XdsError], Promise] = {
         "host was created. Do not try again yet: refresh the host list first, and create it "
         "again only if it is not there."
     ),
+    # Cloud disks
+    errors.HostDoesNotExist: gettext_lazy(
+        "The provider says this host does not exist. Refresh the host list: it may have been "
+        "deleted."
+    ),
+    errors.DiskNotFound: gettext_lazy(
+        "The provider says this disk does not exist. Refresh the disk list: it may have been "
+        "destroyed."
+    ),
+    errors.DiskAlreadyMounted: gettext_lazy(
+        "The disk is already mounted. Refresh the disk to see where; unmount it first to move it."
+    ),
+    errors.DiskAlreadyUnmounted: gettext_lazy(
+        "The disk is already unmounted. Refresh the disk; nothing more to do."
+    ),
+    errors.DiskUnmountFailed: gettext_lazy(
+        "The provider could not unmount the disk (it may still be mounting). Wait until it is "
+        "in use, then try again."
+    ),
+    errors.HostNotPoweredOff: gettext_lazy(
+        "The host must be powered off for this. Power it off, wait until it is off, then try again."
+    ),
+    errors.HostDiskLimitReached: gettext_lazy(
+        "The host already has 30 disks, the most it can have. Unmount one first, or choose "
+        "another host."
+    ),
+    errors.HostNeverStartedSinceCreated: gettext_lazy(
+        "A disk can be mounted only on a host that has been started at least once since it was "
+        "created. Power the host on once, then off, and try again."
+    ),
+    errors.DiskTooSmall: gettext_lazy(
+        "A disk must be at least 20 GB. Choose a larger size, then try again."
+    ),
+    errors.DiskAreaQuotaExceeded: gettext_lazy(
+        "The account's disks in this data centre would exceed its quota. Destroy a disk you no "
+        "longer need, choose a smaller size or another data centre."
+    ),
+    errors.HostIdMissing: gettext_lazy(
+        "The provider says the host was missing from the request. Choose the host again, then "
+        "retry."
+    ),
+    errors.HostInstanceMissing: gettext_lazy(
+        "The provider says the host's instance does not exist any more (an expired or deleted "
+        "host). Choose another host."
+    ),
+    errors.HostNotPayAsYouGo: gettext_lazy(
+        "Disks can be mounted only on pay-as-you-go hosts, not on rentals. Choose a "
+        "pay-as-you-go host."
+    ),
+    errors.DiskAreaMismatch: gettext_lazy(
+        "The disk and the host are in different data centres. Choose a host in the disk's data "
+        "centre."
+    ),
+    errors.InvalidMountFlag: gettext_lazy(
+        "The provider refused the request's mount choice. Try again; if it keeps happening, "
+        "report it to an administrator."
+    ),
+    errors.DiskNotUnmounted: gettext_lazy(
+        "Only an unmounted disk can be destroyed. Unmount it first (its host must be off), then "
+        "destroy it."
+    ),
+    errors.HostsOnDifferentNodes: gettext_lazy(
+        "The two hosts are on different nodes of the provider, so the disk cannot move between "
+        "them. Unmount it and choose a host on the same node, or create another disk."
+    ),
+    errors.RequestTimedOutOrTooFrequent: gettext_lazy(
+        "The provider timed out or found the requests too frequent. It may still have done "
+        "it: refresh to check, then try again in a minute if needed."
+    ),
+    # Personal images
+    errors.IllegalRequest: gettext_lazy(
+        "The provider refused the request as not valid (for example an image or host it does "
+        "not know). Refresh the page, then try again."
+    ),
+    errors.TooManyPersonalImages: gettext_lazy(
+        "The account has as many personal images as the provider allows. Delete one you no "
+        "longer need, then try again."
+    ),
+    errors.PersonalImageNameTaken: gettext_lazy(
+        "Another personal image already has this name. Choose another name."
+    ),
 }
 
 # Why the client refused an argument before sending anything (`InvalidArgument.reason`).
@@ -168,6 +249,10 @@ _REFUSALS: dict[str, Promise] = {
     ),
     "credentials": gettext_lazy(
         "The provider account is not configured. An administrator must set XDS_UUID and XDS_SECRET."
+    ),
+    "area": gettext_lazy("The data centre must be South China, West China or international."),
+    "image_name": gettext_lazy(
+        "An image name must be 1 to %(maximum)s characters, without control characters."
     ),
 }
 
@@ -231,7 +316,7 @@ def _refusal_words(err: errors.InvalidArgument) -> str:
             "maximum": err.maximum,
         }
     if err.reason in _REFUSALS:
-        return str(_REFUSALS[err.reason]) % {"argument": err.argument}
+        return str(_REFUSALS[err.reason]) % {"argument": err.argument, "maximum": err.maximum}
     return str(_FIXED[errors.InvalidArgument])
 
 

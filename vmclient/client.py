@@ -5,15 +5,21 @@ one lock around the token), so the dashboard's sync may fetch host pages from se
 
 Retry rules, because a create costs money and the upstream has no idempotency keys:
 
-- Reads (`list_*`, `get_host`, the token) and power actions retry transport failures and
-  retryable errors (500/503 envelopes, 5xx pages, 1005, a broken body) `retries` times, with
-  capped exponential backoff and jitter.
-- Deletes retry only `ConnectionFailed` (the request was never sent).
-- Creates are never repeated. When the request may have reached the upstream (a read timeout,
-  a dropped connection, any 5xx, a 500/503/1005 or unknown code, a broken or unreadable body),
-  they raise `OutcomeUnknown`: the caller reconciles by listing hosts, never by buying again.
+- Reads (`list_*`, `iter_*`, `get_*`, `disk_usage`, the token) and actions (power, reboot, a
+  disk's attach, detach and destroy, a personal image's rename and delete) retry transport
+  failures and retryable errors (500/503 envelopes, 5xx pages, 1005, 220025 "timed out or too
+  frequent", a broken body) `retries` times, with capped exponential backoff and jitter. An
+  action repeated after an attempt that may have been carried out, and answered "already done"
+  (6000/6001 for power, 220002 attach, 220006 detach, 200003 rename, 200001 delete), is done.
+- Host deletes retry only `ConnectionFailed` (the request was never sent).
+- Creates (hosts, disks, personal images) are never repeated. When the request may have reached
+  the upstream (a read timeout, a dropped connection, any 5xx, a 500/503/1005/220025 or unknown
+  code, a broken or unreadable body), they raise `OutcomeUnknown`: the caller reconciles by
+  listing (hosts, disks, images), never by buying again.
 - Every call, creates included, fetches a new token and repeats once on a 401: the upstream
   refused the call before doing anything. A second 401 raises `AuthenticationError`.
+- The personal image calls have two spellings of their paths (the docs' table and their
+  examples): the one that last worked is tried first, the other when it answers HTTP 404.
 
 Nothing but `XdsError` subclasses leaves this module. It imports nothing from Django.
 """
@@ -45,14 +51,19 @@ from .errors import (
     AuthenticationError,
     ConnectionDropped,
     ConnectionFailed,
+    DiskAlreadyMounted,
+    DiskAlreadyUnmounted,
     HtmlErrorPage,
+    IllegalRequest,
     InvalidArgument,
     MalformedResponse,
     MissingEnvelopeCode,
     OutcomeUnknown,
+    PersonalImageNameTaken,
     ProtocolError,
     ReadTimedOut,
     RequestInProgress,
+    RequestTimedOutOrTooFrequent,
     TransportError,
     UnexpectedData,
     UpstreamInterfaceError,
@@ -63,22 +74,35 @@ from .errors import (
 from .parsing import (
     Envelope,
     parse_created_host_id,
+    parse_created_id,
+    parse_disk,
+    parse_disk_page,
+    parse_disk_usage,
     parse_envelope,
     parse_flag,
     parse_host,
     parse_host_page,
     parse_images,
     parse_packages,
+    parse_personal_image_page,
     parse_token,
 )
 from .types import (
+    MAX_DISK_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    MAX_PERSONAL_IMAGE_PAGE_SIZE,
+    Area,
     BillingType,
+    Disk,
+    DiskChange,
+    DiskPage,
     Host,
     HostPage,
     Image,
     Package,
     PeriodType,
+    PersonalImage,
+    PersonalImagePage,
 )
 
 __all__ = ["TOKEN_HEADER", "XuandashiClient"]
@@ -93,6 +117,25 @@ TOKEN_MARGIN_FRACTION = 0.1  # ... or this share of its lifetime, whichever is s
 DEFAULT_TOKEN_LIFETIME = 300.0  # when the upstream does not say
 MAX_TOKEN_LIFETIME = 24 * 3600.0
 MAX_PAGES = 10_000  # 250,000 hosts: beyond this the upstream's totalCounts is not believable
+
+_DISKS = "/v1/PveMachineHardDisk/open/"
+# The personal image calls: the docs' table (first) and their examples (older paths, `id` in the
+# path of update). The id also travels in the body (and the query of a delete) on both.
+_IMAGE_SPELLINGS: dict[str, dict[str, tuple[str, str]]] = {
+    "documented": {
+        "list": ("GET", "/v1/open/image/personal/getList"),
+        "add": ("POST", "/v1/open/image/personal/add"),
+        "update": ("PUT", "/v1/open/image/personal/update"),
+        "delete": ("DELETE", "/v1/open/image/personal/delete"),
+    },
+    "examples": {
+        "list": ("GET", "/v1/PveMachine/image/getList"),
+        "add": ("POST", "/v1/PveMachine/image/add"),
+        "update": ("PUT", "/v1/PveMachine/image/update/{id}"),
+        "delete": ("DELETE", "/v1/PveMachine/image/delete"),
+    },
+}
+MAX_IMAGE_NAME = 100  # the docs give no limit; a longer name is surely a mistake
 
 _ID_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,200}$")
 _TITLE = re.compile(rb"<title[^>]*>(.{0,200}?)</title>", re.IGNORECASE | re.DOTALL)
@@ -122,6 +165,7 @@ _TRANSIENT = (
     UpstreamSystemError,
     UpstreamInterfaceError,
     RequestInProgress,
+    RequestTimedOutOrTooFrequent,  # 220025 of the disk calls: retry later
 )
 _READ = _Policy("read")
 _ACTION = _Policy("action")
@@ -158,6 +202,24 @@ def _checked_billing(kind: Any) -> BillingType:
         reason="billing_type",
         detail="kind must be a BillingType, 0 or 1",
     )
+
+
+def _checked_area(value: Any) -> Area:
+    if isinstance(value, int) and not isinstance(value, bool) and value in set(Area):
+        return Area(value)
+    raise InvalidArgument(argument="area", reason="area", detail="area must be an Area, 0..2")
+
+
+def _checked_image_name(value: Any) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > MAX_IMAGE_NAME or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise InvalidArgument(
+            argument="name",
+            reason="image_name",
+            maximum=MAX_IMAGE_NAME,
+            detail=f"an image name is 1 to {MAX_IMAGE_NAME} characters, no control characters",
+        )
+    return text
 
 
 def _checked_period_type(value: Any) -> PeriodType:
@@ -410,6 +472,7 @@ class XuandashiClient:
         self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
         self._tokens = _TokenCache(self._fetch_token, clock)
+        self._image_spelling = "documented"  # the personal image paths that last answered
 
     def __repr__(self) -> str:
         return f"XuandashiClient(base_url={self.base_url!r}, uuid={self.uuid!r})"
@@ -559,19 +622,23 @@ class XuandashiClient:
         A host is yielded once even if the pages shift under a concurrent create. Raises
         `UnexpectedData` when the upstream repeats a page, rather than end with a partial list.
         """
-        first = self.list_hosts_page(1, page_size)
+        return self._iter_pages(self.list_hosts_page, page_size, "host")
+
+    def _iter_pages(self, fetch: Callable[[int, int], Any], page_size: int, what: str) -> Iterator:
+        """Every item of a paged list, each once; see `iter_hosts`."""
+        first = fetch(1, page_size)
         seen: set[str] = set()
         yield from self._unseen(first, seen)
-        size, pages = self._plan(first)
+        size, pages = self._plan(first, what)
         page = 1
         while page < pages:
             page += 1
-            current = self.list_hosts_page(page, size)
-            if not current.hosts:
+            current = fetch(page, size)
+            if not current.items:
                 return
             fresh = self._unseen(current, seen)
             if not fresh:
-                raise self._repeated_page(page)
+                raise self._repeated_page(page, what)
             yield from fresh
             pages = max(pages, min(MAX_PAGES, math.ceil(current.total / size)))
 
@@ -602,25 +669,25 @@ class XuandashiClient:
         return hosts
 
     @staticmethod
-    def _unseen(page: HostPage, seen: set[str]) -> list[Host]:
+    def _unseen(page: Any, seen: set[str]) -> list[Any]:
         fresh = []
-        for host in page.hosts:
-            if host.id not in seen:
-                seen.add(host.id)
-                fresh.append(host)
+        for item in page.items:
+            if item.id not in seen:
+                seen.add(item.id)
+                fresh.append(item)
         return fresh
 
     @staticmethod
-    def _plan(first: HostPage) -> tuple[int, int]:
+    def _plan(first: Any, what: str = "host") -> tuple[int, int]:
         size = max(1, first.page_size)
         pages = math.ceil(first.total / size)
         if pages > MAX_PAGES:
-            raise UnexpectedData(detail=f"the upstream claims {first.total} hosts")
+            raise UnexpectedData(detail=f"the upstream claims {first.total} {what}s")
         return size, pages
 
     @staticmethod
-    def _repeated_page(page: int) -> UnexpectedData:
-        return UnexpectedData(detail=f"page {page} of the host list repeats hosts already seen")
+    def _repeated_page(page: int, what: str = "host") -> UnexpectedData:
+        return UnexpectedData(detail=f"page {page} of the {what} list repeats {what}s already seen")
 
     def delete_host(self, host_id: str) -> bool:
         """Delete a host. True when the upstream confirmed; False when it said it did not."""
@@ -629,11 +696,167 @@ class XuandashiClient:
         )
         return self._parse(envelope, parse_flag) is True
 
+    # -- cloud disks (paths under /v1/PveMachineHardDisk/open/) --
+
+    def list_disks_page(self, page: int = 1, page_size: int = MAX_DISK_PAGE_SIZE) -> DiskPage:
+        """One page of the account's disks (`page` from 1; at most 100 per page)."""
+        page = _checked_positive(page, "page")
+        page_size = _checked_positive(page_size, "page_size", maximum=MAX_DISK_PAGE_SIZE)
+        envelope = self._call(
+            "POST", _DISKS + "getList", body={"page": page, "pageSize": page_size}, policy=_READ
+        )
+        return self._parse(envelope, parse_disk_page, page=page, page_size=page_size)
+
+    def iter_disks(self, page_size: int = MAX_DISK_PAGE_SIZE) -> Iterator[Disk]:
+        """Every disk of the account, page by page, each once (as `iter_hosts`)."""
+        return self._iter_pages(self.list_disks_page, page_size, "disk")
+
+    def get_disk(self, disk_id: str) -> Disk:
+        path = _DISKS + f"info/{self._segment(disk_id, 'disk_id')}"
+        return self._parse(self._call("GET", path, policy=_READ), parse_disk)
+
+    def create_disk(self, *, area: Area | int, size_gb: int, host_id: str | None = None) -> str:
+        """Buy a disk of `size_gb` GB in `area`, mounted on `host_id` when given (the host must
+        be a pay-as-you-go host, off, started at least once, in the same area). Returns the new
+        disk's id.
+
+        Costs money and is never repeated: raises `OutcomeUnknown` when the request may have
+        reached the upstream but its answer was lost (reconcile by listing disks).
+        """
+        body: dict[str, Any] = {
+            "area": int(_checked_area(area)),
+            "memory": _checked_positive(size_gb, "size_gb"),
+            "isMount": 0 if host_id is None else 1,
+        }
+        if host_id is not None:
+            body["pveId"] = _checked_id(host_id, "host_id")
+        envelope = self._call(
+            "POST", _DISKS + "create", body=body, policy=_CREATE, operation="create_disk"
+        )
+        try:
+            return self._parse(envelope, parse_created_id, "disk")
+        except XdsError as err:
+            # Code 0 but no id: a disk may well have been bought; find it by listing.
+            raise OutcomeUnknown(cause=err, operation="create_disk", params=body) from err
+
+    def attach_disk(self, disk_id: str, host_id: str) -> None:
+        """Mount a disk on a host (`pveCreate`). Accepted is not done: poll `get_disk`."""
+        body = {"id": _checked_id(disk_id, "disk_id"), "pveId": _checked_id(host_id, "host_id")}
+        envelope = self._call(
+            "POST",
+            _DISKS + "pveCreate",
+            body=body,
+            policy=_ACTION,
+            settled_codes=frozenset({DiskAlreadyMounted.upstream_code}),
+        )
+        self._require_accepted(envelope, "attach disk")
+
+    def detach_disk(self, disk_id: str) -> None:
+        """Unmount a disk (its host must be off). Accepted is not done: poll `get_disk`."""
+        self._change_disk(
+            disk_id, DiskChange.UNMOUNT, frozenset({DiskAlreadyUnmounted.upstream_code})
+        )
+
+    def destroy_disk(self, disk_id: str) -> None:
+        """Destroy an unmounted disk; its data is gone. Accepted is not done: poll `get_disk`
+        until it answers `DiskNotFound`."""
+        self._change_disk(disk_id, DiskChange.DESTROY, frozenset())
+
+    def _change_disk(self, disk_id: str, change: DiskChange, settled: frozenset[int]) -> None:
+        body = {"id": _checked_id(disk_id, "disk_id"), "status": int(change)}
+        envelope = self._call(
+            "PUT", _DISKS + "updateStatus", body=body, policy=_ACTION, settled_codes=settled
+        )
+        self._require_accepted(envelope, f"{change.name.lower()} disk")
+
+    def disk_usage(self, area: Area | int) -> int:
+        """GB of disks the account holds in `area` (what counts against the area's quota)."""
+        path = _DISKS + f"memoryTotal/{int(_checked_area(area))}"
+        return self._parse(self._call("GET", path, policy=_READ), parse_disk_usage)
+
+    # -- personal images (two spellings of every path: see `_image_call`) --
+
+    def list_personal_images(self) -> list[PersonalImage]:
+        """Every personal image of the account, page by page."""
+        return list(
+            self._iter_pages(
+                self._personal_images_page, MAX_PERSONAL_IMAGE_PAGE_SIZE, "personal image"
+            )
+        )
+
+    def _personal_images_page(self, page: int, page_size: int) -> PersonalImagePage:
+        envelope = self._image_call(
+            "list", params={"page": page, "pageSize": page_size}, policy=_READ
+        )
+        return self._parse(envelope, parse_personal_image_page, page=page, page_size=page_size)
+
+    def create_personal_image(self, host_id: str, name: str) -> str | None:
+        """Start making a personal image of a host. Returns its id when the upstream says it
+        (the docs say it answers only `true`: then None, and the image is found by listing, by
+        its name, which is unique). Never repeated, as any create: `OutcomeUnknown` when the
+        answer was lost."""
+        body = {
+            "machineId": _checked_id(host_id, "host_id"),
+            "imageName": _checked_image_name(name),
+        }
+        envelope = self._image_call(
+            "add", body=body, policy=_CREATE, operation="create_personal_image"
+        )
+        try:
+            return self._parse(envelope, parse_created_host_id)
+        except XdsError as err:
+            raise OutcomeUnknown(cause=err, operation="create_personal_image", params=body) from err
+
+    def rename_personal_image(self, image_id: str, name: str) -> None:
+        body = {"id": _checked_id(image_id, "image_id"), "imageName": _checked_image_name(name)}
+        envelope = self._image_call(
+            "update",
+            image_id=body["id"],
+            body=body,
+            policy=_ACTION,
+            # Repeated after a lost answer that renamed it: the name is now its own.
+            settled_codes=frozenset({PersonalImageNameTaken.upstream_code}),
+        )
+        self._require_accepted(envelope, "rename personal image")
+
+    def delete_personal_image(self, image_id: str) -> None:
+        image_id = _checked_id(image_id, "image_id")
+        envelope = self._image_call(
+            "delete",
+            image_id=image_id,
+            params={"id": image_id},
+            body={"id": image_id},
+            policy=_ACTION,
+            # Repeated after a lost answer that deleted it: the id is now unknown.
+            settled_codes=frozenset({IllegalRequest.upstream_code}),
+        )
+        self._require_accepted(envelope, "delete personal image")
+
+    def _image_call(
+        self, action: str, *, image_id: str | None = None, **call: Any
+    ) -> Envelope | None:
+        """A personal image call on the spelling that last worked, then on the other one when
+        that answers 404: the docs' table and their examples name different paths."""
+        order = sorted(_IMAGE_SPELLINGS, key=lambda name: name != self._image_spelling)
+        for index, spelling in enumerate(order):
+            method, template = _IMAGE_SPELLINGS[spelling][action]
+            segment = self._segment(image_id, "image_id") if "{id}" in template else ""
+            try:
+                envelope = self._call(method, template.format(id=segment), **call)
+            except ProtocolError as err:
+                if err.http_status == 404 and index + 1 < len(order):
+                    logger.info("vmclient: %s answered 404; trying the other spelling", template)
+                    continue
+                raise
+            self._image_spelling = spelling
+            return envelope
+        raise AssertionError("unreachable")  # pragma: no cover
+
     # -- plumbing --
 
     @staticmethod
-    def _segment(host_id: Any) -> str:
-        return quote(_checked_id(host_id, "host_id"), safe="")
+    def _segment(value: Any, argument: str = "host_id") -> str:
+        return quote(_checked_id(value, argument), safe="")
 
     @staticmethod
     def _parse(envelope: Envelope, parser: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

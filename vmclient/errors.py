@@ -21,7 +21,8 @@ The families:
 - `TransportError`: no usable answer arrived. `ConnectionFailed` means the request was never
   sent; `ReadTimedOut` and `ConnectionDropped` mean it was sent and may have been acted upon.
 - `ProtocolError`: something answered, but not with the API's JSON envelope.
-- `OutcomeUnknown`: a create may or may not have happened; reconcile by listing hosts.
+- `OutcomeUnknown`: a create may or may not have happened; reconcile by listing what it makes
+  (hosts, disks, personal images).
 - `InvalidArgument`: the call was refused locally, nothing was sent.
 
 This module imports nothing from Django.
@@ -42,23 +43,44 @@ __all__ = [
     "ConnectionDropped",
     "ConnectionFailed",
     "CreationWaiting",
+    "DiskAlreadyMounted",
+    "DiskAlreadyUnmounted",
+    "DiskAreaMismatch",
+    "DiskAreaQuotaExceeded",
+    "DiskNotFound",
+    "DiskNotUnmounted",
+    "DiskTooSmall",
+    "DiskUnmountFailed",
+    "HostDiskLimitReached",
+    "HostDoesNotExist",
+    "HostIdMissing",
+    "HostInstanceMissing",
+    "HostNeverStartedSinceCreated",
+    "HostNotPayAsYouGo",
+    "HostNotPoweredOff",
     "HostNotRunning",
     "HostUnavailable",
+    "HostsOnDifferentNodes",
     "HtmlErrorPage",
+    "IllegalRequest",
     "InsufficientResources",
     "InvalidArgument",
+    "InvalidMountFlag",
     "MalformedResponse",
     "MissingEnvelopeCode",
     "MissingParameter",
     "NeverStarted",
     "NoPermission",
     "OutcomeUnknown",
+    "PersonalImageNameTaken",
     "PowerBalanceTooLow",
     "ProtocolError",
     "ReadTimedOut",
     "RealNameRequired",
     "RequestInProgress",
+    "RequestTimedOutOrTooFrequent",
     "TemplateImageMismatch",
+    "TooManyPersonalImages",
     "TransportError",
     "UnexpectedData",
     "UpstreamInterfaceError",
@@ -167,6 +189,8 @@ class InvalidArgument(XdsError):
         "not_positive",  # not a whole number >= 1 (up to `maximum`)
         "base_url",  # the provider's address is not an http(s) URL
         "credentials",  # the account id or secret is empty
+        "area",  # not a data centre (0, 1 or 2)
+        "image_name",  # a personal image's name is empty or too long
     )
 
     def __init__(
@@ -401,6 +425,142 @@ class WalletBalanceTooLow(_KnownCode):
     upstream_code = 9001
 
 
+# Cloud disks (the docs' "Cloud disks" section, 2024-01).
+
+
+@_registered
+class HostDoesNotExist(_KnownCode):
+    upstream_code = 1021
+
+
+@_registered
+class DiskNotFound(_KnownCode):
+    upstream_code = 220001
+
+
+@_registered
+class DiskAlreadyMounted(_KnownCode):
+    upstream_code = 220002
+
+
+@_registered
+class DiskAlreadyUnmounted(_KnownCode):
+    upstream_code = 220006
+
+
+@_registered
+class DiskUnmountFailed(_KnownCode):
+    upstream_code = 220007
+
+
+@_registered
+class HostNotPoweredOff(_KnownCode):
+    """A disk is mounted, moved or unmounted only while its host(s) are off."""
+
+    upstream_code = 220009
+
+
+@_registered
+class HostDiskLimitReached(_KnownCode):
+    """The host already has `MAX_DISKS_PER_HOST` disks."""
+
+    upstream_code = 220010
+
+
+@_registered
+class HostNeverStartedSinceCreated(_KnownCode):
+    """A disk mounts only on a host started at least once since it was created."""
+
+    upstream_code = 220012
+
+
+@_registered
+class DiskTooSmall(_KnownCode):
+    """Below `MIN_DISK_GB`."""
+
+    upstream_code = 220013
+
+
+@_registered
+class DiskAreaQuotaExceeded(_KnownCode):
+    """The account's disks in the area would exceed its quota."""
+
+    upstream_code = 220014
+
+
+@_registered
+class HostIdMissing(_KnownCode):
+    upstream_code = 220015
+
+
+@_registered
+class HostInstanceMissing(_KnownCode):
+    upstream_code = 220016
+
+
+@_registered
+class HostNotPayAsYouGo(_KnownCode):
+    """Disks mount only on pay-as-you-go hosts, not on rentals."""
+
+    upstream_code = 220017
+
+
+@_registered
+class DiskAreaMismatch(_KnownCode):
+    """The disk and the host are in different data centres."""
+
+    upstream_code = 220018
+
+
+@_registered
+class InvalidMountFlag(_KnownCode):
+    upstream_code = 220020
+
+
+@_registered
+class DiskNotUnmounted(_KnownCode):
+    """Only a disk waiting to be mounted can be destroyed: a mounted one is unmounted first."""
+
+    upstream_code = 220022
+
+
+@_registered
+class HostsOnDifferentNodes(_KnownCode):
+    """A disk cannot move between hosts on different nodes."""
+
+    upstream_code = 220024
+
+
+@_registered
+class RequestTimedOutOrTooFrequent(_KnownCode):
+    """220025: the provider timed out or found the calls too frequent; retry later. Which of the
+    two is not said, so the provider may have acted ("timed out")."""
+
+    upstream_code = 220025
+    default_retryable = True
+    uncertain = True
+
+
+# Personal images (the docs' "Personal images" section, 2024-02).
+
+
+@_registered
+class IllegalRequest(_KnownCode):
+    """200001, e.g. an unknown image or host id."""
+
+    upstream_code = 200001
+
+
+@_registered
+class TooManyPersonalImages(_KnownCode):
+    upstream_code = 200002
+
+
+@_registered
+class PersonalImageNameTaken(_KnownCode):
+    upstream_code = 200003
+
+
 def error_for_code(code: int) -> type[ApiError]:
     """The named error class for an upstream `code`; `ApiError` for a code the reference lacks."""
     return _REGISTRY.get(code, ApiError)
@@ -415,11 +575,12 @@ def registered_codes() -> Mapping[int, type[ApiError]]:
 
 
 class OutcomeUnknown(XdsError):
-    """A create may have reached the upstream, and whether it bought a host is unknown.
+    """A create may have reached the upstream, and whether it bought a host (or a disk, or made
+    a personal image) is unknown.
 
-    Never retried: repeating a create can buy a second host. The caller reconciles by listing
-    hosts. `cause` is the error that made the outcome unknown; `operation` and `params` say
-    what was asked (never any credential).
+    Never retried: repeating a create can buy a second one. The caller reconciles by listing
+    hosts (disks, personal images). `cause` is the error that made the outcome unknown;
+    `operation` and `params` say what was asked (never any credential).
     """
 
     def __init__(

@@ -27,14 +27,22 @@ from typing import Any, TypeVar
 
 from .errors import MissingEnvelopeCode, UnexpectedData
 from .types import (
+    MAX_DISK_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    MAX_PERSONAL_IMAGE_PAGE_SIZE,
     Area,
     BillingType,
+    Disk,
+    DiskPage,
+    DiskStatus,
     Host,
     HostPage,
     HostStatus,
     Image,
     Package,
+    PersonalImage,
+    PersonalImagePage,
+    PersonalImageStatus,
     Purpose,
     TemplateUse,
 )
@@ -354,29 +362,35 @@ def parse_host(raw: Any) -> Host:
     )
 
 
-def _total(value: Any) -> int:
+def _total(value: Any, what: str = "host") -> int:
     number = None if isinstance(value, bool) else _number_text(value)
     if number is None or number != number.to_integral_value() or number < 0:
-        raise UnexpectedData(detail="the host page's totalCounts is not a whole number")
+        raise UnexpectedData(detail=f"the {what} page's totalCounts is not a whole number")
     return int(number)
 
 
-def parse_host_page(data: Any, *, page: int, page_size: int = MAX_PAGE_SIZE) -> HostPage:
-    """`mypage`'s data. `page_size` is the size asked for.
+def _page(data: Any, what: str, parse_item, *, page: int, page_size: int):
+    """A page `{"data": [...], "totalCounts": n}` -> (items, total, the page size really used).
 
-    The upstream may serve fewer hosts per page than asked (it clamps `pageSize`). When a page
-    that is not the last one holds fewer hosts than asked, the page's `page_size` is the size
-    the upstream really used, so `page_count` stays right.
+    The upstream may serve fewer items per page than asked (it clamps `pageSize`). When a page
+    that is not the last one holds fewer items than asked, the size used is the size served, so
+    the page count stays right.
     """
-    record = _record(data, "the host page")
-    hosts = tuple(parse_host(item) for item in _records(record.get("data"), "the host list"))
-    total = _total(record.get("totalCounts"))
-    served = len(hosts)
+    record = _record(data, f"the {what} page")
+    items = tuple(parse_item(item) for item in _records(record.get("data"), f"the {what} list"))
+    total = _total(record.get("totalCounts"), what)
+    served = len(items)
     effective = page_size
     if served > page_size:
         effective = served  # the upstream ignored pageSize
     elif 0 < served < page_size and (page - 1) * page_size + served < total:
         effective = served  # not the last page, yet short: the upstream clamped pageSize
+    return items, total, effective
+
+
+def parse_host_page(data: Any, *, page: int, page_size: int = MAX_PAGE_SIZE) -> HostPage:
+    """`mypage`'s data. `page_size` is the size asked for (see `_page` for a clamped one)."""
+    hosts, total, effective = _page(data, "host", parse_host, page=page, page_size=page_size)
     return HostPage(hosts=hosts, total=total, page=page, page_size=effective)
 
 
@@ -400,3 +414,87 @@ def parse_flag(data: Any) -> bool | None:
     if flag is None:
         raise UnexpectedData(detail=f"an action answered data of type {type(data).__name__}")
     return flag
+
+
+def parse_created_id(data: Any, what: str) -> str:
+    """A create's data that must be the new thing's id (a disk's); anything else raises."""
+    if isinstance(data, str | int) and not isinstance(data, bool):
+        text = parse_text(data, "data")
+        if text is not None and text.lower() not in ("true", "false"):
+            return text
+    raise UnexpectedData(detail=f"a {what} create answered data of type {type(data).__name__}")
+
+
+# --- Cloud disks --------------------------------------------------------------------------------
+
+
+def parse_disk(raw: Any) -> Disk:
+    """A disk. Where it is mounted follows from `isMount` and `status`, not from `pveId` alone:
+    after an unmount the provider keeps the last host in `pveId`."""
+    record = _record(raw, "a disk")
+    status = parse_enum(DiskStatus, record.get("status"), "status")
+    mount_flag = parse_int(record.get("isMount"), "isMount")
+    mounted = None if mount_flag not in (0, 1) else mount_flag == 1
+    last_host = parse_text(record.get("pveId"), "pveId")
+    # Mounted unless something says otherwise; and when nothing says anything, not mounted.
+    said = status is not None or mounted is not None
+    on_host = said and (status is None or status.is_mounted) and mounted is not False
+    return Disk(
+        id=_id(record.get("id"), "a disk's id"),
+        name=parse_text(record.get("name"), "name"),
+        host_id=last_host if on_host else None,
+        area=parse_enum(Area, record.get("area"), "area"),
+        size_gb=parse_int(record.get("memory"), "memory"),
+        status=status,
+        price_per_hour=parse_decimal(record.get("amount"), "amount"),
+        created_at=parse_epoch_ms(record.get("createTime"), "createTime"),
+        uuid=parse_text(record.get("uuid"), "uuid"),
+        bus=parse_text(record.get("bus"), "bus"),
+        last_host_id=last_host,
+        mounted=mounted,
+        billing_type=parse_enum(BillingType, record.get("useType"), "useType"),
+    )
+
+
+def parse_disk_page(data: Any, *, page: int, page_size: int = MAX_DISK_PAGE_SIZE) -> DiskPage:
+    disks, total, effective = _page(data, "disk", parse_disk, page=page, page_size=page_size)
+    return DiskPage(disks=disks, total=total, page=page, page_size=effective)
+
+
+def parse_disk_usage(data: Any) -> int:
+    """`memoryTotal`'s data `{"memory": n}`: GB held in the area (a bare number is taken too)."""
+    value = data.get("memory") if isinstance(data, Mapping) else data
+    if value is None and isinstance(data, Mapping):
+        return 0  # the area holds nothing, said as null
+    number = None if isinstance(value, bool) else _number_text(value)
+    if number is None or number < 0:
+        raise UnexpectedData(detail="the disk usage is not a number of GB")
+    return int(number.to_integral_value())
+
+
+# --- Personal images ----------------------------------------------------------------------------
+
+
+def parse_personal_image(raw: Any) -> PersonalImage:
+    record = _record(raw, "a personal image")
+    return PersonalImage(
+        id=_id(record.get("id"), "a personal image's id"),
+        name=parse_text(record.get("imageName"), "imageName"),
+        image_type=parse_text(record.get("imageType"), "imageType"),
+        size=parse_int(record.get("imageSize"), "imageSize"),
+        status=parse_enum(PersonalImageStatus, record.get("status"), "status"),
+        created_at=parse_epoch_ms(record.get("createTime"), "createTime"),
+        image_id=parse_text(record.get("imageId"), "imageId"),
+        datacenter=parse_text(record.get("datacenterKey"), "datacenterKey"),
+    )
+
+
+def parse_personal_image_page(
+    data: Any, *, page: int, page_size: int = MAX_PERSONAL_IMAGE_PAGE_SIZE
+) -> PersonalImagePage:
+    if isinstance(data, list):  # a bare list, as some of the provider's list calls answer
+        data = {"data": data, "totalCounts": len(data)}
+    images, total, effective = _page(
+        data, "personal image", parse_personal_image, page=page, page_size=page_size
+    )
+    return PersonalImagePage(images=images, total=total, page=page, page_size=effective)

@@ -26,14 +26,39 @@ def _run(*args):
     return out.getvalue(), err.getvalue()
 
 
-def test_prints_the_accounts_templates_images_and_hosts(configured):
+def test_prints_the_accounts_templates_images_hosts_disks_and_personal_images(configured):
     sim = configured
     templates = {p.package_id for b in (0, 1) for p in sim.fleet.packages_for(b)}
+    disks, personal_images = len(sim.fleet.storage.disks), len(sim.fleet.storage.images)
+    assert disks and personal_images  # the seeded account has both
     out, _ = _run()
     assert out.strip() == (
         f"OK {sim.url} account {sim.uuid}: {len(templates)} templates, "
-        f"{len(sim.fleet.images)} images, 57 hosts"
+        f"{len(sim.fleet.images)} images, 57 hosts, {disks} disks, "
+        f"{personal_images} personal images"
     )
+
+
+def test_counts_every_disk_and_image_across_pages(configured):
+    sim = configured
+    host = next(iter(sim.fleet.hosts.values()))
+    for _ in range(130):
+        sim.fleet.storage.add_disk(area=1, memory=20)
+    for number in range(6):
+        sim.fleet.storage.put_image(host, f"extra-{number}", status=1, create_time=0)
+    sim.config.max_disk_page_size = 50  # the provider may serve fewer than asked
+    out, _ = _run()
+    disks, personal_images = len(sim.fleet.storage.disks), len(sim.fleet.storage.images)
+    assert out.strip().endswith(f", {disks} disks, {personal_images} personal images")
+    assert disks > 130
+
+
+def test_a_broken_disk_list_fails_with_its_code(configured):
+    configured.add_fault(
+        Fault("interface_503", path="/v1/PveMachineHardDisk/open/getList", times=None)
+    )
+    with pytest.raises(CommandError, match="code 503"):
+        _run()
 
 
 def test_templates_sold_both_ways_are_counted_once(configured):
@@ -49,7 +74,7 @@ def test_base_url_option_overrides_the_setting(settings, make_simulator):
     settings.XDS_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
     settings.XDS_UUID, settings.XDS_SECRET = sim.uuid, sim.secret
     out, _ = _run("--base-url", sim.url)
-    assert out.startswith(f"OK {sim.url} ") and out.strip().endswith("3 hosts")
+    assert out.startswith(f"OK {sim.url} ") and " 3 hosts, " in out
 
 
 def test_a_wrong_secret_fails_with_the_message_code_and_trace_id(configured, settings):

@@ -41,8 +41,31 @@ REFERENCE_CODES = {
     7005: errors.TemplateImageMismatch,
     9000: errors.WalletError,
     9001: errors.WalletBalanceTooLow,
+    # Cloud disks
+    1021: errors.HostDoesNotExist,
+    220001: errors.DiskNotFound,
+    220002: errors.DiskAlreadyMounted,
+    220006: errors.DiskAlreadyUnmounted,
+    220007: errors.DiskUnmountFailed,
+    220009: errors.HostNotPoweredOff,
+    220010: errors.HostDiskLimitReached,
+    220012: errors.HostNeverStartedSinceCreated,
+    220013: errors.DiskTooSmall,
+    220014: errors.DiskAreaQuotaExceeded,
+    220015: errors.HostIdMissing,
+    220016: errors.HostInstanceMissing,
+    220017: errors.HostNotPayAsYouGo,
+    220018: errors.DiskAreaMismatch,
+    220020: errors.InvalidMountFlag,
+    220022: errors.DiskNotUnmounted,
+    220024: errors.HostsOnDifferentNodes,
+    220025: errors.RequestTimedOutOrTooFrequent,
+    # Personal images
+    200001: errors.IllegalRequest,
+    200002: errors.TooManyPersonalImages,
+    200003: errors.PersonalImageNameTaken,
 }
-RETRYABLE_CODES = {500, 503, 1005, 6005, 7003}
+RETRYABLE_CODES = {500, 503, 1005, 6005, 7003, 220025}
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 

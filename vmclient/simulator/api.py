@@ -178,6 +178,184 @@ def delete_host(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any
     return fleet.delete(match["id"])
 
 
+# --- cloud disks ---------------------------------------------------------------------------------
+# Every disk call may first answer 220025 (`disk_calls_throttled`).
+
+
+def _area(value: Any) -> int:
+    area = _integer(value)
+    if area not in (0, 1, 2):
+        raise ApiError(codes.BUSINESS_ERROR, "区域错误")
+    return area
+
+
+def create_disk(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+    fleet.storage.throttle()
+    body = _json_body(request)
+    area, memory = _area(body.get("area")), _integer(body.get("memory"))
+    if body.get("isMount") is None:
+        raise ApiError(codes.MISSING_PARAMETER)
+    try:
+        mount = _integer(body.get("isMount"))
+    except ApiError:
+        mount = None
+    if mount not in (0, 1):
+        raise ApiError(codes.BAD_MOUNT_FLAG)
+    host_id = None
+    if mount == 1:
+        if body.get("pveId") in (None, ""):
+            raise ApiError(codes.HOST_ID_MISSING)
+        host_id = _text(body.get("pveId"))
+    return fleet.storage.create(area, memory, host_id).id
+
+
+def mount_disk(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+    fleet.storage.throttle()
+    body = _json_body(request)
+    disk_id = _text(body.get("id"))
+    if body.get("pveId") in (None, ""):
+        raise ApiError(codes.HOST_ID_MISSING)
+    fleet.storage.mount(disk_id, _text(body.get("pveId")))
+    return True
+
+
+_DISK_FILTERS = ("pveId", "area", "useType", "status")
+
+
+def disk_page(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+    fleet.storage.throttle()
+    body = _json_body(request)
+    page, page_size = _positive(body.get("page")), _positive(body.get("pageSize"))
+    filters: dict[str, Any] = {}
+    for name in _DISK_FILTERS:
+        value = body.get(name)
+        if value is None or value == "":
+            continue
+        filters[name] = _text(value) if name == "pveId" else _integer(value)
+    disks, total = fleet.storage.page(page, page_size, filters)
+    return {
+        "data": [wire.disk_json(fleet.config, d) for d in disks],
+        "totalCounts": wire.number(fleet.config, total),
+    }
+
+
+def disk_info(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+    fleet.storage.throttle()
+    return wire.disk_json(fleet.config, fleet.storage.get_disk(match["id"]))
+
+
+def update_disk_status(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+    fleet.storage.throttle()
+    body = _json_body(request)
+    disk_id, status = _text(body.get("id")), _integer(body.get("status"))
+    if status == 0:
+        fleet.storage.unmount(disk_id)
+    elif status == 5:
+        fleet.storage.destroy(disk_id)
+    else:
+        raise ApiError(codes.BUSINESS_ERROR, "状态错误")
+    return True  # accepted, not done: the disk changes later
+
+
+def disk_usage(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+    fleet.storage.throttle()
+    return {"memory": wire.number(fleet.config, fleet.storage.usage(_area(match["area"])))}
+
+
+# --- personal images -----------------------------------------------------------------------------
+# Two spellings of each path (the docs' table and their examples, `personal_image_paths` says
+# which answer); the id comes from the path, the body or the query, whichever has it.
+
+
+class NotRouted(Exception):
+    """The path exists in a spelling the config switched off: HTTP 404."""
+
+
+def _spelling(spelling: str) -> Callable[[Handler], Handler]:
+    def wrap(handler: Handler) -> Handler:
+        def handle_spelled(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+            if fleet.config.personal_image_paths not in ("both", spelling):
+                raise NotRouted
+            return handler(fleet, match, request)
+
+        return handle_spelled
+
+    return wrap
+
+
+def _body_if_any(request: Request) -> dict:
+    return _json_body(request) if request.body.strip() else {}
+
+
+def _image_id(match: Mapping[str, str], body: dict, request: Request) -> Any:
+    for value in (match.get("id"), body.get("id"), request.query.get("id")):
+        if value not in (None, ""):
+            return value
+    raise ApiError(codes.MISSING_PARAMETER)
+
+
+def _image_name(value: Any) -> str:
+    return _text(value).strip()
+
+
+def image_page(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+    query = request.query
+    # Without page and pageSize, the first ten (a Spring pager's default).
+    page = _positive(query["page"]) if query.get("page") else 1
+    page_size = _positive(query["pageSize"]) if query.get("pageSize") else 10
+    filters = {
+        name: query[name]
+        for name in ("imageName", "imageType", "datacenterKey", "status")
+        if query.get(name)
+    }
+    images, total = fleet.storage.image_page(page, page_size, filters)
+    return {
+        "data": [wire.personal_image_json(fleet.config, i) for i in images],
+        "totalCounts": wire.number(fleet.config, total),
+    }
+
+
+def add_image(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+    body = _json_body(request)
+    fleet.storage.add_image(_text(body.get("machineId")), _image_name(body.get("imageName")))
+    return True  # the docs' answer: not the new image's id
+
+
+def update_image(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+    body = _json_body(request)
+    image_id = _image_id(match, body, request)
+    fleet.storage.rename_image(image_id, _image_name(body.get("imageName")))
+    return True
+
+
+def delete_image(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
+    body = _body_if_any(request)
+    fleet.storage.delete_image(_image_id(match, body, request))
+    return True
+
+
+_DISKS = "/v1/PveMachineHardDisk/open/"
+_IMAGES = {"documented": "/v1/open/image/personal/", "examples": "/v1/PveMachine/image/"}
+
+
+def _image_routes() -> list[tuple[str, re.Pattern, Handler, bool]]:
+    routes = []
+    for spelling, prefix in _IMAGES.items():
+        spelled = _spelling(spelling)
+        routes += [
+            ("GET", re.compile(prefix + "getList"), spelled(image_page), True),
+            ("POST", re.compile(prefix + "add"), spelled(add_image), True),
+            ("PUT", re.compile(prefix + r"update(?:/(?P<id>[^/]+))?"), spelled(update_image), True),
+            (
+                "DELETE",
+                re.compile(prefix + r"delete(?:/(?P<id>[^/]+))?"),
+                spelled(delete_image),
+                True,
+            ),
+        ]
+    return routes
+
+
 # method, path pattern, handler, needs a token
 ROUTES: list[tuple[str, re.Pattern, Handler, bool]] = [
     ("POST", re.compile(r"/v1/auth/getToken"), get_token, False),
@@ -190,6 +368,13 @@ ROUTES: list[tuple[str, re.Pattern, Handler, bool]] = [
     ("GET", re.compile(r"/v1/pve/open/one/(?P<id>[^/]+)"), one_host, True),
     ("GET", re.compile(r"/v1/pve/open/mypage"), host_page, True),
     ("DELETE", re.compile(r"/v1/pve/open/delete/(?P<id>[^/]+)"), delete_host, True),
+    ("POST", re.compile(_DISKS + "create"), create_disk, True),
+    ("POST", re.compile(_DISKS + "pveCreate"), mount_disk, True),
+    ("POST", re.compile(_DISKS + "getList"), disk_page, True),
+    ("GET", re.compile(_DISKS + "info/(?P<id>[^/]+)"), disk_info, True),
+    ("PUT", re.compile(_DISKS + "updateStatus"), update_disk_status, True),
+    ("GET", re.compile(_DISKS + "memoryTotal/(?P<area>[^/]+)"), disk_usage, True),
+    *_image_routes(),
 ]
 
 # What `data` looks like on success, by path prefix (for the wrong_data fault).
@@ -199,6 +384,12 @@ DATA_SHAPES = {
     "/v1/pve/open/image": list,
     "/v1/pve/open/one": dict,
     "/v1/pve/open/mypage": dict,
+    _DISKS + "create": str,  # the new disk's id
+    _DISKS + "getList": dict,
+    _DISKS + "info": dict,
+    _DISKS + "memoryTotal": dict,
+    _IMAGES["documented"] + "getList": dict,
+    _IMAGES["examples"] + "getList": dict,
 }
 
 
@@ -241,8 +432,14 @@ def handle(fleet: Fleet, request: Request) -> Answer:
         # One lock for the whole call, so a host is never serialised halfway through a change.
         with fleet.lock:
             match = pattern.fullmatch(request.route_path)
-            params = {name: unquote(value) for name, value in match.groupdict().items()}
+            params = {
+                name: unquote(value)
+                for name, value in match.groupdict().items()
+                if value is not None
+            }
             data = handler(fleet, params, request)
             return Answer(200, wire.envelope(config, codes.SUCCESS, data), codes.SUCCESS)
     except ApiError as error:
         return Answer(200, wire.envelope(config, error.code, None, error.msg), error.code)
+    except NotRouted:
+        return _http_error(fleet, 404, "Not Found", request.path)

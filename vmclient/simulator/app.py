@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from random import Random
 from typing import Any
 
-from . import seed
+from . import seed, storage
 from .clock import Clock
 from .config import Fault, SimulatorConfig
 from .faults import FaultList
@@ -51,6 +51,8 @@ class Simulator:
         self._config = config if config is not None else SimulatorConfig()
         self.fleet = Fleet(self._config, self.clock, Random(rng_seed))
         seed.populate(self.fleet, hosts)
+        if hosts:
+            storage.seed(self.fleet.storage, list(self.fleet.hosts.values()), rng_seed)
         self.faults = FaultList()
         self.request_log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
@@ -114,9 +116,14 @@ class Simulator:
     def state(self) -> dict[str, Any]:
         """What `GET /_sim/state` shows."""
         counts = self.fleet.status_counts()
+        stored = self.fleet.storage.counts()
         return {
             "hosts": sum(counts.values()),
             "counts": counts,
+            "disks": sum(stored["disks"].values()),
+            "disk_counts": stored["disks"],
+            "personal_images": sum(stored["personal_images"].values()),
+            "personal_image_counts": stored["personal_images"],
             "config": self._config.as_json(),
             "now_ms": self.clock.now_ms(),
             "live_tokens": self.fleet.live_token_count(),

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 DOC_VERSIONS = ("later", "original")
+IMAGE_PATH_SPELLINGS = ("both", "documented", "examples")
 
 # What each version of the documents shows. "original" is seed/virtual-machine-api.md (2023-09),
 # "later" the provider's revision (2023-10/11).
@@ -87,6 +88,21 @@ class SimulatorConfig:
     latency: float = 0.0  # real seconds slept before every answer
     max_page_size: int = 25
 
+    # Cloud disks and personal images (see `storage`).
+    disk_area_quota_gb: int = 1000  # 220014 beyond this many GB per area (a doc page says 20480)
+    disk_price_per_gb_hour: Decimal = Decimal("0.002")  # a disk's `amount`: 100 GB 0.20/h
+    mount_seconds: float = 20.0  # MOUNTING lasts this long
+    unmount_seconds: float = 10.0  # an accepted unmount shows IN_USE this long
+    destroy_seconds: float = 30.0  # DESTROYING lasts this long, then the disk is gone
+    max_disk_page_size: int = 100  # `getList` serves at most this many (also personal images)
+    disk_calls_throttled: int = 0  # the next N disk calls answer 220025
+    image_make_seconds: float = 120.0  # a personal image is being made this long
+    personal_image_failures: int = 0  # the next N personal images end FAILED
+    max_personal_images: int = 10  # 200002 beyond this many
+    # Which spellings of the personal image paths answer: "both", "documented" (the docs'
+    # table, /v1/open/image/personal/...) or "examples" (their examples, /v1/PveMachine/image/...).
+    personal_image_paths: str = "both"
+
     def __post_init__(self) -> None:
         if self.doc_version not in DOC_VERSIONS:
             raise ValueError(f"doc_version must be one of {DOC_VERSIONS}, not {self.doc_version!r}")
@@ -96,6 +112,9 @@ class SimulatorConfig:
                 setattr(self, name, value)
         if self.ipv4_field not in ("ipv4", "ipV4"):
             raise ValueError(f"ipv4_field must be 'ipv4' or 'ipV4', not {self.ipv4_field!r}")
+        self.disk_price_per_gb_hour = Decimal(str(self.disk_price_per_gb_hour))
+        if self.personal_image_paths not in IMAGE_PATH_SPELLINGS:
+            raise ValueError(f"personal_image_paths must be one of {IMAGE_PATH_SPELLINGS}")
         self.__dict__["_ready"] = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -157,6 +176,10 @@ def _coerce(name: str, current: Any, value: Any) -> Any:
         if value not in ("ipv4", "ipV4"):
             raise ValueError("ipv4_field must be 'ipv4' or 'ipV4'")
         return value
+    if name == "personal_image_paths":
+        if value not in IMAGE_PATH_SPELLINGS:
+            raise ValueError(f"personal_image_paths must be one of {IMAGE_PATH_SPELLINGS}")
+        return value
     if isinstance(current, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false")
@@ -171,8 +194,8 @@ def _coerce(name: str, current: Any, value: Any) -> Any:
     if isinstance(current, int):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name} must be an integer, 0 or more")
-        if name == "max_page_size" and value < 1:
-            raise ValueError("max_page_size must be at least 1")
+        if name in ("max_page_size", "max_disk_page_size") and value < 1:
+            raise ValueError(f"{name} must be at least 1")
         return value
     if isinstance(current, float):
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

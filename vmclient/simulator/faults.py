@@ -22,8 +22,8 @@ _NGINX_502 = (
 )
 _PLAIN_TEXT = "系统繁忙，请稍后再试".encode()
 # A wrong shape for each expected shape of `data`.
-_WRONG = {list: "系统繁忙", dict: "系统繁忙", bool: ["unexpected"]}
-_SAMPLE = {list: [], dict: {}, bool: True}
+_WRONG = {list: "系统繁忙", dict: "系统繁忙", bool: ["unexpected"], str: ["unexpected"]}
+_SAMPLE = {list: [], dict: {}, bool: True, str: "SampleDisk"}
 
 
 class FaultList:

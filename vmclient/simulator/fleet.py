@@ -35,7 +35,9 @@ Where the reference is silent, this module chooses:
   6005 countdown (only a 6005 answer consumes it).
 - Host ids in `foreign_host_ids` belong to another account: any call on them answers 1001.
 - Delete refuses (data false) a host that is BOOTING or SHUTTING_DOWN; it deletes anything else,
-  including an EXPIRED host. Deleting an unknown id answers data false, not an error.
+  including an EXPIRED host. Deleting an unknown id answers data false, not an error. A deleted
+  host's disks are unmounted and kept (`storage`: disks outlive their host).
+- A usable personal image can be a create's image (`storage.Storage.image_for_create`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from . import codes
 from .clock import Clock
 from .codes import ApiError
 from .config import SimulatorConfig
+from .storage import Storage
 
 PAY_AS_YOU_GO = 0
 RENTAL = 1
@@ -195,6 +198,7 @@ class Fleet:
         self._order_version = -1
         self._recent_creates: dict[tuple, int] = {}  # for the duplicate-create guard
         self._name_counters: Counter[str] = Counter()
+        self.storage = Storage(self)  # cloud disks and personal images
         clock.on_advance(self.settle_all)
 
     # --- account -------------------------------------------------------------------------------
@@ -413,6 +417,12 @@ class Fleet:
         with self.lock:
             for host in self.hosts.values():
                 self._settle(host, now)
+            self.storage.settle_all(now)
+
+    def settle_host(self, host: SimHost) -> None:
+        """Apply every transition of `host` due by now."""
+        with self.lock:
+            self._settle(host, self.clock.now_ms())
 
     def _start(self, host: SimHost, status: HostStatus, now: int, *, reboot: bool = False) -> None:
         host.status = status
@@ -457,7 +467,7 @@ class Fleet:
             package = self.package(package_id)
             if package is None:
                 raise ApiError(codes.BUSINESS_ERROR, "主机模板不存在")
-            image = self.image(image_id)
+            image = self.image(image_id) or self._personal_image(image_id)
             if image is None:
                 raise ApiError(codes.BUSINESS_ERROR, "镜像不存在")
             if not package.allows(billing):
@@ -494,6 +504,15 @@ class Fleet:
                 }
                 self._recent_creates[request_key] = now
             return host
+
+    def _personal_image(self, image_id: str) -> SimImage | None:
+        """A usable personal image as a create's image (the docs do not say this works)."""
+        personal = self.storage.image_for_create(image_id)
+        if personal is None:
+            return None
+        return SimImage(
+            personal.image_id, personal.template_type, personal.image_type, personal.system_version
+        )
 
     def power(self, host_id: str, *, on: bool) -> None:
         """Start (`on`) or stop a host; accepted means the change has begun."""
@@ -548,6 +567,7 @@ class Fleet:
             if host.status in (HostStatus.BOOTING, HostStatus.SHUTTING_DOWN):
                 return False
             del self.hosts[host_id]
+            self.storage.release_host(host_id)  # its disks outlive it, unmounted
             return True
 
     def page(self, page: int, page_size: int) -> tuple[list[SimHost], int]:

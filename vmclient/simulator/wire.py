@@ -1,4 +1,5 @@
-"""How the provider writes things on the wire: the envelope, hosts, templates, images, JSON.
+"""How the provider writes things on the wire: the envelope, hosts, templates, images, disks,
+personal images, JSON.
 
 Every version difference that changes a document's shape is applied here, from the config:
 `envelope_extras`, `ipv4_field`, `host_status_fields`, `package_gpu_name`, `numbers_as_strings`
@@ -16,6 +17,7 @@ from typing import Any
 from .codes import MESSAGES, SUCCESS
 from .config import SimulatorConfig
 from .fleet import SimHost, SimImage, SimPackage
+from .storage import SimDisk, SimPersonalImage
 
 CONTENT_TYPE = "application/json;charset=UTF-8"  # what a Spring service sends
 MASKED_PASSWORD = "*****"  # noqa: S105 (what masking looks like)
@@ -125,4 +127,37 @@ def image_json(image: SimImage) -> dict:
         "type": image.type,
         "systemImageName": image.system_image_name,
         "systemImageVersion": image.system_image_version,
+    }
+
+
+def disk_json(config: SimulatorConfig, disk: SimDisk) -> dict:
+    """A disk as `getList` and `info` show it; `amount` a string, as the docs allow."""
+    n = lambda value: number(config, value)  # noqa: E731
+    return {
+        "id": disk.id,
+        "uuid": disk.uuid,
+        "name": disk.name,
+        "pveId": disk.pve_id,
+        "isMount": n(disk.is_mount),
+        "bus": disk.bus,
+        "area": n(disk.area),
+        "memory": n(disk.memory),
+        "useType": n(disk.use_type),
+        "amount": str(disk.amount),
+        "status": n(int(disk.status)),
+        "createTime": n(disk.create_time),
+    }
+
+
+def personal_image_json(config: SimulatorConfig, image: SimPersonalImage) -> dict:
+    n = lambda value: number(config, value)  # noqa: E731
+    return {
+        "id": n(image.id),
+        "imageId": image.image_id,
+        "imageType": image.image_type,
+        "imageName": image.image_name,
+        "imageSize": n(image.image_size),
+        "datacenterKey": image.datacenter_key,
+        "status": n(int(image.status)),
+        "createTime": n(image.create_time),
     }

@@ -1,9 +1,10 @@
 """`manage.py xds_check`: does the configured upstream account work?
 
 Authenticates, then counts the account's templates (both billing types, de-duplicated by
-packageId), images and hosts:
+packageId), images, hosts, cloud disks and personal images:
 
-    OK https://client.xuandashi.com account A27550582: 12 templates, 8 images, 57 hosts
+    OK https://client.xuandashi.com account A27550582: 12 templates, 8 images, 57 hosts,
+    9 disks, 3 personal images
 
 On failure the error's words for members, code and trace id go to stderr and the command exits
 non-zero.
@@ -21,7 +22,10 @@ from vmclient.types import BillingType
 
 
 class Command(BaseCommand):
-    help = "Check the Xuandashi account: authenticate and count templates, images and hosts."
+    help = (
+        "Check the Xuandashi account: authenticate and count templates, images, hosts, disks "
+        "and personal images."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -47,6 +51,8 @@ class Command(BaseCommand):
                 }
                 images = client.list_images()
                 hosts = client.list_hosts_page(1)
+                disks = client.list_disks_page(1)
+                personal_images = client.list_personal_images()
         except XdsError as err:
             code = err.code if err.code is not None else "none"
             trace_id = err.trace_id or "none"
@@ -54,5 +60,6 @@ class Command(BaseCommand):
             raise CommandError(f"{base_url}: {words} (code {code}, trace id {trace_id})") from err
         self.stdout.write(
             f"OK {client.base_url} account {client.uuid}: {len(templates)} templates, "
-            f"{len(images)} images, {hosts.total} hosts"
+            f"{len(images)} images, {hosts.total} hosts, {disks.total} disks, "
+            f"{len(personal_images)} personal images"
         )
