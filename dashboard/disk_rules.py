@@ -166,9 +166,10 @@ def _in_flight(operation: Operation, *, on_disk: bool) -> str:
 
 
 def never_started(host: Host) -> bool:
-    """Whether the mirror knows the host never ran: it saw it from its creation (within an
-    hour) and only ever off. Any other host may have: the provider decides (220012)."""
-    if host.created_at is None or host.first_seen_at - host.created_at > timedelta(hours=1):
+    """Whether the mirror knows the host never ran: it saw it from its creation (within two
+    syncs) and only ever off since. Any other host may have: the provider decides (220012)."""
+    window = timedelta(seconds=max(2 * settings.XDS_SYNC_INTERVAL, 120))
+    if host.created_at is None or host.first_seen_at - host.created_at > window:
         return False
     seen = HostStatusChange.objects.filter(host=host).exclude(status=HostStatus.OFF)
     return host.status == HostStatus.OFF and not seen.exists()

@@ -14,25 +14,30 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.models.hosts import AREA_LABELS, HOST_ID_MAX_LENGTH, Host
+from vmclient.types import MAX_DISKS_PER_HOST, MIN_DISK_GB, DiskStatus
 
-# The provider's five disk states (upstream `status` 0-4), and a slug for URLs and CSS.
+# The provider's five disk states, and a slug for URLs and CSS.
+DISK_UNMOUNTED = DiskStatus.WAITING  # 待挂载: waiting to be mounted (or destroyed)
+DISK_MOUNTING = DiskStatus.MOUNTING
+DISK_IN_USE = DiskStatus.IN_USE
+DISK_ARREARS = DiskStatus.STOPPED_FOR_ARREARS  # the provider unmounted it; paying undoes it
+DISK_DESTROYING = DiskStatus.DESTROYING  # destroyed and refunded
 DISK_STATUS_LABELS = {
-    0: _("Not mounted"),  # 待挂载: waiting to be mounted
-    1: _("Mounting"),  # 挂载中
-    2: _("In use"),  # 使用中: mounted on a host
-    3: _("Stopped for arrears"),  # 欠费停服: the provider unmounted it; paying returns it to 0
-    4: _("Being destroyed"),  # 销毁退还中: destroyed and refunded
+    DISK_UNMOUNTED: _("Not mounted"),
+    DISK_MOUNTING: _("Mounting"),
+    DISK_IN_USE: _("In use"),
+    DISK_ARREARS: _("Stopped for arrears"),
+    DISK_DESTROYING: _("Being destroyed"),
 }
 DISK_STATUS_SLUGS = {
-    0: "unmounted",
-    1: "mounting",
-    2: "in-use",
-    3: "arrears",
-    4: "destroying",
+    DISK_UNMOUNTED: "unmounted",
+    DISK_MOUNTING: "mounting",
+    DISK_IN_USE: "in-use",
+    DISK_ARREARS: "arrears",
+    DISK_DESTROYING: "destroying",
 }
-DISK_UNMOUNTED, DISK_MOUNTING, DISK_IN_USE, DISK_ARREARS, DISK_DESTROYING = range(5)
 # States that move on by themselves: a disk in one is worth polling.
-DISK_CHANGING_STATUSES = frozenset({DISK_MOUNTING, DISK_DESTROYING})
+DISK_CHANGING_STATUSES = frozenset(s.value for s in DiskStatus if s.is_changing)
 
 # The fields copied from the upstream as they are; the sync compares them to detect a change.
 DISK_MIRRORED_FIELDS = (
@@ -47,8 +52,8 @@ DISK_MIRRORED_FIELDS = (
 
 DISK_ID_MAX_LENGTH = HOST_ID_MAX_LENGTH
 # The provider's limits (see the shared upstream reference): refused with 220013 and 220010.
-DISK_MIN_GB = 20
-DISKS_PER_HOST = 30
+DISK_MIN_GB = MIN_DISK_GB
+DISKS_PER_HOST = MAX_DISKS_PER_HOST
 
 
 class DiskQuerySet(models.QuerySet):
@@ -81,7 +86,9 @@ class Disk(models.Model):
     )
     size_gb = models.PositiveIntegerField(null=True, blank=True)
     status = models.PositiveSmallIntegerField(
-        null=True, blank=True, choices=list(DISK_STATUS_LABELS.items())
+        null=True,
+        blank=True,
+        choices=[(status.value, label) for status, label in DISK_STATUS_LABELS.items()],
     )
     price_per_hour = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     created_at = models.DateTimeField(null=True, blank=True)

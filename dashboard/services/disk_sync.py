@@ -21,6 +21,7 @@ from dashboard.models import (
     DISK_ARREARS,
     DISK_MIRRORED_FIELDS,
     Disk,
+    Host,
     Operation,
     SyncState,
     is_host_id,
@@ -92,6 +93,7 @@ def disks_upsert(disks, *, now: datetime) -> None:
         ).values_list("disk_id", "requested_by_id", "requested_by_name")
     )
     arrears = []
+    hosts_moved: set[str] = set()  # hosts whose Disks card changes: their pages refresh
     for upstream in disks:
         values = mirrored_values(upstream)
         row = existing.get(values["id"])
@@ -108,6 +110,7 @@ def disks_upsert(disks, *, now: datetime) -> None:
             )
             if row.status == DISK_ARREARS:
                 arrears.append(row)
+            hosts_moved.add(row.host_id)
             continue
         differs = row.gone_at is not None or any(
             getattr(row, name) != values[name] for name in DISK_MIRRORED_FIELDS
@@ -115,20 +118,28 @@ def disks_upsert(disks, *, now: datetime) -> None:
         update = {"last_seen_at": now, "gone_at": None}
         if differs:
             update.update(values, changed_at=now, version=F("version") + 1)
+            hosts_moved.update((row.host_id, values["host_id"]))
             if row.status != values["status"]:
                 update["status_changed_at"] = now
                 if values["status"] == DISK_ARREARS:
                     arrears.append(row)
         Disk.objects.filter(pk=row.pk).update(**update)
+    _hosts_touch(hosts_moved)
     for row in arrears:
         row.refresh_from_db()
         notifications.disk_arrears(row)
 
 
+def _hosts_touch(host_ids) -> None:
+    host_ids = [host_id for host_id in host_ids if host_id]
+    if host_ids:
+        Host.objects.filter(id__in=host_ids).update(version=F("version") + 1)
+
+
 def _mark_gone(*, now: datetime) -> int:
-    return Disk.objects.filter(gone_at__isnull=True, last_seen_at__lt=now).update(
-        gone_at=now, changed_at=now, host=None, version=F("version") + 1
-    )
+    going = Disk.objects.filter(gone_at__isnull=True, last_seen_at__lt=now)
+    _hosts_touch(set(going.exclude(host=None).values_list("host_id", flat=True)))
+    return going.update(gone_at=now, changed_at=now, host=None, version=F("version") + 1)
 
 
 def mirrored_values(disk) -> dict:
