@@ -7,7 +7,8 @@
 - Rentals cost their period's total, counted in the month their purchase succeeded.
 - A host's spend goes to its owner (unowned hosts to nobody); a rental to who bought it.
 - Cloud disks cost their hourly price for every hour they are held, mounted or not: from their
-  creation (as the provider dates it; else when the dashboard first saw them) until gone. Their owner pays.
+  creation (as the provider dates it; else when the dashboard first saw them) until they are
+  gone. Their owner pays.
 
 Months are calendar months in the team's time zone. History starts when the dashboard first saw
 a host: hours before that are not known, and the page says so.
