@@ -235,9 +235,7 @@ def host_disks(*, host: Host, user) -> HostDisks:
             and permissions.can_request(user, Kind.DISK_ATTACH, host, disk=disk)
         ]
         if not attachable:
-            refusal = _(
-                "No disk of this host's area is waiting to be mounted (and yours to mount)."
-            )
+            refusal = _no_disk_here(host)
     may_create = permissions.can_create_disk(user) and not host_mount_refusal(host, area=host.area)
     return HostDisks(
         mounted=mounted,
@@ -246,6 +244,22 @@ def host_disks(*, host: Host, user) -> HostDisks:
         power_off_first=power_off_first,
         may_create=may_create,
     )
+
+
+def _no_disk_here(host: Host) -> str:
+    """Why no disk is offered to mount on `host` although it could take one."""
+    elsewhere = (
+        Disk.objects.present()
+        .filter(status=DISK_UNMOUNTED, host__isnull=True)
+        .exclude(area=host.area)
+        .exists()
+    )
+    if elsewhere:
+        return _(
+            "The disks waiting to be mounted are in another area: a disk mounts only on a host "
+            "of its own area."
+        )
+    return _("No disk of this host's area is waiting to be mounted (and yours to mount).")
 
 
 def host_delete_disks(*, host: Host) -> list[Disk]:
