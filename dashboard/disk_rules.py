@@ -113,9 +113,12 @@ def disk_create_refusal(*, area: int | None, size_gb: int | None, host: Host | N
     return ""
 
 
-def host_mount_refusal(host: Host, *, area: int | None, power_off_first: bool = False) -> str:
+def host_mount_refusal(
+    host: Host, *, area: int | None, power_off_first: bool = False, mounted: int | None = None
+) -> str:
     """Why a disk of `area` cannot be mounted on `host` now, or "". With `power_off_first`, a
-    running host is acceptable (the operation powers it off before it mounts)."""
+    running host is acceptable (the operation powers it off before it mounts). `mounted`: the
+    disks on it, when the caller has counted them."""
     if host.is_gone:
         return _("The host is gone.")
     if host.operation_in_flight is not None:
@@ -134,7 +137,8 @@ def host_mount_refusal(host: Host, *, area: int | None, power_off_first: bool = 
         }
     if never_started(host):
         return _("The host has never been started since it was created; start it once first.")
-    mounted = Disk.objects.present().filter(host=host).count()
+    if mounted is None:
+        mounted = Disk.objects.present().filter(host=host).count()
     if mounted >= DISKS_PER_HOST:
         return _("The host already has %(count)s disks, the most a host can have.") % {
             "count": mounted
@@ -142,14 +146,12 @@ def host_mount_refusal(host: Host, *, area: int | None, power_off_first: bool = 
     return ""
 
 
-def mount_offer(host: Host, *, area: int | None) -> tuple[str, bool]:
+def mount_offer(host: Host, *, area: int | None, mounted: int | None = None) -> tuple[str, bool]:
     """What a page offers for mounting a disk of `area` on `host`: (why not, or "";
     whether as "power off, then attach", for a running host that is otherwise fine)."""
-    refusal = host_mount_refusal(host, area=area)
     running = host.status == HostStatus.RUNNING
-    if refusal and running and not host_mount_refusal(host, area=area, power_off_first=True):
-        return "", True
-    return refusal, False
+    refusal = host_mount_refusal(host, area=area, power_off_first=running, mounted=mounted)
+    return refusal, running and not refusal
 
 
 def _in_flight(operation: Operation, *, on_disk: bool) -> str:
@@ -160,7 +162,7 @@ def _in_flight(operation: Operation, *, on_disk: bool) -> str:
             % values
         )
     return (
-        _("%(action)s by %(person)s is still running on the host; wait until it has finished.")
+        _("%(action)s by %(person)s is in progress on the host; wait until it has finished.")
         % values
     )
 
