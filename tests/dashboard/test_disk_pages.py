@@ -261,7 +261,7 @@ def test_the_disk_list_costs_a_fixed_number_of_queries(
             first_seen_at=now,
             last_seen_at=now,
             changed_at=now,
-        )  # fmt: skip
+        )
         for n in range(count)
     )
     with django_assert_max_num_queries(13):
