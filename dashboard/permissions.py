@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from dashboard.models import AuditEvent, Host, Operation
+from dashboard.models import AuditEvent, Disk, Host, Operation
 
 VIEW_FLEET = "dashboard.view_host"
 POWER_ANY = "dashboard.power_any_host"
@@ -106,15 +106,19 @@ def can_view(user) -> bool:
     return _active(user) and has(user, VIEW_FLEET)
 
 
-def can_request(user, kind: str, host: Host | None = None) -> bool:
-    """Whether `user` may ask for an operation of `kind` (on `host`, for host actions)."""
-    return not refusal(user, kind, host)
+def can_request(user, kind: str, host: Host | None = None, *, disk: Disk | None = None) -> bool:
+    """Whether `user` may ask for an operation of `kind` (on `host`, for host actions; on `disk`
+    and `host`, for disk actions)."""
+    return not refusal(user, kind, host, disk=disk)
 
 
-def refusal(user, kind: str, host: Host | None = None) -> str:
-    """Why `user` may not ask for `kind` on `host`, in the member's language; empty if they may."""
+def refusal(user, kind: str, host: Host | None = None, *, disk: Disk | None = None) -> str:
+    """Why `user` may not ask for `kind` on `host` (or `disk`), in the member's language; empty
+    if they may."""
     if not _active(user):
         return _("Your account is not active.")
+    if kind in Operation.DISK_KINDS:
+        return _disk_refusal(user, kind, disk, host)
     if kind in Operation.CREATE_KINDS:
         if has(user, CREATE):
             return ""
@@ -131,6 +135,44 @@ def refusal(user, kind: str, host: Host | None = None) -> str:
     return _("Your role does not allow you to power or reboot hosts.")
 
 
+def _disk_refusal(user, kind: str, disk: Disk | None, host: Host | None) -> str:
+    """Disks go as hosts do: a Creator makes them and manages their own, an Operator attaches
+    and detaches any (as they power any host) but neither creates nor destroys, an Admin does
+    everything. Mounting on a host (or detaching from it) also needs the right to act on that
+    host, since it must be off and may be powered off for it."""
+    if kind == Operation.Kind.DISK_CREATE:
+        if not has(user, CREATE):
+            return _("Your role does not allow you to create disks.")
+    elif kind == Operation.Kind.DISK_DESTROY:
+        if not (has(user, DELETE_ANY) or (owns(user, disk) and has(user, MANAGE_OWN))):
+            if has(user, MANAGE_OWN):
+                return _("You may destroy only the disks you own; this one is not yours.")
+            return _("Your role does not allow you to destroy disks.")
+    elif not (has(user, POWER_ANY) or (owns(user, disk) and has(user, MANAGE_OWN))):
+        if has(user, MANAGE_OWN):
+            return _("You may attach and detach only the disks you own; this one is not yours.")
+        return _("Your role does not allow you to attach or detach disks.")
+    if host is not None and not (
+        has(user, POWER_ANY) or (owns(user, host) and has(user, MANAGE_OWN))
+    ):
+        if has(user, MANAGE_OWN):
+            return _("You may mount disks only on the hosts you own; this host is not yours.")
+        return _("Your role does not allow you to mount disks on hosts.")
+    return ""
+
+
+def disk_actions_offered(user, disk: Disk) -> tuple[str, ...]:
+    """The disk actions to offer on `disk`: those its state allows and `user` may ask for (an
+    attach is then checked against each host)."""
+    from dashboard.disk_rules import disk_actions_allowed
+
+    return tuple(kind for kind in disk_actions_allowed(disk) if can_request(user, kind, disk=disk))
+
+
+def can_create_disk(user) -> bool:
+    return _active(user) and has(user, CREATE)
+
+
 def can_cancel(user, operation: Operation) -> bool:
     """Whether `user` may cancel `operation` while it is still queued: an admin any, a member
     their own (if they may still ask for it)."""
@@ -138,8 +180,9 @@ def can_cancel(user, operation: Operation) -> bool:
         return False
     if has(user, CANCEL_ANY):
         return True
+    disk = Disk.objects.filter(pk=operation.disk_id).first() if operation.disk_id else None
     return operation.requested_by_id == user.pk and can_request(
-        user, operation.kind, operation.host
+        user, operation.kind, operation.host, disk=disk
     )
 
 

@@ -704,6 +704,9 @@ XDS_CREATE_FIND_TIMEOUT = env_int("XDS_CREATE_FIND_TIMEOUT", 900, minimum=1)
 # How far the provider's clock may be behind ours when a new host's createTime is compared with
 # the moment the create was sent.
 XDS_CREATE_CLOCK_SKEW_SECONDS = env_int("XDS_CREATE_CLOCK_SKEW_SECONDS", 300, minimum=0)
+# Cloud disks: the GB of disks the account may hold per area (the provider refuses more with
+# 220014; its docs say 1000 on one page and 20480 on another, so it is configuration).
+XDS_DISK_AREA_QUOTA_GB = env_int("XDS_DISK_AREA_QUOTA_GB", 1000, minimum=20)
 
 # Power schedules are written in the team's time zone (TIME_ZONE); a run more than
 # XDS_SCHEDULE_GRACE_MINUTES late (the scheduler was down) is recorded as missed rather than

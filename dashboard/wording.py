@@ -463,6 +463,25 @@ ACTIONS: dict[str, Promise] = {
     "power_off": pgettext_lazy("an action, inside a sentence", "power off"),
     "reboot": pgettext_lazy("an action, inside a sentence", "reboot"),
     "delete": pgettext_lazy("an action, inside a sentence", "delete"),
+    "disk_create": pgettext_lazy("an action, inside a sentence", "disk create"),
+    "disk_attach": pgettext_lazy("an action, inside a sentence", "disk attach"),
+    "disk_detach": pgettext_lazy("an action, inside a sentence", "disk detach"),
+    "disk_destroy": pgettext_lazy("an action, inside a sentence", "disk destroy"),
+}
+# A cloud disk's status on its own (a timeline entry), by the slug of dashboard.models.disks.
+DISK_STATUS_NAMES: dict[str, Promise] = {
+    "unmounted": gettext_lazy("Not mounted"),
+    "mounting": gettext_lazy("Mounting"),
+    "in-use": gettext_lazy("In use"),
+    "arrears": gettext_lazy("Stopped for arrears"),
+    "destroying": gettext_lazy("Being destroyed"),
+    "unknown": gettext_lazy("Unknown"),
+}
+# The provider's areas, inside a sentence.
+AREAS: dict[str, Promise] = {
+    "0": pgettext_lazy("an area, inside a sentence", "South China"),
+    "1": pgettext_lazy("an area, inside a sentence", "West China"),
+    "2": pgettext_lazy("an area, inside a sentence", "international"),
 }
 STATUSES: dict[str, Promise] = {
     "off": pgettext_lazy("a host's status, inside a sentence", "off"),
@@ -486,6 +505,8 @@ OUTCOMES: dict[str, Promise] = {
     **{f"action.{kind}": label for kind, label in ACTIONS.items()},
     **{f"status.{slug}": label for slug, label in STATUSES.items()},
     **{f"status_name.{slug}": label for slug, label in STATUS_NAMES.items()},
+    **{f"disk_status.{slug}": label for slug, label in DISK_STATUS_NAMES.items()},
+    **{f"area.{area}": label for area, label in AREAS.items()},
     # Creates
     "create_run_stopped": gettext_lazy(
         "The run that sent the create stopped before recording the answer."
@@ -596,6 +617,55 @@ OUTCOMES: dict[str, Promise] = {
     "gave_up_bought": gettext_lazy(
         "Stopped after its task was delivered %(times)s times without finishing. The create "
         "bought host %(host)s. Check the host, then try again if needed; the worker's log says "
+        "what went wrong."
+    ),
+    # Cloud disks (dashboard.services.disk_run)
+    "disk_run_stopped": gettext_lazy(
+        "The run that sent it stopped before recording the answer; following the disk instead "
+        "of sending it again."
+    ),
+    "disk_create_refused": gettext_lazy("No disk was created. %(error)s"),
+    "disk_create_no_id": gettext_lazy(
+        "Xuandashi did not say which disk it created; looking for it in the listing."
+    ),
+    "disk_unknown_unreadable": gettext_lazy(
+        "Xuandashi's listing of disks could not be read %(minutes)s min after the create, whose "
+        "answer was lost. The disk may or may not have been created: an administrator must "
+        "check the provider's console before anyone creates it again."
+    ),
+    "disk_unknown_not_found": gettext_lazy(
+        "No new %(size)s GB disk in %(area)s appeared in Xuandashi's listing within "
+        "%(minutes)s min of the create, whose answer was lost. It may or may not have been "
+        "created: an administrator must check the provider's console before anyone creates it "
+        "again."
+    ),
+    "disk_power_off_first": gettext_lazy("Powering the host off first, then mounting the disk."),
+    "disk_answer_lost": gettext_lazy(
+        "%(code)s: Xuandashi may have carried it out; following the disk to see what it did."
+    ),
+    "disk_arrears": gettext_lazy(
+        "Xuandashi stopped the disk for arrears (it unmounts it): top up the wallet at the "
+        "provider, then mount it again."
+    ),
+    "disk_reached.in_use": gettext_lazy("The disk is mounted on %(host)s."),
+    "disk_reached.unmounted": gettext_lazy("The disk is not mounted: it waits to be mounted."),
+    "disk_destroyed": gettext_lazy("Destroyed: Xuandashi no longer has the disk."),
+    "disk_succeeded_answer_lost": gettext_lazy(
+        "%(outcome)s Xuandashi's answer was lost, but the disk shows it was done."
+    ),
+    "disk_not_shown": gettext_lazy(
+        "The disk does not show the %(action)s %(minutes)s min later. Xuandashi accepts disk "
+        "changes before it carries them out and may still be working on it: check the disk on "
+        "its page before asking again."
+    ),
+    "disk_gave_up_create_sent": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. The create was "
+        "sent and may have made a disk: an administrator must check the provider's console "
+        "before anyone creates it again."
+    ),
+    "disk_gave_up_bought": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. The create "
+        "made disk %(host)s. Check the disk, then try again if needed; the worker's log says "
         "what went wrong."
     ),
     # The sync

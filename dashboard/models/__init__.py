@@ -3,6 +3,21 @@ operations members ask for, and the audit trail. One module per subject; the pac
 them all."""
 
 from dashboard.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
+from dashboard.models.disks import (
+    DISK_ARREARS,
+    DISK_CHANGING_STATUSES,
+    DISK_DESTROYING,
+    DISK_IN_USE,
+    DISK_MIN_GB,
+    DISK_MIRRORED_FIELDS,
+    DISK_MOUNTING,
+    DISK_STATUS_LABELS,
+    DISK_STATUS_SLUGS,
+    DISK_UNMOUNTED,
+    DISKS_PER_HOST,
+    Disk,
+    DiskQuerySet,
+)
 from dashboard.models.hosts import (
     AREA_LABELS,
     AREA_SLUGS,
@@ -47,6 +62,17 @@ __all__ = [
     "BILLING_LABELS",
     "BILLING_SLUGS",
     "CHANGING_STATUSES",
+    "DISKS_PER_HOST",
+    "DISK_ARREARS",
+    "DISK_CHANGING_STATUSES",
+    "DISK_DESTROYING",
+    "DISK_IN_USE",
+    "DISK_MIN_GB",
+    "DISK_MIRRORED_FIELDS",
+    "DISK_MOUNTING",
+    "DISK_STATUS_LABELS",
+    "DISK_STATUS_SLUGS",
+    "DISK_UNMOUNTED",
     "EVERY_DAY",
     "HOST_ID_MAX_LENGTH",
     "LABEL_MAX_LENGTH",
@@ -59,6 +85,8 @@ __all__ = [
     "AppendOnlyError",
     "AuditEvent",
     "AuditEventQuerySet",
+    "Disk",
+    "DiskQuerySet",
     "Host",
     "HostQuerySet",
     "HostStatusChange",

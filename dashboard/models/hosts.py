@@ -297,6 +297,7 @@ class SyncState(models.Model):
     class Job(models.TextChoices):
         HOSTS = "hosts", _("Host sync")
         CATALOG = "catalog", _("Catalog refresh")
+        DISKS = "disks", _("Disk sync")
 
     job = models.CharField(primary_key=True, max_length=16, choices=Job.choices)
     last_attempt_at = models.DateTimeField(null=True, blank=True)

@@ -15,6 +15,7 @@ class Notification(models.Model):
         EXPIRED = "expired", _("Rental expired")
         STUCK = "stuck", _("Host stuck")
         MONEY = "money", _("Refused for money")
+        DISK_ARREARS = "disk_arrears", _("Disk stopped for arrears")
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

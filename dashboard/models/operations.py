@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models.disks import Disk
 from dashboard.models.hosts import CHANGING_STATUSES, Host
 from dashboard.wording import recorded_words
 from vmclient.types import HostStatus, PeriodType
@@ -53,6 +54,11 @@ class Operation(models.Model):
         POWER_OFF = "power_off", _("Power off")
         REBOOT = "reboot", _("Reboot")
         DELETE = "delete", _("Delete")
+        # Cloud disks (dashboard.services.disk_run): a create, optionally mounted on a host.
+        DISK_CREATE = "disk_create", _("Create disk")
+        DISK_ATTACH = "disk_attach", _("Attach disk")
+        DISK_DETACH = "disk_detach", _("Detach disk")
+        DISK_DESTROY = "disk_destroy", _("Destroy disk")
 
     class State(models.TextChoices):
         # A create priced above the team's limit, waiting for another admin (not active: the
@@ -67,6 +73,9 @@ class Operation(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     CREATE_KINDS = (Kind.CREATE_PAY_AS_YOU_GO, Kind.CREATE_RENTAL)
+    DISK_KINDS = (Kind.DISK_CREATE, Kind.DISK_ATTACH, Kind.DISK_DETACH, Kind.DISK_DESTROY)
+    # The kinds that cost money when sent, and so may wait for an admin's approval.
+    PRICED_KINDS = (*CREATE_KINDS, Kind.DISK_CREATE)
     ACTIVE_STATES = (State.QUEUED, State.SUBMITTED, State.WAITING)
     FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.UNKNOWN, State.CANCELLED)
 
@@ -93,6 +102,17 @@ class Operation(models.Model):
         related_name="operations",
     )
     host_name = models.CharField(max_length=255, blank=True)
+    # The cloud disk of a disk operation: known from the start, found by a disk create. The
+    # host above is the one it is mounted on or detached from (held as for a host action).
+    disk = models.ForeignKey(
+        Disk,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="operations",
+    )
+    disk_name = models.CharField(max_length=255, blank=True)
     # What was asked, as the member confirmed it: for a create the template and image (with a
     # snapshot of their specs, to recognise the new host) and the price shown.
     params = models.JSONField(default=dict, blank=True)
@@ -155,6 +175,17 @@ class Operation(models.Model):
                 condition=Q(kind__in=["create_payg", "create_rental"], host__isnull=False),
                 name="operation_one_create_per_host",
             ),
+            models.UniqueConstraint(
+                fields=["disk"],
+                condition=Q(state__in=["queued", "submitted", "waiting"], disk__isnull=False),
+                name="operation_one_in_flight_per_disk",
+            ),
+            # A new disk is claimed by one disk create only.
+            models.UniqueConstraint(
+                fields=["disk"],
+                condition=Q(kind="disk_create", disk__isnull=False),
+                name="operation_one_create_per_disk",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "next_run_at"], name="operation_state_due_idx"),
@@ -167,7 +198,9 @@ class Operation(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = self.host_name or self.host_id or self.params.get("package_name", "")
+        target = (
+            self.disk_label or self.host_name or self.host_id or self.params.get("package_name", "")
+        )
         return f"{self.get_kind_display()} {target}".strip()
 
     @property
@@ -177,6 +210,14 @@ class Operation(models.Model):
     @property
     def is_create(self) -> bool:
         return self.kind in self.CREATE_KINDS
+
+    @property
+    def is_disk(self) -> bool:
+        return self.kind in self.DISK_KINDS
+
+    @property
+    def disk_label(self) -> str:
+        return self.disk_name or self.disk_id or ""
 
     @property
     def host_label(self) -> str:
@@ -206,6 +247,8 @@ class OperationEvent(models.Model):
         )
         FOUND = "found", _("New host found")
         STATUS = "status", _("Host status")
+        DISK_FOUND = "disk_found", _("New disk found")
+        DISK_STATUS = "disk_status", _("Disk status")
         RESUMED = "resumed", _("Resumed by the reconciler")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")

@@ -6,6 +6,9 @@
   did not buy has no known price: its hours are shown, its amount is not guessed.
 - Rentals cost their period's total, counted in the month their purchase succeeded.
 - A host's spend goes to its owner (unowned hosts to nobody); a rental to who bought it.
+- Cloud disks cost their hourly price for every hour they are held, mounted or not: from their
+  creation (as the provider dates it; else when the dashboard first saw them) until they are
+  gone. Their owner pays.
 
 Months are calendar months in the team's time zone. History starts when the dashboard first saw
 a host: hours before that are not known, and the page says so.
@@ -21,7 +24,7 @@ from decimal import Decimal
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from dashboard.models import Host, HostStatusChange, Operation, team_zone
+from dashboard.models import Disk, Host, HostStatusChange, Operation, team_zone
 from vmclient.types import BillingType, HostStatus
 
 BILLED_STATUSES = frozenset(
@@ -34,6 +37,21 @@ CENT = Decimal("0.01")
 @dataclass
 class HostSpend:
     host_id: str
+    name: str
+    owner: str
+    hours: Decimal
+    hourly_price: Decimal | None
+
+    @property
+    def amount(self) -> Decimal | None:
+        if self.hourly_price is None:
+            return None
+        return (self.hours * self.hourly_price).quantize(CENT)
+
+
+@dataclass
+class DiskSpend:
+    disk_id: str
     name: str
     owner: str
     hours: Decimal
@@ -61,10 +79,15 @@ class MonthSpend:
     month: date  # its first day
     hosts: list[HostSpend] = field(default_factory=list)
     rentals: list[RentalSpend] = field(default_factory=list)
+    disks: list[DiskSpend] = field(default_factory=list)
 
     @property
     def pay_as_you_go(self) -> Decimal:
         return sum((h.amount for h in self.hosts if h.amount is not None), Decimal("0.00"))
+
+    @property
+    def disk(self) -> Decimal:
+        return sum((d.amount for d in self.disks if d.amount is not None), Decimal("0.00"))
 
     @property
     def rental(self) -> Decimal:
@@ -72,7 +95,7 @@ class MonthSpend:
 
     @property
     def total(self) -> Decimal:
-        return self.pay_as_you_go + self.rental
+        return self.pay_as_you_go + self.rental + self.disk
 
     @property
     def unpriced_hours(self) -> Decimal:
@@ -86,6 +109,9 @@ class MonthSpend:
                 totals[host.owner] += host.amount
         for rental in self.rentals:
             totals[rental.member] += rental.amount
+        for disk in self.disks:
+            if disk.amount is not None:
+                totals[disk.owner] += disk.amount
         return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -158,7 +184,33 @@ def month_spend(*, month: date, now: datetime | None = None) -> MonthSpend:
                 amount=Decimal(str(total)),
             )
         )
+    spend.disks = _disk_spend(start, end)
     return spend
+
+
+def _disk_spend(start: datetime, end: datetime) -> list[DiskSpend]:
+    """Every disk held during [start, end): its hours held then, at its hourly price. One query."""
+    disks = Disk.objects.filter(
+        Q(gone_at__isnull=True) | Q(gone_at__gt=start), first_seen_at__lt=end
+    ).only("id", "name", "owner_name", "price_per_hour", "created_at", "first_seen_at", "gone_at")
+    rows = []
+    for disk in disks:
+        held_from = max(start, disk.created_at or disk.first_seen_at)
+        held_until = min(end, disk.gone_at or end)
+        seconds = (held_until - held_from).total_seconds()
+        if seconds <= 0:
+            continue
+        rows.append(
+            DiskSpend(
+                disk_id=disk.id,
+                name=disk.label,
+                owner=disk.owner_name,
+                hours=(Decimal(seconds) / 3600).quantize(CENT),
+                hourly_price=disk.price_per_hour,
+            )
+        )
+    rows.sort(key=lambda d: (-(d.amount or 0), -d.hours, d.name))
+    return rows
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dashboard import permissions
-from dashboard.models import AuditEvent, TeamPolicy
+from dashboard.models import AuditEvent, Operation, TeamPolicy
 from dashboard.services import notifications
 from dashboard.services.audit import audit_record
 
@@ -26,8 +26,14 @@ def create_price(operation_or_params) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
-def needs_approval(params: dict) -> bool:
-    return approval_limit_exceeded(create_price(params)) is not None
+def needs_approval(params: dict, *, kind: str = "") -> bool:
+    """Whether a purchase with `params` waits for another admin. A disk whose price cannot be
+    estimated (no disk of its area is known yet) waits whenever the team has a limit: it may be
+    above it."""
+    price = create_price(params)
+    if price is None and kind == Operation.Kind.DISK_CREATE:
+        return TeamPolicy.current().approval_threshold is not None
+    return approval_limit_exceeded(price) is not None
 
 
 def approval_limit_exceeded(price: Decimal | None) -> Decimal | None:

@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dashboard import permissions
-from dashboard.models import AuditEvent, Operation, OperationEvent
+from dashboard.disk_rules import disk_params_checked
+from dashboard.models import AuditEvent, Host, Operation, OperationEvent
 from dashboard.services.approval_policy import create_price
 from dashboard.services.audit import audit_record
 from dashboard.services.operation_state import OperationRefused, operation_change, operation_finish
@@ -48,11 +49,16 @@ def operation_approve(*, user, operation: Operation) -> Operation:
     _check_approver(user, operation)
     if operation.state != State.AWAITING:
         raise OperationRefused(_("This purchase is no longer waiting for approval."))
-    # Raises OperationRefused when the price moved or the template or image is gone.
-    create_params_checked(
-        kind=operation.kind,
-        params={**operation.params, "confirmed_price": create_price(operation)},
-    )
+    if operation.kind == Operation.Kind.DISK_CREATE:
+        # Raises OperationRefused when the area's quota or the host no longer allows it.
+        host = Host.objects.filter(pk=operation.host_id).first() if operation.host_id else None
+        disk_params_checked(kind=operation.kind, disk=None, host=host, params=operation.params)
+    else:
+        # Raises OperationRefused when the price moved or the template or image is gone.
+        create_params_checked(
+            kind=operation.kind,
+            params={**operation.params, "confirmed_price": create_price(operation)},
+        )
     name = user.get_username()
     with transaction.atomic():
         if not operation_change(

@@ -10,7 +10,8 @@ cannot be reached.
 What is worth telling: a purchase or a raise of the approval limit waiting for approval (the
 other admins), a rental about to expire (at each of XDS_EXPIRY_ALERT_DAYS) or expired, a host
 stuck booting or shutting down longer than XDS_STUCK_MINUTES, and an operation refused for money
-(6003, 9000, 9001): the owner (or requester) and the admins.
+(6003, 9000, 9001), and a cloud disk stopped for arrears: the owner (or requester) and the
+admins.
 """
 
 from __future__ import annotations
@@ -148,6 +149,21 @@ def approval_needed(operation: Operation) -> bool:
     from dashboard.services.approval_policy import create_price
 
     approvers = [user for user in admins() if user.pk != operation.requested_by_id]
+    if operation.kind == Operation.Kind.DISK_CREATE:
+        return notify(
+            key=f"approval:{operation.pk}",
+            kind=Kind.APPROVAL_NEEDED,
+            subject=(
+                f"{operation.requested_by_name} asks for a {operation.params.get('size_gb')} GB "
+                f"disk at ¥{create_price(operation) or '?'} an hour"
+            ),
+            body=(
+                f"Operation #{operation.pk}: {operation.get_kind_display()}. Its hourly price is "
+                "above the team's limit (or cannot be estimated) and waits for another admin's "
+                "approval on its operation page; nothing is created until then."
+            ),
+            users=approvers,
+        )
     package = operation.params.get("package_name", "")
     price = create_price(operation)
     return notify(
@@ -194,6 +210,25 @@ def operation_finished(operation: Operation) -> bool:
         body=f"{operation.message}\nTrace id: {operation.trace_id or '-'}",
         users=[operation.requested_by, owner, *admins()],
         host_id=operation.host_id or "",
+    )
+
+
+def disk_arrears(disk) -> bool:
+    """A disk the provider stopped for arrears (it unmounted it): its owner and the admins.
+    Once per time it stops (the key holds when its status changed)."""
+    since = disk.status_changed_at.isoformat() if disk.status_changed_at else ""
+    owner = disk.owner if disk.owner_id else None
+    return notify(
+        key=f"disk-arrears:{disk.id}:{since}",
+        kind=Kind.DISK_ARREARS,
+        subject=f"Disk {disk} was stopped by Xuandashi for arrears",
+        body=(
+            f"The cloud disk {disk} ({disk.id}, {disk.size_gb or '?'} GB) is stopped for "
+            "arrears: the provider unmounted it. Top up the wallet at the provider; once paid "
+            "it can be mounted again."
+        ),
+        users=[owner, *admins()],
+        host_id="",
     )
 
 

@@ -25,9 +25,22 @@ CREATE_DETAILS = (
 )
 
 
-def _what(kind: str, host_name: str, params: dict | None) -> str:
+# What of a disk operation the trail keeps: which disk, what size, where, at what price.
+DISK_DETAILS = ("area", "size_gb", "host_id", "hourly_price", "power_off_first")
+
+
+def _what(kind: str, host_name: str, params: dict | None, disk_name: str = "") -> str:
     with translation.override("en"):
         label = str(Operation.Kind(kind).label)
+    if kind in Operation.DISK_KINDS:
+        params = params or {}
+        if kind == Operation.Kind.DISK_CREATE:
+            where = f" on {host_name}" if host_name else ""
+            return (
+                f"{label}: {params.get('size_gb', '?')} GB in area {params.get('area', '?')}{where}"
+            )
+        onto = f" {'on' if kind == Operation.Kind.DISK_ATTACH else 'from'} {host_name}"
+        return f"{label} {disk_name}{onto if host_name else ''}"
     if kind in Operation.CREATE_KINDS:
         params = params or {}
         package = params.get("package_name") or params.get("package_id") or "?"
@@ -37,35 +50,57 @@ def _what(kind: str, host_name: str, params: dict | None) -> str:
 
 
 def _create_details(params: dict | None) -> dict:
-    return {name: (params or {}).get(name) for name in CREATE_DETAILS if name in (params or {})}
+    names = (*CREATE_DETAILS, *DISK_DETAILS)
+    return {name: (params or {}).get(name) for name in names if name in (params or {})}
+
+
+def _disk_details(disk_id, disk_name) -> dict:
+    return {"disk_id": disk_id, "disk_name": disk_name} if disk_id else {}
 
 
 def requested(operation: Operation) -> AuditEvent:
     return audit_record(
         Action.OPERATION_REQUESTED,
-        f"{_what(operation.kind, operation.host_name, operation.params)} requested",
+        f"{_summary(operation)} requested",
         actor=operation.requested_by,
         actor_name=operation.requested_by_name,
         operation=operation,
-        details={"kind": operation.kind, "params": _create_details(operation.params)},
+        details={
+            "kind": operation.kind,
+            "params": _create_details(operation.params),
+            **_disk_details(operation.disk_id, operation.disk_name),
+        },
     )
 
 
-def refused(*, user, kind: str, host: Host | None, params, reason: str, code: str) -> AuditEvent:
+def _summary(operation: Operation) -> str:
+    return _what(operation.kind, operation.host_name, operation.params, operation.disk_label)
+
+
+def refused(
+    *, user, kind: str, host: Host | None, params, reason: str, code: str, disk=None
+) -> AuditEvent:
     name = (host.name or host.id) if host is not None else ""
+    disk_name = disk.label if disk is not None else ""
     return audit_record(
         Action.OPERATION_REFUSED,
-        f"{_what(kind, name, params)} refused: {reason}",
+        f"{_what(kind, name, params, disk_name)} refused: {reason}",
         actor=user if getattr(user, "is_authenticated", False) else None,
         host=host,
-        details={"kind": kind, "code": code, "reason": reason, "params": _create_details(params)},
+        details={
+            "kind": kind,
+            "code": code,
+            "reason": reason,
+            "params": _create_details(params),
+            **_disk_details(disk.pk if disk is not None else None, disk_name),
+        },
     )
 
 
 def finished(operation: Operation) -> AuditEvent:
     return audit_record(
         Action.OPERATION_FINISHED,
-        f"{_what(operation.kind, operation.host_name, operation.params)}: {operation.state}",
+        f"{_summary(operation)}: {operation.state}",
         actor=operation.requested_by,
         actor_name=operation.requested_by_name,
         operation=operation,
@@ -75,5 +110,6 @@ def finished(operation: Operation) -> AuditEvent:
             "code": operation.error_code,
             "trace_id": operation.trace_id,
             "message": operation.message,
+            **_disk_details(operation.disk_id, operation.disk_name),
         },
     )

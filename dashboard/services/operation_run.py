@@ -41,7 +41,7 @@ from django.utils.functional import lazy
 
 from dashboard import permissions
 from dashboard.locks import cache_lock
-from dashboard.models import Host, Operation, OperationEvent
+from dashboard.models import Disk, Host, Operation, OperationEvent
 from dashboard.services.operation_state import operation_change, operation_finish, run_lock_key
 from dashboard.services.operations import operation_dispatch
 from dashboard.services.sync import host_mark_gone, host_mirror_save
@@ -117,6 +117,10 @@ def _step(operation: Operation, client) -> float | None:
     """Move the operation on by one step; the seconds until the next run, or None when done."""
     if operation.state == State.QUEUED and not _still_allowed(operation):
         return None
+    if operation.is_disk:
+        from dashboard.services.disk_run import disk_step
+
+        return disk_step(operation, client)
     if operation.is_create:
         if operation.state == State.QUEUED:
             return _create_submit(operation, client)
@@ -401,11 +405,12 @@ def _still_allowed(operation: Operation) -> bool:
     """Whether the member who asked may still ask for it, checked again before anything is sent:
     their role or account may have changed while it was queued. If not, it fails unsent."""
     host = Host.objects.filter(pk=operation.host_id).first() if operation.host_id else None
+    disk = Disk.objects.filter(pk=operation.disk_id).first() if operation.disk_id else None
     user = operation.requested_by
-    if permissions.can_request(user, operation.kind, host):
+    if permissions.can_request(user, operation.kind, host, disk=disk):
         return True
     # The refusal is worded in each language the outcome is (lazily, when it is worded).
-    reason = lazy(lambda: permissions.refusal(user, operation.kind, host), str)()
+    reason = lazy(lambda: permissions.refusal(user, operation.kind, host, disk=disk), str)()
     name = operation.requested_by_name
     operation_finish(
         operation,
@@ -702,17 +707,21 @@ def _not_carried_out(operation: Operation, minutes: int) -> None:
 
 def _give_up(operation: Operation) -> None:
     times = operation.deliveries
-    sent = operation.is_create and operation.state != State.QUEUED
-    if sent and not operation.host_id:
+    # A purchase (a host or a disk) that was sent may have bought something.
+    sent = operation.kind in Operation.PRICED_KINDS and operation.state != State.QUEUED
+    disk = operation.kind == Kind.DISK_CREATE
+    found = operation.disk_id if disk else operation.host_id
+    prefix = "disk_" if disk else ""
+    if sent and not found:
         operation_finish(
             operation,
             State.UNKNOWN,
-            **stored(said("gave_up_create_sent", times=times)),
+            **stored(said(f"{prefix}gave_up_create_sent", times=times)),
             code="redelivered",
         )
         return
     outcome = (
-        said("gave_up_bought", times=times, host=operation.host_id)
+        said(f"{prefix}gave_up_bought", times=times, host=found)
         if sent
         else said("gave_up", times=times)
     )

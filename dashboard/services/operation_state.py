@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from dashboard.models import Host, Operation, OperationEvent
+from dashboard.models import Disk, Host, Operation, OperationEvent
 from dashboard.services import notifications, operation_audit
 
 
@@ -29,8 +29,13 @@ class OperationRefused(Exception):
 
 
 def run_lock_key(operation: Operation) -> str:
-    """The lock a run holds while it works: its host's, or its own while a create has none."""
-    return f"xds:operation-poller:{operation.host_id or f'operation-{operation.pk}'}"
+    """The lock a run holds while it works: its host's, else its disk's, or its own while a
+    create has neither."""
+    if operation.host_id:
+        return f"xds:operation-poller:{operation.host_id}"
+    if operation.disk_id:
+        return f"xds:operation-poller:disk-{operation.disk_id}"
+    return f"xds:operation-poller:operation-{operation.pk}"
 
 
 def operation_event(operation: Operation, event: str, *, at=None, **values) -> OperationEvent:
@@ -103,8 +108,8 @@ def operation_change(
     """Set `values` on `operation` if its state is still one of `expect` (a conditional update:
     of two runs racing, one wins), add the timeline entry `event` (with `note`: the detail as
     `wording.note` gives it, code, trace_id), and bump the versions pages poll: the operation's,
-    and its host's so the host's row and panel show it. Updates the instance too. False when the
-    state had moved on."""
+    and its host's (and disk's) so their rows and panels show it. Updates the instance too. False
+    when the state had moved on."""
     now = now or timezone.now()
     with transaction.atomic():
         updated = Operation.objects.filter(pk=operation.pk, state__in=expect).update(
@@ -117,6 +122,9 @@ def operation_change(
         host_id = values.get("host_id", operation.host_id)
         if host_id:
             Host.objects.filter(pk=host_id).update(version=F("version") + 1)
+        disk_id = values.get("disk_id", operation.disk_id)
+        if disk_id:
+            Disk.objects.filter(pk=disk_id).update(version=F("version") + 1)
     for name, value in values.items():
         setattr(operation, name, value)
     operation.updated_at = now

@@ -27,8 +27,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from dashboard import permissions
+from dashboard.disk_rules import disk_params_checked
 from dashboard.locks import lock_holder
-from dashboard.models import Host, Operation, OperationEvent
+from dashboard.models import Disk, Host, Operation, OperationEvent
 from dashboard.services import approval_policy, notifications, operation_audit
 from dashboard.services.operation_state import (
     OperationRefused,
@@ -53,6 +54,7 @@ def operation_request(
     user,
     kind: str,
     host: Host | None = None,
+    disk: Disk | None = None,
     params: dict | None = None,
     idempotency_key: uuid.UUID | str,
     batch: uuid.UUID | None = None,
@@ -69,29 +71,33 @@ def operation_request(
         return existing
     if kind not in Operation.Kind.values:
         raise ValueError(f"unknown operation kind {kind!r}")
-    if kind in Operation.CREATE_KINDS:
+    if kind in Operation.DISK_KINDS:
+        disk, host = _disk_targets(kind, disk, host)
+    elif kind in Operation.CREATE_KINDS:
         if host is not None:
             raise ValueError("a create names no host")
     else:
         if host is None:
             raise ValueError(f"{kind} needs a host")
         host = Host.objects.get(pk=host.pk)  # the state as it is now, not as the page saw it
-    forbidden = permissions.refusal(user, kind, host)
+    forbidden = permissions.refusal(user, kind, host, disk=disk)
     if forbidden:
-        _audit_refused(user, kind, host, params, forbidden, code="forbidden")
+        _audit_refused(user, kind, host, params, forbidden, code="forbidden", disk=disk)
         raise permissions.Forbidden(forbidden, audited=True)
     try:
-        if kind in Operation.CREATE_KINDS:
+        if kind in Operation.DISK_KINDS:
+            params = disk_params_checked(kind=kind, disk=disk, host=host, params=params)
+        elif kind in Operation.CREATE_KINDS:
             params = create_params_checked(kind=kind, params=params or {})
         else:
             _check_host_allows(host, kind)
             params = {}
     except OperationRefused as refused:
-        _audit_refused(user, kind, host, params, refused.message)
+        _audit_refused(user, kind, host, params, refused.message, disk=disk)
         raise
 
     now = timezone.now()
-    awaiting = kind in Operation.CREATE_KINDS and approval_policy.needs_approval(params)
+    awaiting = kind in Operation.PRICED_KINDS and approval_policy.needs_approval(params, kind=kind)
     try:
         with transaction.atomic():
             operation = Operation.objects.create(
@@ -101,6 +107,8 @@ def operation_request(
                 requested_by_name=user.get_username(),
                 host=host,
                 host_name=(host.name or host.id) if host is not None else "",
+                disk=disk,
+                disk_name=disk.label if disk is not None else "",
                 params=params,
                 idempotency_key=key,
                 batch=batch,
@@ -112,6 +120,8 @@ def operation_request(
             operation_audit.requested(operation)
             if host is not None:
                 Host.objects.filter(pk=host.pk).update(version=F("version") + 1)
+            if disk is not None:
+                Disk.objects.filter(pk=disk.pk).update(version=F("version") + 1)
             if awaiting:
                 operation_event(operation, OperationEvent.Event.APPROVAL_NEEDED, at=now)
                 transaction.on_commit(lambda: notifications.approval_needed(operation))
@@ -123,19 +133,54 @@ def operation_request(
         existing = _by_key(key, user=user)
         if existing is not None:
             return existing
-        if host is not None:
-            try:
+        try:
+            if kind in Operation.DISK_KINDS:
+                _disk_race_refusal(disk, host)
+            elif host is not None:
                 _check_host_allows(host, kind)
-            except OperationRefused as refused:
-                _audit_refused(user, kind, host, params, refused.message)
-                raise
+        except OperationRefused as refused:
+            _audit_refused(user, kind, host, params, refused.message, disk=disk)
+            raise
         raise
     return operation
 
 
-def _audit_refused(user, kind, host, params, reason: str, *, code: str = "refused") -> None:
+def _disk_targets(kind: str, disk: Disk | None, host: Host | None):
+    """The disk and host a disk operation holds, as they are now: a create the host it mounts
+    on (if any), an attach the host it mounts on, a detach the host the disk is mounted on."""
+    if kind == Operation.Kind.DISK_CREATE:
+        if disk is not None:
+            raise ValueError("a disk create names no disk")
+    else:
+        if disk is None:
+            raise ValueError(f"{kind} needs a disk")
+        disk = Disk.objects.select_related("host").get(pk=disk.pk)
+        if kind == Operation.Kind.DISK_ATTACH and host is None:
+            raise ValueError("an attach needs a host")
+        if kind == Operation.Kind.DISK_DETACH:
+            host = disk.host
+        elif kind == Operation.Kind.DISK_DESTROY:
+            host = None
+    if host is not None:
+        host = Host.objects.get(pk=host.pk)
+    return disk, host
+
+
+def _disk_race_refusal(disk: Disk | None, host: Host | None) -> None:
+    """After a constraint said no: the operation now in flight on the disk or its host."""
+    for target in (disk, host):
+        if target is None:
+            continue
+        in_flight = target.operations.in_flight().first()
+        if in_flight is not None:
+            raise OperationRefused(in_flight_message(in_flight), in_flight=in_flight)
+
+
+def _audit_refused(
+    user, kind, host, params, reason: str, *, code: str = "refused", disk=None
+) -> None:
     operation_audit.refused(
-        user=user, kind=kind, host=host, params=params, reason=reason, code=code
+        user=user, kind=kind, host=host, params=params, reason=reason, code=code, disk=disk
     )
 
 

@@ -122,6 +122,7 @@ def _hosts_sync_locked(client) -> SyncResult:
             _state_failed(SyncState.Job.HOSTS, error, at=started)
     if error is not None:
         logger.warning("host sync incomplete, %d pages arrived: %s", listing.pages_read, error)
+    _disks_sync(client, now=started)
     return SyncResult(
         seen=len(hosts),
         created=created,
@@ -131,6 +132,18 @@ def _hosts_sync_locked(client) -> SyncResult:
         complete=complete,
         error=error,
     )
+
+
+def _disks_sync(client, *, now: datetime) -> None:
+    """The cloud disks, in the same run (and lock) as the hosts they are mounted on. Their
+    failure is the "disks" job's, never the host sync's."""
+    from dashboard.services.disk_sync import disks_sync
+
+    try:
+        disks_sync(client=client, now=now)
+    except Exception as exc:
+        logger.exception("disk sync failed unexpectedly")
+        _state_failed(SyncState.Job.DISKS, exc, at=now)
 
 
 def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:

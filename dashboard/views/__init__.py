@@ -7,6 +7,17 @@ from dashboard.views.actions import host_action, host_delete
 from dashboard.views.bulk import host_bulk, host_bulk_live
 from dashboard.views.catalog import image_list, package_list
 from dashboard.views.create import host_create, host_create_price
+from dashboard.views.disks import (
+    disk_attach,
+    disk_create,
+    disk_destroy,
+    disk_detach,
+    disk_detail,
+    disk_detail_live,
+    disk_list,
+    disk_list_live,
+    host_disk_attach,
+)
 from dashboard.views.host_access import host_notes, host_owner, host_password
 from dashboard.views.hosts import host_detail, host_detail_live, host_list, host_list_live, host_rdp
 from dashboard.views.operations import (
@@ -29,6 +40,14 @@ from dashboard.views.spend import spend, spend_csv
 from dashboard.views.sync import sync_now, sync_wait
 
 __all__ = [
+    "disk_attach",
+    "disk_create",
+    "disk_destroy",
+    "disk_detach",
+    "disk_detail",
+    "disk_detail_live",
+    "disk_list",
+    "disk_list_live",
     "host_action",
     "host_bulk",
     "host_bulk_live",
@@ -37,6 +56,7 @@ __all__ = [
     "host_delete",
     "host_detail",
     "host_detail_live",
+    "host_disk_attach",
     "host_list",
     "host_list_live",
     "host_notes",

@@ -59,6 +59,8 @@ def host_delete(request: HttpRequest, host_id: str) -> HttpResponse:
     context["refusal"] = services.host_action_refusal(host=host, kind=Operation.Kind.DELETE)
     # Deleting a rental gives up the time it was paid for: the page says how much, roughly.
     context["unused_rental"] = selectors.rental_unused(host=host)
+    # Its cloud disks outlive it: the provider unmounts and keeps them (still billed).
+    context["disks"] = selectors.host_delete_disks(host=host)
     return render(request, "hosts/delete.html", context)
 
 

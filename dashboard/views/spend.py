@@ -85,6 +85,19 @@ def spend_csv(request: HttpRequest) -> HttpResponse:
                 "" if host.amount is None else host.amount,
             ]
         )
+    for disk in estimate.disks:
+        writer.writerow(
+            [
+                f"{month:%Y-%m}",
+                "disk",
+                csv_cell(disk.disk_id),
+                csv_cell(disk.name),
+                csv_cell(disk.owner),
+                disk.hours,
+                "" if disk.hourly_price is None else disk.hourly_price,
+                "" if disk.amount is None else disk.amount,
+            ]
+        )
     for rental in estimate.rentals:
         writer.writerow(
             [

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from dashboard import services
-from dashboard.models import Host
+from dashboard.models import Disk, Host
 from vmclient.types import HostStatus
 
 pytestmark = pytest.mark.django_db
 
 
 def test_rendering_every_page_and_partial_makes_no_upstream_request(
-    member_client, make_simulator, point_client_at
+    member, member_client, make_simulator, point_client_at
 ):
     sim = point_client_at(make_simulator(hosts=200))
     assert services.hosts_sync().ok
@@ -25,6 +25,12 @@ def test_rendering_every_page_and_partial_makes_no_upstream_request(
     assert changing, "the seeded fleet has hosts booting, charging or shutting down"
     versions = ",".join(f"{h.id}:{h.version - 1}" for h in changing)
     htmx = {"HX-Request": "true"}
+    disk = Disk.objects.mounted().first()
+    assert disk is not None, "the seeded fleet has disks mounted on pay-as-you-go hosts"
+    free = Disk.objects.filter(host__isnull=True).first() or disk
+    # Theirs, so that the pages that only an owner may open (destroy, delete) render too.
+    Disk.objects.filter(pk__in=[disk.pk, free.pk]).update(owner=member, owner_name="member")
+    Host.objects.filter(pk=disk.host_id).update(owner=member, owner_name="member")
     sim.clear_request_log()
 
     urls = [
@@ -42,6 +48,17 @@ def test_rendering_every_page_and_partial_makes_no_upstream_request(
         ("/packages/?billing=rental", htmx),
         ("/images/", {}),
         ("/sync/wait/?s=0", htmx),
+        ("/disks/", {}),
+        ("/disks/?status=in-use&area=south-china&owner=mine&mounted=yes", {}),
+        ("/disks/?mounted=no", htmx),
+        ("/disks/live/?at=0", htmx),
+        ("/disks/new/", {}),
+        (f"/disks/{disk.id}/", {}),
+        (f"/disks/{free.id}/", {}),
+        (f"/disks/{disk.id}/live/?at=0", htmx),
+        (f"/disks/{free.id}/destroy/", {}),
+        (f"/hosts/{disk.host_id}/", {}),
+        (f"/hosts/{disk.host_id}/delete/", {}),
     ]
     for url, headers in urls:
         response = member_client.get(url, headers=headers)

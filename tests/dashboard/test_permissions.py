@@ -251,3 +251,88 @@ def test_htmx_posts_need_the_csrf_token(make_member, make_host):
     )
     assert accepted.status_code == 200
     assert Operation.objects.count() == 1
+
+
+# --- Cloud disks: as hosts. Creators make them and manage their own; Operators attach and
+# detach any (as they power any host) but neither create nor destroy; Admins do everything.
+DISK_ALLOWED = {
+    ("disk-create", None): {"creator", "admin"},
+    ("disk-attach", "own"): {"operator", "creator", "admin"},
+    ("disk-attach", "theirs"): {"operator", "admin"},
+    ("disk-detach", "own"): {"operator", "creator", "admin"},
+    ("disk-detach", "theirs"): {"operator", "admin"},
+    ("disk-destroy", "own"): {"creator", "admin"},
+    ("disk-destroy", "theirs"): {"admin"},
+}
+DISK_MATRIX = [
+    pytest.param(role, action, whose, role in allowed, id=f"{role}-{action}-{whose or 'new'}")
+    for (action, whose), allowed in DISK_ALLOWED.items()
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("role", "action", "whose", "allowed"), DISK_MATRIX)
+def test_every_role_against_every_disk_action(
+    role,
+    action,
+    whose,
+    allowed,
+    client,
+    sim,
+    make_member,
+    someone_else,
+    mirrored,
+    dispatched,
+    django_capture_on_commit_callbacks,
+):
+    from dashboard import services
+    from dashboard.models import Disk
+    from vmclient.types import DiskStatus
+
+    member = make_member("pat", *ROLES[role])
+    owner = member if whose == "own" else someone_else
+    yesterday = sim.clock.now_ms() - 86_400_000
+    host = mirrored(
+        status=HostStatus.OFF, owner=owner, name="render-01", area=0, create_time=yesterday
+    )
+    mounted = action == "disk-detach"
+    upstream = sim.fleet.storage.add_disk(
+        area=0,
+        status=DiskStatus.IN_USE if mounted else DiskStatus.WAITING,
+        pve_id=host.id if mounted else None,
+    )
+    assert services.hosts_sync().ok
+    Disk.objects.filter(pk=upstream.id).update(owner=owner, owner_name=owner.username)
+    disk = Disk.objects.get(pk=upstream.id)
+    client.force_login(member)
+    audited_before = AuditEvent.objects.count()
+    key = str(uuid.uuid4())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if action == "disk-create":
+            form = {"area": "south-china", "size_gb": "50", "idempotency_key": key}
+            response = client.post("/disks/new/", form)
+        elif action == "disk-attach":
+            form = {"host": host.id, "idempotency_key": key}
+            response = client.post(f"/disks/{disk.id}/attach/", form)
+        elif action == "disk-detach":
+            response = client.post(f"/disks/{disk.id}/detach/", {"idempotency_key": key})
+        else:
+            form = {"name": disk.label, "idempotency_key": key}
+            response = client.post(f"/disks/{disk.id}/destroy/", form)
+
+    if not allowed:
+        assert response.status_code == 403
+        assert "Not allowed" in response.content.decode()
+        assert Operation.objects.count() == 0
+        assert dispatched == []
+        refusal = AuditEvent.objects.order_by("-id").first()
+        assert AuditEvent.objects.count() == audited_before + 1
+        assert refusal.action in ("operation_refused", "access_denied")
+        assert refusal.actor_name == "pat"
+        return
+    assert response.status_code == 302, response.content.decode()[:500]
+    operation = Operation.objects.get()
+    assert operation.kind == action.replace("-", "_")
+    assert operation.requested_by == member
+    assert [call[0] for call in dispatched] == [operation.pk]

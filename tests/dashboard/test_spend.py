@@ -138,3 +138,38 @@ def test_the_csv_names_the_host_a_rental_bought(client, history, make_member, ma
     }
     # The one bought before the dashboard knew its host has no id to give; this one has.
     assert rentals == {"rent-01": "", "rent-02": rented.id}
+
+
+def test_cloud_disks_cost_their_hourly_price_for_every_hour_held_by_their_owner(
+    client, history, make_member
+):
+    from dashboard.models import Disk
+
+    cleo = history[0].owner
+    common = {"first_seen_at": at(1, 0), "last_seen_at": at(1, 0), "changed_at": at(1, 0)}
+    Disk.objects.create(  # held from Nov 3 08:00 to Nov 4 08:00, then destroyed: 24 h
+        id="dk1", name="data-01", size_gb=100, area=0, status=0, price_per_hour=Decimal("0.20"),
+        created_at=at(3, 8), gone_at=at(4, 8), owner=cleo, owner_name="cleo", **common,
+    )  # fmt: skip
+    Disk.objects.create(  # created in October and kept: every hour of November, 720 h
+        id="dk2", name="scratch", size_gb=50, area=0, status=2, price_per_hour=Decimal("0.10"),
+        created_at=at(20, 8, month=10), owner=None, **common,
+    )  # fmt: skip
+
+    spend = selectors.month_spend(month=NOVEMBER, now=AFTER_NOVEMBER)
+
+    by_disk = {d.disk_id: d for d in spend.disks}
+    assert by_disk["dk1"].hours == Decimal("24.00") and by_disk["dk1"].amount == Decimal("4.80")
+    assert by_disk["dk2"].hours == Decimal("720.00") and by_disk["dk2"].amount == Decimal("72.00")
+    assert spend.disk == Decimal("76.80")
+    assert spend.total == Decimal("895.80")
+    assert dict(spend.by_member())["cleo"] == Decimal("67.80")  # 63.00 + 4.80
+    assert dict(spend.by_member())[""] == Decimal("72.00")
+
+    client.force_login(make_member("vic", "Viewer"))
+    exported = client.get("/spend.csv?month=2026-11").content.decode()
+    rows = [row for row in csv.DictReader(io.StringIO(exported)) if row["kind"] == "disk"]
+    assert {(row["host_id"], row["member"], row["amount"]) for row in rows} == {
+        ("dk1", "cleo", "4.80"),
+        ("dk2", "", "72.00"),
+    }

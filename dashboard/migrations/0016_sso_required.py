@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dashboard", "0014_message_keys"),
+        ("dashboard", "0015_disks"),
     ]
 
     operations = [

@@ -1,0 +1,162 @@
+"""The local mirror of the account's cloud disks (云硬盘): data disks billed by the hour that
+outlive the host they are mounted on.
+
+Synced with the hosts (dashboard.services.disk_sync), kept like them: the upstream's fields as
+they were last seen, the team's owner beside them (with the name frozen, for when the account
+is gone), and a row marked gone, never deleted, once a complete listing no longer has it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from dashboard.models.hosts import AREA_LABELS, HOST_ID_MAX_LENGTH, Host
+from vmclient.types import MAX_DISKS_PER_HOST, MIN_DISK_GB, DiskStatus
+
+# The provider's five disk states, and a slug for URLs and CSS.
+DISK_UNMOUNTED = DiskStatus.WAITING  # 待挂载: waiting to be mounted (or destroyed)
+DISK_MOUNTING = DiskStatus.MOUNTING
+DISK_IN_USE = DiskStatus.IN_USE
+DISK_ARREARS = DiskStatus.STOPPED_FOR_ARREARS  # the provider unmounted it; paying undoes it
+DISK_DESTROYING = DiskStatus.DESTROYING  # destroyed and refunded
+DISK_STATUS_LABELS = {
+    DISK_UNMOUNTED: _("Not mounted"),
+    DISK_MOUNTING: _("Mounting"),
+    DISK_IN_USE: _("In use"),
+    DISK_ARREARS: _("Stopped for arrears"),
+    DISK_DESTROYING: _("Being destroyed"),
+}
+DISK_STATUS_SLUGS = {
+    DISK_UNMOUNTED: "unmounted",
+    DISK_MOUNTING: "mounting",
+    DISK_IN_USE: "in-use",
+    DISK_ARREARS: "arrears",
+    DISK_DESTROYING: "destroying",
+}
+# States that move on by themselves: a disk in one is worth polling.
+DISK_CHANGING_STATUSES = frozenset(s.value for s in DiskStatus if s.is_changing)
+
+# The fields copied from the upstream as they are; the sync compares them to detect a change.
+DISK_MIRRORED_FIELDS = (
+    "name",
+    "host_id",
+    "area",
+    "size_gb",
+    "status",
+    "price_per_hour",
+    "created_at",
+)
+
+DISK_ID_MAX_LENGTH = HOST_ID_MAX_LENGTH
+# The provider's limits (see the shared upstream reference): refused with 220013 and 220010.
+DISK_MIN_GB = MIN_DISK_GB
+DISKS_PER_HOST = MAX_DISKS_PER_HOST
+
+
+class DiskQuerySet(models.QuerySet):
+    def present(self) -> DiskQuerySet:
+        """Disks the last complete listing still had."""
+        return self.filter(gone_at__isnull=True)
+
+    def mounted(self) -> DiskQuerySet:
+        return self.filter(host__isnull=False)
+
+
+class Disk(models.Model):
+    """One upstream cloud disk as the last sync saw it."""
+
+    id = models.CharField(primary_key=True, max_length=DISK_ID_MAX_LENGTH)
+    name = models.CharField(max_length=255, blank=True)
+    # The host it is mounted on, or None. Not what the upstream's `pveId` alone says (it keeps
+    # the last host after an unmount): the client decides from `isMount` and `status`. Not a
+    # database constraint: a disk may be mounted on a host the mirror has not seen yet.
+    host = models.ForeignKey(
+        Host,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="disks",
+    )
+    area = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(a.value, label) for a, label in AREA_LABELS.items()]
+    )
+    size_gb = models.PositiveIntegerField(null=True, blank=True)
+    status = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=[(status.value, label) for status, label in DISK_STATUS_LABELS.items()],
+    )
+    price_per_hour = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+
+    # Who it belongs to: the member whose create made it, or whom an admin gave it to; null
+    # when found upstream with no known creator. The name as it was when the owner was set.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_disks",
+    )
+    owner_name = models.CharField(max_length=150, blank=True)
+
+    # Bookkeeping of the mirror, as for hosts.
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    gone_at = models.DateTimeField(null=True, blank=True)  # missing from a complete listing
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
+
+    objects = DiskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        indexes = [
+            models.Index(fields=["gone_at", "status"], name="disk_gone_status_idx"),
+            models.Index(fields=["host", "gone_at"], name="disk_host_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.id
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+    @property
+    def is_gone(self) -> bool:
+        return self.gone_at is not None
+
+    @property
+    def is_mounted(self) -> bool:
+        return self.host_id is not None
+
+    @cached_property
+    def operation_in_flight(self):
+        """The operation running on this disk, or None (selectors set it for a page at once)."""
+        return self.operations.in_flight().first()
+
+    @property
+    def is_changing(self) -> bool:
+        if self.operation_in_flight is not None:
+            return True
+        return not self.is_gone and self.status in DISK_CHANGING_STATUSES
+
+    @property
+    def status_slug(self) -> str:
+        if self.is_gone:
+            return "gone"
+        return DISK_STATUS_SLUGS.get(self.status, "unknown")
+
+    @property
+    def status_label(self) -> str:
+        if self.is_gone:
+            return str(_("Gone"))
+        if self.status not in DISK_STATUS_LABELS:
+            return str(_("Unknown"))
+        return str(DISK_STATUS_LABELS[self.status])
