@@ -358,6 +358,7 @@ CELERY_BEAT_SCHEDULE = {
     "xds-run-schedules": _every("run_schedules", XDS_SCHEDULE_CHECK_SECONDS),
     "xds-check-alerts": _every("check_alerts", XDS_ALERT_CHECK_SECONDS),
     "xds-expire-approvals": _every("expire_approvals", 300),
+    "xds-sweep-alerts": _every("sweep_alerts", 60),
 }
 # var/ holds beat's schedule file whatever else is configured (with PostgreSQL and Redis, nothing
 # else creates it). Beat writes it after every task it sends, so the file's age tells whether
@@ -595,6 +596,9 @@ XDS_STUCK_MINUTES = env_int("XDS_STUCK_MINUTES", 30, minimum=1)
 # Feishu or Slack bot, or anything else). Such a URL usually holds the bot's token: it is never
 # shown in a message.
 XDS_WEBHOOK_URL = env_url("XDS_WEBHOOK_URL", "", schemes=("https", "http"), secret=True)
+# The dashboard's address as its members reach it (https://dash.example.com): chat alerts link
+# to the page concerned with it. Empty: alerts carry no link.
+XDS_PUBLIC_URL = env_url("XDS_PUBLIC_URL", "", schemes=("https", "http"))
 
 # --- Checks across sections ---------------------------------------------------------------------
 if XDS_PASSWORD_TIMEOUT >= _GUNICORN_TIMEOUT:

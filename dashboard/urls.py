@@ -86,6 +86,7 @@ urlpatterns = [
         role_not_required(auth_views.PasswordChangeDoneView.as_view()),
         name="password_change_done",
     ),
+    path("accounts/alerts/", views.alert_settings, name="alert-settings"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     # Pages that name no icon (the admin's) make browsers ask for this one.
