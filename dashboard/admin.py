@@ -324,6 +324,12 @@ class AlertChannelAdmin(admin.ModelAdmin):
     change_form_template = "admin/dashboard/alertchannel/change_form.html"
     history_length = 30
 
+    def get_fields(self, request, obj=None):
+        fields = ["name", "kind", "url", "secret", "clear_secret", "alert_kinds", "language"]
+        if obj is None:
+            fields.remove("clear_secret")  # nothing saved to remove yet
+        return [*fields, "enabled"]
+
     @admin.display(description=_("alert kinds"))
     def kinds_taken(self, channel):
         labels = dict(Notification.Kind.choices)

@@ -600,6 +600,24 @@ XDS_WEBHOOK_URL = env_url("XDS_WEBHOOK_URL", "", schemes=("https", "http"), secr
 # to the page concerned with it. Empty: alerts carry no link.
 XDS_PUBLIC_URL = env_url("XDS_PUBLIC_URL", "", schemes=("https", "http"))
 
+# Metrics: /metrics in Prometheus's format (dashboard/metrics.py) answers a scraper that sends
+# "Authorization: Bearer <XDS_METRICS_TOKEN>", or one whose address (REMOTE_ADDR, or the client's
+# address through XDS_TRUSTED_PROXIES) is in XDS_METRICS_ALLOWED_NETWORKS. Neither set: 404.
+XDS_METRICS_TOKEN = env_str(
+    "XDS_METRICS_TOKEN",
+    "",
+    pattern=r"[A-Za-z0-9._~+/=-]{16,}",
+    allowed="at least 16 letters, digits or ._~+/=- (such as the output of openssl rand -hex 32)",
+    secret=True,
+)
+XDS_METRICS_ALLOWED_NETWORKS = env_networks("XDS_METRICS_ALLOWED_NETWORKS", refuse_everyone=False)
+for _network in XDS_METRICS_ALLOWED_NETWORKS:
+    if _network.prefixlen == 0:
+        refuse(
+            f"XDS_METRICS_ALLOWED_NETWORKS must not be {_network}: that opens /metrics to every "
+            "address; name the scraper's address or network (or set XDS_METRICS_TOKEN)"
+        )
+
 # --- Checks across sections ---------------------------------------------------------------------
 if XDS_PASSWORD_TIMEOUT >= _GUNICORN_TIMEOUT:
     refuse(

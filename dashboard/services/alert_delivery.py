@@ -181,6 +181,11 @@ def _claim(pk: int) -> bool:
     )
 
 
+def _now() -> float:
+    """Epoch seconds: the minute a channel's rate is counted in."""
+    return time.time()
+
+
 def _over_rate(channel: AlertChannel, now: float) -> float:
     """0 when the channel may take one more message now, else seconds until it may."""
     limit = chat_platforms.RATE_PER_MINUTE.get(channel.kind)
@@ -203,7 +208,7 @@ def delivery_send(pk: int) -> str | None:
         return None
     delivery = AlertDelivery.objects.select_related("channel", "notification").get(pk=pk)
     channel = delivery.channel
-    wait = _over_rate(channel, time.time())
+    wait = _over_rate(channel, _now())
     if wait:
         logger.info(
             "alert delivery %s to %s: at the channel's rate, waiting %.0f s", pk, channel, wait
