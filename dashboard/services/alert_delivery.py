@@ -11,7 +11,8 @@ it, and never dropped for a rate limit.
   RETRY_MAX_SECONDS, MAX_ATTEMPTS in all; a rate-limit answer waits as long as the platform asks
   (or a minute) and does not count as an attempt.
 - `deliveries_sweep()` (beat, every minute) sends what is due and whose task was lost (the
-  broker was down when it was to be queued).
+  broker was down when it was to be queued), and what waited while its channel was switched
+  off, once it is switched on again.
 - `delivery_test(channel, user)` sends a test message at once, then like any other delivery.
 
 The URL holds the robot's token and the secret signs: neither is logged or recorded; a failed
@@ -208,6 +209,10 @@ def delivery_send(pk: int) -> str | None:
         return None
     delivery = AlertDelivery.objects.select_related("channel", "notification").get(pk=pk)
     channel = delivery.channel
+    if not channel.enabled and delivery.notification_id is not None:
+        # Switched off by an admin: kept waiting, sent once it is switched on again (the sweep).
+        AlertDelivery.objects.filter(pk=pk).update(claimed_until=None)
+        return State.PENDING
     wait = _over_rate(channel, _now())
     if wait:
         logger.info(
@@ -262,7 +267,9 @@ def deliveries_sweep() -> int:
     now = timezone.now()
     due = (
         AlertDelivery.objects.filter(
-            state=State.PENDING, next_attempt_at__lte=now - timedelta(seconds=SWEEP_GRACE_SECONDS)
+            state=State.PENDING,
+            channel__enabled=True,
+            next_attempt_at__lte=now - timedelta(seconds=SWEEP_GRACE_SECONDS),
         )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .values_list("pk", flat=True)

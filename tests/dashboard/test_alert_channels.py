@@ -287,6 +287,26 @@ def test_the_sweep_sends_what_the_broker_lost(
     assert len(server.received) == 1
 
 
+def test_a_channel_switched_off_keeps_its_alerts_until_it_is_switched_on(
+    platform, expire, queue, django_capture_on_commit_callbacks
+):
+    server = platform("wecom")
+    channel = channel_for(server)
+    expire()
+    AlertChannel.objects.filter(pk=channel.pk).update(enabled=False)
+    run_queued(queue, django_capture_on_commit_callbacks)
+    delivery = AlertDelivery.objects.get()
+    assert server.received == [] and delivery.state == "pending" and delivery.attempts == 0
+    AlertDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert services.alerts_sweep() == 0  # not while it is off
+    AlertChannel.objects.filter(pk=channel.pk).update(enabled=True)
+    assert services.alerts_sweep() == 1
+    run_queued(queue, django_capture_on_commit_callbacks)
+    assert len(server.received) == 1
+
+
 def test_the_secret_is_write_only_and_never_logged(platform, admin_client, caplog):
     server = platform("dingtalk", "SECtop-secret-value")
     channel = channel_for(server, secret="SECwrong-secret-value")

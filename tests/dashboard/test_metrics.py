@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard import liveness, services, tasks
-from dashboard.models import AlertChannel, AlertDelivery
+from dashboard.models import AlertChannel, AlertDelivery, Notification
 from tests.dashboard.chat_receivers import Platform
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
@@ -168,3 +168,42 @@ def test_alerts_sent_and_failed_by_channel(scrape, django_capture_on_commit_call
         == 1
     )
     assert AlertDelivery.objects.get(channel=bad).last_result.startswith("errcode 310000")
+
+
+def test_the_sample_grafana_dashboard_reads_only_metrics_that_exist(
+    scrape, sim, mirrored, ask, run, django_capture_on_commit_callbacks
+):
+    """Every series deploy/grafana/xds-dashboard.json queries is one /metrics serves, once
+    something happened (a sync, an operation, an alert, a worker's heartbeat)."""
+    import json
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads(
+        (Path(__file__).resolve().parents[2] / "deploy/grafana/xds-dashboard.json").read_text()
+    )
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bxds_[a-z_]+", target["expr"])
+    }
+    assert services.hosts_sync().ok
+    run(ask("power_on", mirrored(status=HostStatus.OFF)), between=lambda: sim.clock.advance(31))
+    liveness.beat("worker@test")
+    server = Platform("webhook")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        channel = AlertChannel.objects.create(
+            name="hook", kind="webhook", url=server.url, alert_kinds=[]
+        )
+        AlertDelivery.objects.create(channel=channel, state="failed", failures=2)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.notification_deliver(
+                Notification.objects.create(key="k", kind="expired", subject="s", body="b").pk
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    served = {name for name, _labels in scrape()}
+    assert queried - served == set()
