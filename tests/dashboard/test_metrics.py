@@ -207,3 +207,62 @@ def test_the_sample_grafana_dashboard_reads_only_metrics_that_exist(
         server.server_close()
     served = {name for name, _labels in scrape()}
     assert queried - served == set()
+
+
+def test_upstream_calls_counted_by_another_process_are_scraped(scrape, redis_server):
+    """The worker counts its calls in the shared cache; the web process that answers the scrape
+    reads them (here: a second Python process, as a worker is)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.test import override_settings
+
+    code = (
+        "import django; django.setup();"
+        "from dashboard.metrics import record_exchange;"
+        "from vmclient.client import CallRecord;"
+        "[record_exchange(CallRecord('DELETE', '/v1/pve/open/delete/{id}', 1, 200, 1005,"
+        " 'UpstreamSystemError', 0.25)) for _ in range(3)]"
+    )
+    environment = {**os.environ, "CACHE_URL": redis_server.url}
+    result = subprocess.run(  # noqa: S603 - a fixed command
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_server.url,
+            "KEY_PREFIX": "xds",  # as settings.py has it
+        }
+    }
+    with override_settings(CACHES=caches):
+        samples = scrape()
+    labels = {
+        "method": "DELETE",
+        "endpoint": "/v1/pve/open/delete/{id}",
+        "code": "1005",
+        "outcome": "UpstreamSystemError",
+    }
+    assert value(samples, "xds_upstream_calls_total", **labels) == 3
+    assert value(samples, "xds_upstream_call_seconds_total", **labels) == 0.75
+
+
+def test_with_the_cache_down_calls_still_work_and_metrics_still_answer(scrape, sim, redis_server):
+    from dashboard.upstream import get_client
+    from tests.dashboard.cache_down import cache_unreachable
+
+    sim.fleet.add_host()
+    assert services.hosts_sync().ok
+    with cache_unreachable(redis_server):
+        assert get_client().list_hosts_page().hosts  # the counting failed, not the call
+        samples = scrape()
+    assert value(samples, "xds_sync_items", job="hosts") == 1  # from the database
+    assert ("xds_worker_heartbeat_age_seconds", ()) not in samples
