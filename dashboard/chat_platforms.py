@@ -28,6 +28,8 @@ import json
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
+from django.views.decorators.debug import sensitive_variables
+
 from dashboard.models import AlertChannel
 
 Kind = AlertChannel.Kind
@@ -80,6 +82,7 @@ class Answer:
 # --- Signing ------------------------------------------------------------------------------------
 
 
+@sensitive_variables("secret", "key")
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     """DingTalk's `sign` query parameter, URL-encoded as its documentation does it."""
     digest = hmac.new(
@@ -88,6 +91,7 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     return quote_plus(base64.b64encode(digest).decode("ascii"))
 
 
+@sensitive_variables("secret", "key")
 def feishu_sign(secret: str, timestamp_s: int) -> str:
     """Feishu's `sign` body field: the HMAC's key is the string to sign, its message empty."""
     key = f"{timestamp_s}\n{secret}".encode()
@@ -190,6 +194,7 @@ _FORMATS = {
 }
 
 
+@sensitive_variables("secret", "key", "url")
 def build_request(kind: str, url: str, secret: str, message: ChatMessage, now: float) -> Request:
     """The URL and JSON body to POST for `message`, signed when the channel has a secret
     (`now`: the time in epoch seconds)."""

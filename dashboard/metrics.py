@@ -23,6 +23,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import threading
 import time
 from collections import defaultdict
 
@@ -55,6 +56,9 @@ _CALLS_INDEX = "xds:metrics:upstream:index"
 _CALL_PREFIX = "xds:metrics:upstream:"
 # Label sets this process has seen in the shared index (it adds the ones it has not).
 _indexed: set[tuple[str, ...]] = set()
+# One count at a time per process: the sync's threads call at once, and the demo's file cache has
+# no atomic increment (Redis has: processes do not lose counts there).
+_counting = threading.Lock()
 
 
 def _incr(key: str, amount: int) -> None:
@@ -71,16 +75,21 @@ def record_exchange(record: CallRecord) -> None:
     code = "none" if record.code is None else str(record.code)
     labels = (record.method, record.endpoint, code, record.outcome)
     try:
-        _incr(_CALL_PREFIX + "n:" + "|".join(labels), 1)
-        _incr(_CALL_PREFIX + "ms:" + "|".join(labels), round(record.duration_seconds * 1000))
-        if labels not in _indexed:
-            index = cache.get(_CALLS_INDEX) or []
-            if list(labels) in index:
-                _indexed.add(labels)
-            else:  # two processes adding at once may lose one: it is added again next call
-                cache.set(_CALLS_INDEX, [*index, list(labels)], timeout=None)
+        with _counting:
+            _count(labels, record.duration_seconds)
     except Exception as exc:
         logger.warning("metrics: cannot count an upstream call: %s", exc)
+
+
+def _count(labels: tuple[str, ...], seconds: float) -> None:
+    _incr(_CALL_PREFIX + "n:" + "|".join(labels), 1)
+    _incr(_CALL_PREFIX + "ms:" + "|".join(labels), round(seconds * 1000))
+    if labels not in _indexed:
+        index = cache.get(_CALLS_INDEX) or []
+        if list(labels) in index:
+            _indexed.add(labels)
+        else:  # two processes adding at once may lose one: it is added again next call
+            cache.set(_CALLS_INDEX, [*index, list(labels)], timeout=None)
 
 
 def _upstream_calls():

@@ -31,6 +31,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.views.decorators.debug import sensitive_variables
 
 from dashboard import chat_platforms
 from dashboard.chat_platforms import Answer, ChatMessage
@@ -107,6 +108,8 @@ def alert_words_label(language: str) -> str:
         return str(OPEN_PAGE)
 
 
+# An error report (the DEBUG page, error mails) must not show them either.
+@sensitive_variables("url", "secret", "request")
 def post(kind: str, url: str, secret: str, message: ChatMessage) -> Answer:
     """One POST to a channel and what its answer means."""
     request = chat_platforms.build_request(kind, url, secret, message, time.time())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from datetime import timedelta
 from io import StringIO
 
@@ -438,3 +439,28 @@ def test_members_choose_which_alerts_come_by_mail(
     ]
     # The expired alert was still made (and goes to the channels); only its e-mail is off.
     assert Notification.objects.get(kind="expired").recipients == ["cleo"]
+
+
+def test_an_error_report_from_a_delivery_shows_neither_the_secret_nor_the_url(
+    platform, monkeypatch, rf
+):
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    from dashboard import chat_platforms
+
+    # Made here, so that no line of this test's source (which the report quotes) holds it.
+    channel = channel_for(platform("dingtalk", f"SEC{uuid.uuid4().hex}"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug reading the answer")
+
+    monkeypatch.setattr(chat_platforms, "read_answer", broken)
+    message = chat_platforms.ChatMessage("test", "subject", "body", "", "", {})
+    try:
+        alert_delivery.post(channel.kind, channel.url, channel.secret, message)
+    except RuntimeError:
+        report = ExceptionReporter(rf.get("/admin/"), *sys.exc_info()).get_traceback_html()
+    assert "a bug reading the answer" in report and "post" in report
+    assert channel.secret not in report and TOKEN not in report
