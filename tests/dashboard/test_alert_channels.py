@@ -464,3 +464,58 @@ def test_an_error_report_from_a_delivery_shows_neither_the_secret_nor_the_url(
         report = ExceptionReporter(rf.get("/admin/"), *sys.exc_info()).get_traceback_html()
     assert "a bug reading the answer" in report and "post" in report
     assert channel.secret not in report and TOKEN not in report
+
+
+def test_an_approval_waiting_links_to_its_operation_in_the_channel_s_language(
+    platform, client, make_member, catalog_cached, queue, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from dashboard.models import Operation, TeamPolicy
+
+    server = platform("slack")
+    channel_for(server, kinds=["approval_needed"], language="zh-hans")
+    make_member("ada", "Admin")
+    policy = TeamPolicy.current()
+    policy.approval_threshold = Decimal("4.00")
+    policy.save()
+    client.force_login(make_member("cleo", "Creator"))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/hosts/new/",
+            {
+                "package": "Pi8tcH1NSd",
+                "image": "8991",
+                "billing": "payg",
+                "idempotency_key": "5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f",
+                "confirmed_price": "4.50",
+                "confirm": "1",
+            },
+        )
+    operation = Operation.objects.get()
+    run_queued(queue, django_capture_on_commit_callbacks)
+    (body,) = server.received
+    assert body["blocks"][-1]["elements"][0]["url"] == f"{PUBLIC}/operations/{operation.pk}/"
+    assert body["text"].startswith("cleo 申请以 ¥4.50 购买 ")
+    assert "等待另一位管理员审批" in body["blocks"][1]["text"]["text"]
+
+
+def test_a_refusal_for_money_is_worded_in_the_channel_s_language(
+    platform, sim, mirrored, ask, run, queue, django_capture_on_commit_callbacks
+):
+    from vmclient.simulator import Fault
+
+    server = platform("feishu", "fs-secret")
+    channel_for(server, kinds=["money"], language="zh-hans")
+    host = mirrored(status=HostStatus.OFF)
+    body = '{"code": 6003, "msg": "balance too low", "data": null}'
+    sim.add_fault(Fault(kind="raw", path="/v1/pve/open/operate", body=body, times=None))
+    with django_capture_on_commit_callbacks(execute=True):
+        operation = run(ask("power_on", host))
+    assert operation.state == "failed"
+    run_queued(queue, django_capture_on_commit_callbacks)
+    (card,) = [message["card"] for message in server.received]
+    assert "因费用问题被渲大师拒绝（代码 6003）" in card["header"]["title"]["content"]
+    text = card["elements"][0]["text"]["content"]
+    assert text.startswith("账户钱包余额不足") and "追踪 ID：" in text  # the operation's words too
+    assert card["elements"][-1]["actions"][0]["url"] == f"{PUBLIC}/operations/{operation.pk}/"
