@@ -18,6 +18,7 @@ from dashboard import services, tasks
 from dashboard.models import AlertChannel, AlertDelivery, AlertPreference, Notification
 from dashboard.services import alert_delivery
 from tests.dashboard.chat_receivers import TOKEN, Platform
+from tests.dashboard.test_approvals_and_alerts import buy
 from vmclient.types import HostStatus
 
 pytestmark = pytest.mark.django_db
@@ -480,18 +481,7 @@ def test_an_approval_waiting_links_to_its_operation_in_the_channel_s_language(
     policy.approval_threshold = Decimal("4.00")
     policy.save()
     client.force_login(make_member("cleo", "Creator"))
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            "/hosts/new/",
-            {
-                "package": "Pi8tcH1NSd",
-                "image": "8991",
-                "billing": "payg",
-                "idempotency_key": "5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f",
-                "confirmed_price": "4.50",
-                "confirm": "1",
-            },
-        )
+    buy(client, django_capture_on_commit_callbacks)  # ¥4.50, above the limit
     operation = Operation.objects.get()
     run_queued(queue, django_capture_on_commit_callbacks)
     (body,) = server.received
