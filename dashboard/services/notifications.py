@@ -1,5 +1,10 @@
-"""Telling people: by e-mail (Django's backends; the console by default) and by a generic
-webhook (a JSON POST to XDS_WEBHOOK_URL, which WeCom, DingTalk, Feishu or Slack bots can take).
+"""Telling people: by e-mail (Django's backends; readable files by default) to the members who
+chose that kind of alert (their Alerts page), by the generic webhook of XDS_WEBHOOK_URL, and to
+the chat channels admins added that take its kind (dashboard.services.alert_delivery: one
+delivery per channel, in the channel's language, retried until delivered).
+
+A notification keeps its English words and its message key and values (wording.ALERTS), so each
+channel words it again in its own language, and the path of the page it is about.
 
 Each notification is a row with a key naming what it is about; a second notification with the
 same key is not sent, which is what makes "once per threshold" hold whatever how often the
