@@ -19,7 +19,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from dashboard import permissions
+from dashboard.forms.alerts import AlertChannelForm
 from dashboard.models import (
+    AlertChannel,
+    AlertDelivery,
     AuditEvent,
     Host,
     Notification,
@@ -28,7 +31,7 @@ from dashboard.models import (
     SyncState,
     TeamPolicy,
 )
-from dashboard.services import approval_policy
+from dashboard.services import alert_delivery, approval_policy
 from dashboard.sso import methods as sso_methods
 from dashboard.sso import policy as sign_in_policy
 from dashboard.views.common import csv_cell
@@ -329,6 +332,87 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "subject", "email_result", "webhook_result")
     list_filter = ("kind",)
     search_fields = ("subject", "host_id")
+
+
+@admin.register(AlertChannel)
+class AlertChannelAdmin(admin.ModelAdmin):
+    """Chat channels for alerts. The form never shows a saved secret back; the change page shows
+    the delivery history and a "Send a test message" button."""
+
+    form = AlertChannelForm
+    list_display = ("name", "kind", "enabled", "language", "kinds_taken", "last_delivery")
+    list_filter = ("kind", "enabled")
+    change_form_template = "admin/dashboard/alertchannel/change_form.html"
+    history_length = 30
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "kind", "url", "secret", "clear_secret", "alert_kinds", "language"]
+        if obj is None:
+            fields.remove("clear_secret")  # nothing saved to remove yet
+        return [*fields, "enabled"]
+
+    @admin.display(description=_("alert kinds"))
+    def kinds_taken(self, channel):
+        labels = dict(Notification.Kind.choices)
+        return ", ".join(str(labels.get(kind, kind)) for kind in channel.alert_kinds) or "-"
+
+    @admin.display(description=_("last delivery"))
+    def last_delivery(self, channel):
+        delivery = channel.deliveries.order_by("-created_at", "-id").first()
+        if delivery is None:
+            return "-"
+        return f"{delivery.get_state_display()}: {delivery.last_result or '-'}"
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/test/",
+                self.admin_site.admin_view(self.test_view),
+                name="dashboard_alertchannel_test",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        channel = self.get_object(request, object_id)
+        deliveries = []
+        if channel is not None:
+            deliveries = list(
+                channel.deliveries.select_related("notification").order_by("-created_at", "-id")[
+                    : self.history_length
+                ]
+            )
+        extra_context = {
+            **(extra_context or {}),
+            "deliveries": deliveries,
+            "may_test": channel is not None and self.has_change_permission(request, channel),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def test_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        channel = self.get_object(request, object_id)
+        if channel is None:
+            return redirect("admin:dashboard_alertchannel_changelist")
+        if not self.has_change_permission(request, channel):
+            raise PermissionDenied
+        delivery = alert_delivery.delivery_test(channel, request.user)
+        if delivery.state == AlertDelivery.State.SENT:
+            self.message_user(
+                request, _("The test message was delivered to %(name)s.") % {"name": channel}
+            )
+        else:
+            self.message_user(
+                request,
+                _(
+                    "The test message was not delivered: %(reason)s. It is tried again with "
+                    "the other deliveries; the history below shows how it goes."
+                )
+                % {"reason": delivery.last_result},
+                messages.ERROR,
+            )
+        return redirect("admin:dashboard_alertchannel_change", channel.pk)
 
 
 # --- Members' accounts --------------------------------------------------------------------------

@@ -359,6 +359,7 @@ CELERY_BEAT_SCHEDULE = {
     "xds-run-schedules": _every("run_schedules", XDS_SCHEDULE_CHECK_SECONDS),
     "xds-check-alerts": _every("check_alerts", XDS_ALERT_CHECK_SECONDS),
     "xds-expire-approvals": _every("expire_approvals", 300),
+    "xds-sweep-alerts": _every("sweep_alerts", 60),
 }
 # var/ holds beat's schedule file whatever else is configured (with PostgreSQL and Redis, nothing
 # else creates it). Beat writes it after every task it sends, so the file's age tells whether
@@ -725,6 +726,27 @@ XDS_STUCK_MINUTES = env_int("XDS_STUCK_MINUTES", 30, minimum=1)
 # Feishu or Slack bot, or anything else). Such a URL usually holds the bot's token: it is never
 # shown in a message.
 XDS_WEBHOOK_URL = env_url("XDS_WEBHOOK_URL", "", schemes=("https", "http"), secret=True)
+# The dashboard's address as its members reach it (https://dash.example.com): chat alerts link
+# to the page concerned with it. Empty: alerts carry no link.
+XDS_PUBLIC_URL = env_url("XDS_PUBLIC_URL", "", schemes=("https", "http"))
+
+# Metrics: /metrics in Prometheus's format (dashboard/metrics.py) answers a scraper that sends
+# "Authorization: Bearer <XDS_METRICS_TOKEN>", or one whose address (REMOTE_ADDR, or the client's
+# address through XDS_TRUSTED_PROXIES) is in XDS_METRICS_ALLOWED_NETWORKS. Neither set: 404.
+XDS_METRICS_TOKEN = env_str(
+    "XDS_METRICS_TOKEN",
+    "",
+    pattern=r"[A-Za-z0-9._~+/=-]{16,}",
+    allowed="at least 16 letters, digits or ._~+/=- (such as the output of openssl rand -hex 32)",
+    secret=True,
+)
+XDS_METRICS_ALLOWED_NETWORKS = env_networks("XDS_METRICS_ALLOWED_NETWORKS", refuse_everyone=False)
+for _network in XDS_METRICS_ALLOWED_NETWORKS:
+    if _network.prefixlen == 0:
+        refuse(
+            f"XDS_METRICS_ALLOWED_NETWORKS must not be {_network}: that opens /metrics to every "
+            "address; name the scraper's address or network (or set XDS_METRICS_TOKEN)"
+        )
 
 # --- Checks across sections ---------------------------------------------------------------------
 if XDS_PASSWORD_TIMEOUT >= _GUNICORN_TIMEOUT:

@@ -90,3 +90,15 @@ def check_alerts() -> None:
 @shared_task(name="dashboard.tasks.expire_approvals", ignore_result=True)
 def expire_approvals() -> None:
     services.approvals_expire()
+
+
+@shared_task(name="dashboard.tasks.send_alert", ignore_result=True)
+def send_alert(delivery_id: int) -> None:
+    """One attempt at one alert to one chat channel; it queues its own retry."""
+    services.alert_send(delivery_id)
+
+
+@shared_task(name="dashboard.tasks.sweep_alerts", ignore_result=True)
+def sweep_alerts() -> None:
+    """Alert deliveries due whose task was lost (beat, every minute)."""
+    services.alerts_sweep()

@@ -11,6 +11,7 @@ import threading
 
 from django.conf import settings
 
+from dashboard.metrics import record_exchange
 from vmclient.client import XuandashiClient
 
 __all__ = ["build_client", "get_client", "reset_client"]
@@ -37,6 +38,8 @@ def build_client(*, base_url: str | None = None, **overrides) -> XuandashiClient
     options = {
         "timeout": settings.XDS_TIMEOUT,
         "connect_timeout": settings.XDS_CONNECT_TIMEOUT,
+        # Every exchange is counted for /metrics (vmclient knows nothing of it).
+        "on_exchange": record_exchange,
         **overrides,
     }
     return XuandashiClient(

@@ -6,7 +6,7 @@ from django.urls import path, register_converter
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from dashboard import health, views
+from dashboard import health, metrics, views
 from dashboard.converters import HostIdConverter
 from dashboard.middleware import role_not_required
 from dashboard.sso import views as sso_views
@@ -100,8 +100,11 @@ urlpatterns = [
         role_not_required(auth_views.PasswordChangeDoneView.as_view()),
         name="password_change_done",
     ),
+    path("accounts/alerts/", views.alert_settings, name="alert-settings"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    # Prometheus's scrape: a bearer token or an allowed network (dashboard/metrics.py).
+    path("metrics", metrics.metrics, name="metrics"),
     # Pages that name no icon (the admin's) make browsers ask for this one.
     path("favicon.ico", login_not_required(FaviconRedirect.as_view())),
     # The language switcher, on the login page too: no login needed.

@@ -673,3 +673,92 @@ OUTCOMES: dict[str, Promise] = {
         "The job failed unexpectedly; the worker's log has the details."
     ),
 }
+
+
+# --- Alerts -------------------------------------------------------------------------------------
+# What a notification says (dashboard.services.notifications): its subject and its body, worded
+# when sent, in each e-mail's or chat channel's language.
+ALERTS: dict[str, tuple[Promise, Promise]] = {
+    "approval_needed": (
+        gettext_lazy("%(name)s asks to buy %(package)s for ¥%(price)s"),
+        gettext_lazy(
+            "Operation #%(operation)s: %(kind)s of %(package)s with %(image)s. It is above the "
+            "team's limit and waits for another admin's approval on its operation page; nothing "
+            "is bought until then."
+        ),
+    ),
+    "policy_proposed": (
+        gettext_lazy("%(name)s proposes the approval limit %(proposed)s"),
+        gettext_lazy(
+            "%(name)s proposes to change the team's approval limit from %(current)s to "
+            "%(proposed)s. It takes effect only once another admin confirms it (Admin, Team "
+            "policy); until then purchases above the limit in force wait for approval as before."
+        ),
+    ),
+    "money": (
+        gettext_lazy("%(kind)s %(target)s refused by Xuandashi for money (code %(code)s)"),
+        gettext_lazy("%(message)s\nTrace id: %(trace)s"),
+    ),
+    "expiring": (
+        gettext_lazy("%(host)s expires within %(days)s day(s), at %(time)s"),
+        gettext_lazy(
+            "The rental of %(host)s (%(id)s) ends at %(time)s. Renew it in the Xuandashi "
+            "console, or save what is on it."
+        ),
+    ),
+    "expired": (
+        gettext_lazy("%(host)s has expired"),
+        gettext_lazy("The rental of %(host)s (%(id)s) is over; the provider may reclaim it."),
+    ),
+    "stuck": (
+        gettext_lazy("%(host)s has been %(status)s for %(minutes)s min"),
+        gettext_lazy(
+            "%(host)s (%(id)s) has not left %(status)s since %(time)s. Check it in the "
+            "Xuandashi console."
+        ),
+    ),
+    "disk_approval_needed": (
+        gettext_lazy("%(name)s asks for a %(size)s GB disk at ¥%(price)s an hour"),
+        gettext_lazy(
+            "Operation #%(operation)s: %(kind)s. Its hourly price is above the team's limit (or "
+            "cannot be estimated) and waits for another admin's approval on its operation page; "
+            "nothing is created until then."
+        ),
+    ),
+    "disk_arrears": (
+        gettext_lazy("Disk %(disk)s was stopped by Xuandashi for arrears"),
+        gettext_lazy(
+            "The cloud disk %(disk)s (%(id)s, %(size)s GB) is stopped for arrears: the provider "
+            "unmounted it. Top up the wallet at the provider; once paid it can be mounted again."
+        ),
+    ),
+    "test": (
+        gettext_lazy("Test message from the Xuandashi dashboard"),
+        gettext_lazy(
+            "If you can read this, alerts reach the channel %(channel)s. Sent by %(name)s."
+        ),
+    ),
+}
+NO_LIMIT = pgettext_lazy("an approval limit", "none")
+# The button (or link) under a chat message, to the page it is about.
+OPEN_PAGE = gettext_lazy("Open in the dashboard")
+
+
+def alert_words(key: str, values: dict[str, Any], language: str) -> tuple[str, str]:
+    """The subject and body of alert `key` in `language`."""
+    subject, body = ALERTS[key]
+    with translation.override(language):
+        worded = {name: _worded(value) for name, value in values.items()}
+        return str(subject) % worded, str(body) % worded
+
+
+def alert_stored(key: str, **values: Any) -> dict[str, Any]:
+    """The fields a notification keeps of what it says: its English words, its key and values."""
+    stored_values = _stored_values(values)
+    subject, body = alert_words(key, stored_values, "en")
+    return {
+        "subject": subject,
+        "body": body,
+        "message_key": key,
+        "message_values": stored_values,
+    }

@@ -105,7 +105,7 @@ from .types import (
     PersonalImagePage,
 )
 
-__all__ = ["TOKEN_HEADER", "XuandashiClient"]
+__all__ = ["TOKEN_HEADER", "CallRecord", "XuandashiClient", "endpoint_of"]
 
 logger = logging.getLogger("vmclient")
 
@@ -139,6 +139,33 @@ MAX_IMAGE_NAME = 100  # the docs give no limit; a longer name is surely a mistak
 
 _ID_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,200}$")
 _TITLE = re.compile(rb"<title[^>]*>(.{0,200}?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+# --- What each HTTP exchange did, for an observer (the dashboard's metrics) ----------------------
+
+# The paths that end in a host's id: the id is not part of the endpoint's name.
+_HOST_PATH = re.compile(r"^(/v1/pve/open/(?:one|operate|reboot|delete))/[^/]+$")
+
+
+def endpoint_of(path: str) -> str:
+    """The endpoint a path calls, without the host id it names ("/v1/pve/open/one/{id}")."""
+    return _HOST_PATH.sub(r"\1/{id}", path)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One HTTP exchange with the upstream, as `on_exchange` observers see it.
+
+    `outcome` is "ok" or the name of the error class raised; `code` the envelope's code (or the
+    error's), None when no answer was read."""
+
+    method: str
+    endpoint: str
+    attempt: int
+    http_status: int | None
+    code: int | None
+    outcome: str
+    duration_seconds: float
 
 
 # --- Retry policies -----------------------------------------------------------------------------
@@ -453,6 +480,7 @@ class XuandashiClient:
         session_factory: Callable[[], requests.Session] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        on_exchange: Callable[[CallRecord], None] | None = None,
     ) -> None:
         self.base_url = _checked_base_url(base_url)
         self.uuid = _checked_credential(uuid, "uuid")
@@ -468,6 +496,8 @@ class XuandashiClient:
         self.max_backoff = float(max_backoff)
         self._session_factory = session_factory or requests.Session
         self._sleep = sleep
+        # Told of every HTTP exchange (its failures are logged, never raised into the call).
+        self._on_exchange = on_exchange
         self._local = threading.local()
         self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
@@ -1003,7 +1033,13 @@ class XuandashiClient:
         finally:
             self._log(method, path, attempt, status, envelope, failure, started)
 
-    def _log(
+    def _observe(self, record: CallRecord) -> None:
+        try:
+            self._on_exchange(record)
+        except Exception:  # an observer must never break a call
+            logger.exception("vmclient: the exchange observer failed")
+
+    def _log(  # and tell the observer
         self,
         method: str,
         path: str,
@@ -1013,8 +1049,21 @@ class XuandashiClient:
         failure: XdsError | None,
         started: float,
     ) -> None:
-        duration_ms = round((time.perf_counter() - started) * 1000)
+        seconds = time.perf_counter() - started
+        duration_ms = round(seconds * 1000)
         code = envelope.code if envelope is not None else getattr(failure, "code", None)
+        if self._on_exchange is not None:
+            self._observe(
+                CallRecord(
+                    method=method,
+                    endpoint=endpoint_of(path),
+                    attempt=attempt,
+                    http_status=status,
+                    code=code if isinstance(code, int) else None,
+                    outcome="ok" if failure is None else type(failure).__name__,
+                    duration_seconds=seconds,
+                )
+            )
         trace_id = envelope.trace_id if envelope is not None else getattr(failure, "trace_id", None)
         # Successful reads are quiet (lists are POSTed by the disk calls).
         read = method == "GET" or path.endswith("/getList")

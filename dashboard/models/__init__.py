@@ -37,7 +37,12 @@ from dashboard.models.hosts import (
     SyncState,
     is_host_id,
 )
-from dashboard.models.notifications import Notification
+from dashboard.models.notifications import (
+    AlertChannel,
+    AlertDelivery,
+    AlertPreference,
+    Notification,
+)
 from dashboard.models.operations import (
     ACTION_SLUGS,
     PERIOD_LABELS,
@@ -82,6 +87,9 @@ __all__ = [
     "STATUS_LABELS",
     "STATUS_SLUGS",
     "WEEKDAY_LABELS",
+    "AlertChannel",
+    "AlertDelivery",
+    "AlertPreference",
     "AppendOnlyError",
     "AuditEvent",
     "AuditEventQuerySet",

@@ -312,6 +312,8 @@ class SyncState(models.Model):
     error_message_frozen = models.JSONField(default=dict, blank=True)
     error_trace_id = models.CharField(max_length=128, blank=True)
     item_count = models.PositiveIntegerField(null=True, blank=True)  # hosts / templates seen
+    # How long the last run took, from its start to its outcome (the metrics' sync duration).
+    last_duration_seconds = models.FloatField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.get_job_display()

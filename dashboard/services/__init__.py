@@ -2,6 +2,9 @@
 ask for, ownership and the audit trail. One module per subject; the package exports what views,
 tasks and commands use."""
 
+from dashboard.services.alert_delivery import deliveries_sweep as alerts_sweep
+from dashboard.services.alert_delivery import delivery_send as alert_send
+from dashboard.services.alert_delivery import delivery_test as alert_test
 from dashboard.services.annotations import AnnotationInvalid, host_annotate, parse_labels
 from dashboard.services.approvals import (
     approvals_expire,
@@ -56,7 +59,10 @@ __all__ = [
     "OperationRefused",
     "SyncResult",
     "TaskQueueUnavailable",
+    "alert_send",
+    "alert_test",
     "alerts_check",
+    "alerts_sweep",
     "approvals_expire",
     "audit_record",
     "awaiting_count",

@@ -1,5 +1,10 @@
-"""Telling people: by e-mail (Django's backends; the console by default) and by a generic
-webhook (a JSON POST to XDS_WEBHOOK_URL, which WeCom, DingTalk, Feishu or Slack bots can take).
+"""Telling people: by e-mail (Django's backends; readable files by default) to the members who
+chose that kind of alert (their Alerts page), by the generic webhook of XDS_WEBHOOK_URL, and to
+the chat channels admins added that take its kind (dashboard.services.alert_delivery: one
+delivery per channel, in the channel's language, retried until delivered).
+
+A notification keeps its English words and its message key and values (wording.ALERTS), so each
+channel words it again in its own language, and the path of the page it is about.
 
 Each notification is a row with a key naming what it is about; a second notification with the
 same key is not sent, which is what makes "once per threshold" hold whatever how often the
@@ -19,15 +24,23 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.models import CHANGING_STATUSES, Host, Notification, Operation
+from dashboard.models import (
+    CHANGING_STATUSES,
+    AlertPreference,
+    Host,
+    Notification,
+    Operation,
+)
+from dashboard.services import alert_delivery
+from dashboard.wording import NO_LIMIT, Said, alert_stored, said
 from vmclient.types import HostStatus
 
 logger = logging.getLogger(__name__)
@@ -35,7 +48,6 @@ logger = logging.getLogger(__name__)
 Kind = Notification.Kind
 # Refusals that mean the account needs money: balance too low, arrears, and the like.
 MONEY_CODES = frozenset({"6003", "9000", "9001"})
-WEBHOOK_TIMEOUT_SECONDS = 5
 
 
 def admins():
@@ -57,20 +69,32 @@ def _people(*users) -> list:
     return people
 
 
-def notify(*, key: str, kind: str, subject: str, body: str, users, host_id: str = "") -> bool:
-    """Record and send a notification, unless one with `key` was already sent."""
+def notify(
+    *,
+    key: str,
+    kind: str,
+    message: dict,
+    users,
+    host_id: str = "",
+    link: str = "",
+) -> bool:
+    """Record and send a notification, unless one with `key` was already sent. `message` is
+    what `wording.alert_stored` keeps of its words; `link` the path of the page it is about."""
     people = _people(*users)
     # One line: the subject becomes a mail header, and host names come from the provider.
-    subject = " ".join(subject.split())
+    subject = " ".join(message["subject"].split())
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
                 key=key[:200],
                 kind=kind,
                 subject=subject[:300],
-                body=body,
+                body=message["body"],
+                message_key=message["message_key"],
+                message_values=message["message_values"],
                 recipients=[user.get_username() for user in people],
                 host_id=host_id,
+                link=link[:300],
             )
     except IntegrityError:
         return False
@@ -88,57 +112,47 @@ def _deliver_later(pk: int) -> None:
         deliver(pk)
 
 
+def wants_email(user, kind: str) -> bool:
+    """Whether `user` gets alerts of `kind` by e-mail too (their settings page; all by default)."""
+    preference = AlertPreference.objects.filter(user=user).first()
+    return preference is None or kind in preference.email_kinds
+
+
 def deliver(pk: int) -> Notification | None:
-    """Send notification `pk` by e-mail and webhook; record how each went."""
+    """Send notification `pk` by e-mail, to the XDS_WEBHOOK_URL webhook and to the chat channels
+    that take its kind; record how each went. Safe to run twice: mail and the webhook go once
+    (their result is recorded), and a channel gets one delivery per notification."""
     notification = Notification.objects.filter(pk=pk).first()
     if notification is None:
         return None
-    users = get_user_model().objects.filter(username__in=notification.recipients)
-    addresses = sorted({user.email for user in users if user.email})
-    email_result = webhook_result = ""
-    if addresses:
-        try:
-            send_mail(
-                f"[Xuandashi] {notification.subject}",
-                notification.body,
-                settings.DEFAULT_FROM_EMAIL,
-                addresses,
-            )
-            email_result = "ok"
-        except Exception as exc:
-            email_result = f"{type(exc).__name__}: {exc}"[:300]
-    if settings.XDS_WEBHOOK_URL:
-        webhook_result = _post_webhook(notification)
+    email_result, webhook_result = notification.email_result, notification.webhook_result
+    if email_result != "ok":
+        email_result = _send_mail(notification)
+    if settings.XDS_WEBHOOK_URL and webhook_result != "ok":
+        webhook_result = alert_delivery.post_to_settings_webhook(notification)
     Notification.objects.filter(pk=pk).update(
         email_result=email_result, webhook_result=webhook_result
     )
+    alert_delivery.deliveries_queue(notification)
     return notification
 
 
-def webhook_payload(notification: Notification) -> dict:
-    """What the webhook receives: plain fields, and a "text" chat bots can post as it is."""
-    return {
-        "kind": notification.kind,
-        "subject": notification.subject,
-        "text": f"{notification.subject}\n{notification.body}",
-        "host_id": notification.host_id or None,
-        "recipients": notification.recipients,
-        "at": notification.created_at.isoformat(),
-    }
-
-
-def _post_webhook(notification: Notification) -> str:
+def _send_mail(notification: Notification) -> str:
+    users = get_user_model().objects.filter(username__in=notification.recipients)
+    addresses = sorted(
+        {user.email for user in users if user.email and wants_email(user, notification.kind)}
+    )
+    if not addresses:
+        return ""
     try:
-        response = requests.post(
-            settings.XDS_WEBHOOK_URL,
-            json=webhook_payload(notification),
-            timeout=WEBHOOK_TIMEOUT_SECONDS,
+        send_mail(
+            f"[Xuandashi] {notification.subject}",
+            notification.body,
+            settings.DEFAULT_FROM_EMAIL,
+            addresses,
         )
-    except requests.RequestException as exc:
-        logger.warning("webhook for notification %s failed: %s", notification.pk, exc)
-        return f"{type(exc).__name__}"[:300]
-    if response.status_code >= 300:
-        return f"HTTP {response.status_code}"
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"[:300]
     return "ok"
 
 
@@ -153,47 +167,47 @@ def approval_needed(operation: Operation) -> bool:
         return notify(
             key=f"approval:{operation.pk}",
             kind=Kind.APPROVAL_NEEDED,
-            subject=(
-                f"{operation.requested_by_name} asks for a {operation.params.get('size_gb')} GB "
-                f"disk at ¥{create_price(operation) or '?'} an hour"
-            ),
-            body=(
-                f"Operation #{operation.pk}: {operation.get_kind_display()}. Its hourly price is "
-                "above the team's limit (or cannot be estimated) and waits for another admin's "
-                "approval on its operation page; nothing is created until then."
+            message=alert_stored(
+                "disk_approval_needed",
+                name=operation.requested_by_name,
+                size=operation.params.get("size_gb", "?"),
+                price=str(create_price(operation) or "?"),
+                operation=operation.pk,
+                kind=Operation.Kind(operation.kind).label,
             ),
             users=approvers,
+            link=reverse("operation-detail", args=[operation.pk]),
         )
     package = operation.params.get("package_name", "")
-    price = create_price(operation)
     return notify(
         key=f"approval:{operation.pk}",
         kind=Kind.APPROVAL_NEEDED,
-        subject=f"{operation.requested_by_name} asks to buy {package} for ¥{price}",
-        body=(
-            f"Operation #{operation.pk}: {operation.get_kind_display()} of {package} with "
-            f"{operation.params.get('image_label', '')}. It is above the team's limit and waits "
-            "for another admin's approval on its operation page; nothing is bought until then."
+        message=alert_stored(
+            "approval_needed",
+            name=operation.requested_by_name,
+            package=package,
+            price=str(create_price(operation)),
+            operation=operation.pk,
+            kind=Operation.Kind(operation.kind).label,
+            image=operation.params.get("image_label", ""),
         ),
         users=approvers,
+        link=reverse("operation-detail", args=[operation.pk]),
     )
 
 
 def policy_proposed(policy, in_force) -> bool:
     """A raise of the approval limit waits for another admin to confirm it (Team policy)."""
-    proposed = "none" if policy.proposed_threshold is None else f"¥{policy.proposed_threshold}"
-    current = "none" if in_force is None else f"¥{in_force}"
+    proposed = NO_LIMIT if policy.proposed_threshold is None else f"¥{policy.proposed_threshold}"
+    current = NO_LIMIT if in_force is None else f"¥{in_force}"
     return notify(
         key=f"policy:{policy.proposed_at.isoformat()}",
         kind=Kind.APPROVAL_NEEDED,
-        subject=f"{policy.proposed_by_name} proposes the approval limit {proposed}",
-        body=(
-            f"{policy.proposed_by_name} proposes to change the team's approval limit from "
-            f"{current} to {proposed}. It takes effect only once another admin confirms it "
-            "(Admin, Team policy); until then purchases above the limit in force wait for "
-            "approval as before."
+        message=alert_stored(
+            "policy_proposed", name=policy.proposed_by_name, proposed=proposed, current=current
         ),
         users=[user for user in admins() if user.pk != policy.proposed_by_id],
+        link=reverse("admin:dashboard_teampolicy_change", args=[policy.pk]),
     )
 
 
@@ -203,13 +217,26 @@ def operation_finished(operation: Operation) -> bool:
         return False
     host = Host.objects.filter(pk=operation.host_id).select_related("owner").first()
     owner = host.owner if host is not None else None
+    if operation.message_key:  # worded again in each channel's language
+        said_message = Said(operation.message_key, operation.message_values or {})
+    else:
+        said_message = operation.message
     return notify(
         key=f"money:{operation.pk}",
         kind=Kind.MONEY,
-        subject=f"{operation} refused by Xuandashi for money (code {operation.error_code})",
-        body=f"{operation.message}\nTrace id: {operation.trace_id or '-'}",
+        message=alert_stored(
+            "money",
+            kind=Operation.Kind(operation.kind).label,
+            target=operation.host_name
+            or operation.host_id
+            or operation.params.get("package_name", ""),
+            code=operation.error_code,
+            message=said_message,
+            trace=operation.trace_id or "-",
+        ),
         users=[operation.requested_by, owner, *admins()],
         host_id=operation.host_id or "",
+        link=reverse("operation-detail", args=[operation.pk]),
     )
 
 
@@ -221,14 +248,9 @@ def disk_arrears(disk) -> bool:
     return notify(
         key=f"disk-arrears:{disk.id}:{since}",
         kind=Kind.DISK_ARREARS,
-        subject=f"Disk {disk} was stopped by Xuandashi for arrears",
-        body=(
-            f"The cloud disk {disk} ({disk.id}, {disk.size_gb or '?'} GB) is stopped for "
-            "arrears: the provider unmounted it. Top up the wallet at the provider; once paid "
-            "it can be mounted again."
-        ),
+        message=alert_stored("disk_arrears", disk=str(disk), id=disk.id, size=disk.size_gb or "?"),
         users=[owner, *admins()],
-        host_id="",
+        link=reverse("disk-detail", args=[disk.id]),
     )
 
 
@@ -245,9 +267,13 @@ def alerts_check(*, now: datetime | None = None) -> int:
             dict(
                 key=f"expiring:{host.id}:{host.expires_at.isoformat()}:{days}",
                 kind=Kind.EXPIRING,
-                subject=f"{host} expires within {days} day(s), at {_local(host.expires_at)}",
-                body=f"The rental of {host} ({host.id}) ends at {_local(host.expires_at)}. "
-                "Renew it in the Xuandashi console, or save what is on it.",
+                message=alert_stored(
+                    "expiring",
+                    host=str(host),
+                    id=host.id,
+                    days=days,
+                    time=_local(host.expires_at),
+                ),
                 host=host,
             )
             for host in soon
@@ -257,8 +283,7 @@ def alerts_check(*, now: datetime | None = None) -> int:
         dict(
             key=f"expired:{host.id}:{host.expires_at.isoformat() if host.expires_at else ''}",
             kind=Kind.EXPIRED,
-            subject=f"{host} has expired",
-            body=f"The rental of {host} ({host.id}) is over; the provider may reclaim it.",
+            message=alert_stored("expired", host=str(host), id=host.id),
             host=host,
         )
         for host in expired
@@ -271,9 +296,14 @@ def alerts_check(*, now: datetime | None = None) -> int:
             dict(
                 key=f"stuck:{host.id}:{host.status}:{host.status_changed_at.isoformat()}",
                 kind=Kind.STUCK,
-                subject=f"{host} has been {host.status_label.lower()} for {minutes} min",
-                body=f"{host} ({host.id}) has not left {host.status_label.lower()} since "
-                f"{_local(host.status_changed_at)}. Check it in the Xuandashi console.",
+                message=alert_stored(
+                    "stuck",
+                    host=str(host),
+                    id=host.id,
+                    status=said(f"status.{HostStatus(host.status).name.lower()}"),
+                    minutes=minutes,
+                    time=_local(host.status_changed_at),
+                ),
                 host=host,
             )
         )
@@ -287,7 +317,12 @@ def alerts_check(*, now: datetime | None = None) -> int:
         if alert["key"] in sent_before:
             continue
         host = alert.pop("host")
-        sent += notify(**alert, users=[host.owner, *team], host_id=host.id)
+        sent += notify(
+            **alert,
+            users=[host.owner, *team],
+            host_id=host.id,
+            link=reverse("host-detail", args=[host.id]),
+        )
     return sent
 
 

@@ -380,8 +380,18 @@ def _enqueue_once(key: str, task) -> bool:
 
 def _state_succeeded(job: str, *, at: datetime, count: int) -> None:
     SyncState.objects.update_or_create(
-        job=job, defaults={"last_attempt_at": at, "last_success_at": at, "item_count": count}
+        job=job,
+        defaults={
+            "last_attempt_at": at,
+            "last_success_at": at,
+            "item_count": count,
+            "last_duration_seconds": _since(at),
+        },
     )
+
+
+def _since(started: datetime) -> float:
+    return max(0.0, (timezone.now() - started).total_seconds())
 
 
 def _error_fields(outcome: Said) -> dict:
@@ -402,5 +412,11 @@ def _state_failed(job: str, exc: Exception, *, at: datetime) -> None:
             "error_trace_id": "",
         }
     SyncState.objects.update_or_create(
-        job=job, defaults={"last_attempt_at": at, "last_error_at": at, **values}
+        job=job,
+        defaults={
+            "last_attempt_at": at,
+            "last_error_at": at,
+            "last_duration_seconds": _since(at),
+            **values,
+        },
     )

@@ -3,6 +3,7 @@ renders the page or, for HTMX, just the fragment that changed. No view calls the
 "Show password" (a password is never stored, so it is fetched when asked for). One module per
 subject; the package exports the views the URLconf names."""
 
+from dashboard.views.account import alert_settings
 from dashboard.views.actions import host_action, host_delete
 from dashboard.views.bulk import host_bulk, host_bulk_live
 from dashboard.views.catalog import image_list, package_list
@@ -40,6 +41,7 @@ from dashboard.views.spend import spend, spend_csv
 from dashboard.views.sync import sync_now, sync_wait
 
 __all__ = [
+    "alert_settings",
     "disk_attach",
     "disk_create",
     "disk_destroy",

@@ -233,6 +233,17 @@ BAD_SETTINGS = [
         "https://",
         hidden="tok-abc123",
     ),
+    bad({"XDS_PUBLIC_URL": "dash.example.com"}, "XDS_PUBLIC_URL", "https://"),
+    # --- Metrics ---
+    bad({"XDS_METRICS_TOKEN": "short"}, "XDS_METRICS_TOKEN", "16", hidden="short"),
+    bad(
+        {"XDS_METRICS_ALLOWED_NETWORKS": "10.0.0.300"}, "XDS_METRICS_ALLOWED_NETWORKS", "10.0.0.300"
+    ),
+    bad(
+        {"XDS_METRICS_ALLOWED_NETWORKS": "10.0.0.0/8,0.0.0.0/0"},
+        "XDS_METRICS_ALLOWED_NETWORKS",
+        "every",
+    ),
     # --- E-mail ---
     bad({"DJANGO_EMAIL_BACKEND": "smtp"}, "DJANGO_EMAIL_BACKEND", "smtp"),
     bad({"DJANGO_EMAIL_BACKEND": "nowhere.mail.Backend"}, "DJANGO_EMAIL_BACKEND", "nowhere"),

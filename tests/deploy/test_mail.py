@@ -30,8 +30,12 @@ def test_an_alert_email_is_a_readable_file_named_in_one_log_line(
         notify(
             key="expiring:h1",
             kind=Notification.Kind.EXPIRING,
-            subject=SUBJECT,
-            body="The rental of rendu-été-01 ends soon.\nRenew it in the Xuandashi console.",
+            message={
+                "subject": SUBJECT,
+                "body": "The rental of rendu-été-01 ends soon.\nRenew it in the Xuandashi console.",
+                "message_key": "",  # words of their own, not one of wording.ALERTS
+                "message_values": {},
+            },
             users=[ada],
         )
 

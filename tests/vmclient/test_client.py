@@ -474,3 +474,30 @@ def test_session_factory_is_used_for_every_thread(simulator):
         worker.join()
         client.list_images()
     assert len(made) == 2 and made[0] != made[1]
+
+
+def test_an_observer_sees_every_exchange_by_endpoint_and_code(simulator):
+    seen = []
+    host = simulator.fleet.add_host()
+    with client_for(simulator, on_exchange=seen.append) as client:
+        client.list_hosts_page()
+        client.get_host(host.id)
+        with pytest.raises(XdsError):
+            client.get_host("no-such-host")
+    endpoints = [(record.endpoint, record.outcome) for record in seen]
+    assert ("/v1/auth/getToken", "ok") in endpoints
+    assert ("/v1/pve/open/mypage", "ok") in endpoints
+    assert ("/v1/pve/open/one/{id}", "ok") in endpoints  # the id is not in the name
+    failed = [record for record in seen if record.outcome != "ok"]
+    assert failed and failed[-1].endpoint == "/v1/pve/open/one/{id}"
+    assert failed[-1].code is not None and failed[-1].code != 0
+    assert all(record.duration_seconds >= 0 for record in seen)
+
+
+def test_an_observer_that_fails_never_breaks_a_call(simulator):
+    def broken(record):
+        raise RuntimeError("the metrics store is down")
+
+    simulator.fleet.add_host()
+    with client_for(simulator, on_exchange=broken) as client:
+        assert client.list_hosts_page().hosts
