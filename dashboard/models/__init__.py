@@ -39,6 +39,7 @@ from dashboard.models.schedules import (
     ScheduleRun,
     team_zone,
 )
+from dashboard.models.tokens import TOKEN_PREFIX, ApiToken
 
 __all__ = [
     "ACTION_SLUGS",
@@ -55,7 +56,9 @@ __all__ = [
     "PURPOSE_LABELS",
     "STATUS_LABELS",
     "STATUS_SLUGS",
+    "TOKEN_PREFIX",
     "WEEKDAY_LABELS",
+    "ApiToken",
     "AppendOnlyError",
     "AuditEvent",
     "AuditEventQuerySet",
