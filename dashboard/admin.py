@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard import permissions
 from dashboard.models import (
+    ApiToken,
     AuditEvent,
     Host,
     Notification,
@@ -27,7 +28,7 @@ from dashboard.models import (
     SyncState,
     TeamPolicy,
 )
-from dashboard.services import approval_policy
+from dashboard.services import approval_policy, tokens
 from dashboard.views.common import csv_cell
 
 
@@ -308,6 +309,37 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "subject", "email_result", "webhook_result")
     list_filter = ("kind",)
     search_fields = ("subject", "host_id")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Every member's API tokens, for admins (who may also revoke them on /account/tokens/).
+    Nothing here shows a token: only its digest is kept, and its first characters."""
+
+    list_display = (
+        "name",
+        "user",
+        "hint",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+    )
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__username", "hint")
+    exclude = ("digest",)
+    actions = ["revoke_tokens"]
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_manage_tokens(request.user)
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke_tokens(self, request, queryset):
+        for token in queryset:
+            tokens.token_revoke(user=request.user, token_id=token.pk)
+        self.message_user(request, _("Revoked."), messages.SUCCESS)
 
 
 # --- Members' accounts --------------------------------------------------------------------------

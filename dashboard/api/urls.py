@@ -8,7 +8,7 @@ docs page is a page like the others: signed-in members only.
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authentication import SessionAuthentication
@@ -62,5 +62,6 @@ urlpatterns = [
     path("images/", endpoint(views.ImageList), name="api-image-list"),
     path("me/", endpoint(views.Me), name="api-me"),
     path("schema/", endpoint(Schema), name="api-schema"),
-    path("docs/", Docs.as_view(url_name="api-schema"), name="api-docs"),
+    # REST framework's views opt out of the site's login redirect; the docs page opts back in.
+    path("docs/", login_required(Docs.as_view(url_name="api-schema")), name="api-docs"),
 ]

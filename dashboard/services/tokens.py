@@ -54,7 +54,7 @@ def max_days() -> int:
 def token_create(*, user, name: str, scopes, days: int | None = None, by=None) -> NewToken:
     """Make a token for `user` (asked by `by`, `user` by default). Raises TokenInvalid."""
     name = (name or "").strip()
-    scopes = sorted(set(scopes or ()), key=ApiToken.Scope.values.index)
+    scopes = [str(scope) for scope in (scopes or ())]
     days = DEFAULT_DAYS if days is None else days
     if not name:
         raise TokenInvalid(_("Give the token a name that says what uses it."))
@@ -63,6 +63,7 @@ def token_create(*, user, name: str, scopes, days: int | None = None, by=None) -
     unknown = [scope for scope in scopes if scope not in ApiToken.Scope.values]
     if unknown or not scopes:
         raise TokenInvalid(_("Choose at least one scope: read, operate or manage."))
+    scopes = [scope for scope in ApiToken.Scope.values if scope in scopes]  # in their order
     if not isinstance(days, int) or not 1 <= days <= max_days():
         raise TokenInvalid(
             _("A token lasts from 1 to %(max)d days (the most the admins allow).")
