@@ -1,5 +1,5 @@
 """What the API answers and accepts. Hosts, operations, templates and images are read-only
-views of what the selectors return; `CreateHostRequest` is the body of a purchase.
+views of what the selectors return; `CreateHost` is the body of a purchase.
 
 Values are the API's own words, stable for scripts: a host's `status` is a slug (`running`,
 `off`…, `gone`), billing is `pay-as-you-go` or `rental`, an operation's `kind` and `state` are
@@ -197,7 +197,7 @@ class TemplateSerializer(serializers.Serializer):
         return area_name(row.package.area)
 
 
-class CreateHostRequest(serializers.Serializer):
+class CreateHost(serializers.Serializer):
     package_id = serializers.CharField(max_length=64)
     image_id = serializers.CharField(max_length=64)
     billing = serializers.ChoiceField(choices=list(BILLING_BY_NAME), default="pay-as-you-go")

@@ -29,7 +29,7 @@ from dashboard import permissions, selectors, services
 from dashboard.api.errors import CatalogNotReady
 from dashboard.api.serializers import (
     BILLING_BY_NAME,
-    CreateHostRequest,
+    CreateHost,
     HostSerializer,
     ImageRowSerializer,
     OperationSerializer,
@@ -185,14 +185,14 @@ class HostList(GenericAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
-        request=CreateHostRequest,
+        request=CreateHost,
         parameters=[IDEMPOTENCY_HEADER],
         responses={202: OperationSerializer, 503: Error, **ACTION_ERRORS},
     )
     def post(self, request):
         """Buy a host: 202 with the create operation (which may wait for an admin's approval
         when the price is above the team's limit)."""
-        body = CreateHostRequest(data=request.data)
+        body = CreateHost(data=request.data)
         body.is_valid(raise_exception=True)
         params = body.operation_params()
         return _ask(request, kind=body.kind, params=params, key_required=True)
