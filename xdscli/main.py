@@ -362,8 +362,11 @@ def _progress(operation: dict, started: float) -> str:
     what = operation.get("host_name") or operation.get("host_id") or ""
     step = last.get("detail") or last.get("label") or ""
     elapsed = int(time.monotonic() - started)
-    return f"[{elapsed:>4}s] #{operation['id']} {operation['kind_label']} {what}: " \
-           f"{operation['state_label']}{' · ' + step if step else ''}"  # fmt: skip
+    subject = " ".join(
+        part for part in (f"#{operation['id']}", operation["kind_label"], what) if part
+    )
+    state = operation["state_label"] + (f" · {step}" if step else "")
+    return f"[{elapsed:>4}s] {subject}: {state}"
 
 
 def _follow(args, client: api.Client, operation: dict) -> int:
