@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.api.conftest import bearer
+from tests.dashboard.api.conftest import bearer
 
 pytestmark = pytest.mark.django_db
 

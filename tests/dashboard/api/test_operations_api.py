@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.models import AuditEvent, Operation
-from tests.api.conftest import IMAGE, PACKAGE, bearer
+from tests.dashboard.api.conftest import IMAGE, PACKAGE, bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ import pytest
 from dashboard import services
 from dashboard.models import Operation
 from dashboard.upstream import reset_client
-from tests.api.conftest import IMAGE, PACKAGE
+from tests.dashboard.api.conftest import IMAGE, PACKAGE
 from tests.dashboard.workers import in_process_worker, own_queue
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_worker]

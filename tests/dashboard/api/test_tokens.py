@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dashboard.models import ApiToken, AuditEvent
 from dashboard.services import tokens
-from tests.api.conftest import bearer
+from tests.dashboard.api.conftest import bearer
 
 pytestmark = pytest.mark.django_db
 

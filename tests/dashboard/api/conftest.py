@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dashboard.services import tokens
-from tests.dashboard.conftest import *  # noqa: F403 (the dashboard's fixtures: hosts, simulator)
 
 PACKAGE, IMAGE = "Pi8tcH1NSd", "8991"  # a pay-as-you-go template of the simulator's, and an image
-RENTAL_PACKAGE = "Pi8tcH1NSd"
 
 
 @pytest.fixture
