@@ -205,3 +205,28 @@ def test_packages_say_when_the_catalog_is_not_loaded_yet(client, make_token):
     _user, secret = make_token("Viewer")
     response = client.get("/api/v1/packages/", **bearer(secret))
     assert response.status_code == 503 and "not loaded yet" in response.json()["detail"]
+
+
+def test_a_create_above_the_teams_limit_waits_for_approval(client, make_token, catalog_cached):
+    from decimal import Decimal
+
+    from dashboard.models import TeamPolicy
+
+    policy = TeamPolicy.current()
+    policy.approval_threshold = Decimal("1.00")
+    policy.save()
+    _user, secret = make_token("Creator", scopes=ALL)
+    response = create(client, secret)  # ¥4.50 an hour
+    assert response.status_code == 202
+    assert response.json()["state"] == "awaiting"
+    assert response.json()["timeline"][-1]["event"] == "approval_needed"
+
+
+def test_a_price_that_moved_since_it_was_shown_is_not_bought(client, make_token, catalog_cached):
+    _user, secret = make_token("Creator", scopes=ALL)
+    response = create(client, secret, confirmed_price="0.01")
+    assert response.status_code == 409 and "price changed" in response.json()["detail"]
+    assert not Operation.objects.exists()
+    price = client.get("/api/v1/packages/", **bearer(secret)).json()["results"]
+    hourly = next(r for r in price if r["package_id"] == PACKAGE)["hourly_prices"][0]
+    assert create(client, secret, key="k9", confirmed_price=hourly).status_code == 202
