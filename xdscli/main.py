@@ -23,6 +23,7 @@ import getpass
 import sys
 import time
 import uuid
+from urllib.parse import quote
 
 from xdscli import client as api
 from xdscli import config
@@ -85,6 +86,21 @@ OP_COLUMNS = [
     ("CODE", "code"),
     ("MESSAGE", "message"),
 ]
+ME_FIELDS = [
+    ("member", "username"),
+    ("roles", "roles"),
+    ("token", "token"),
+    ("scopes", "scopes"),
+    ("expires", "token_expires_at"),
+]
+IMAGE_COLUMNS = [
+    ("ID", "image_id"),
+    ("SYSTEM", "label"),
+    ("TYPE", "type"),
+    ("TEMPLATES", "template_count"),
+]
+HOST_FILTERS = ("status", "q", "owner", "label", "billing", "area", "os", "sort")
+OP_FILTERS = ("host", "person", "kind", "state")
 OP_FIELDS = [
     ("operation", "id"),
     ("kind", "kind_label"),
@@ -145,7 +161,7 @@ def parser() -> argparse.ArgumentParser:
     command("logout", "forget them")
     command("whoami", "who the token acts for, and its scopes")
     hosts = command("hosts", "list hosts (with the host list's filters)")
-    for name in ("status", "q", "owner", "label", "billing", "area", "os", "sort"):
+    for name in HOST_FILTERS:
         hosts.add_argument(f"--{name}")
     command("host", "one host").add_argument("host_id", metavar="ID")
     create = command("create", "buy a host", wait=True)
@@ -163,7 +179,7 @@ def parser() -> argparse.ArgumentParser:
     delete.add_argument("host_id", metavar="ID")
     delete.add_argument("--yes", action="store_true", help="yes, delete it")
     ops = command("ops", "list operations, newest first")
-    for name in ("host", "person", "kind", "state"):
+    for name in OP_FILTERS:
         ops.add_argument(f"--{name}")
     ops.add_argument("--limit", type=int, default=20)
     command("op", "one operation", wait=True).add_argument("operation_id", type=int, metavar="ID")
@@ -209,8 +225,9 @@ def cmd_login(args) -> int:
     if args.json:
         print_json({**me, "config": str(path)})
     else:
-        print(f"Signed in to {url} as {me['username']} (token {me['token']!r}: "
-              f"{', '.join(me['scopes'])}); kept in {path} (only you can read it).")  # fmt: skip
+        scopes = ", ".join(me["scopes"])
+        print(f"Signed in to {url} as {me['username']} (token {me['token']!r}: {scopes});")
+        print(f"kept in {path} (only you can read it).")
     return EXIT_OK
 
 
@@ -223,14 +240,17 @@ def cmd_logout(args) -> int:
     return EXIT_OK
 
 
-def cmd_whoami(args) -> int:
-    me = _client(args).get("me/")
+def _show(args, data, for_people) -> int:
+    """JSON for programs (--json), else `for_people(data)`: a table or a list of fields."""
     if args.json:
-        print_json(me)
+        print_json(data)
     else:
-        print_fields(me, [("member", "username"), ("roles", "roles"), ("token", "token"),
-                          ("scopes", "scopes"), ("expires", "token_expires_at")])  # fmt: skip
+        for_people(data)
     return EXIT_OK
+
+
+def cmd_whoami(args) -> int:
+    return _show(args, _client(args).get("me/"), lambda me: print_fields(me, ME_FIELDS))
 
 
 def _host_row(host: dict) -> dict:
@@ -242,28 +262,17 @@ def _host_row(host: dict) -> dict:
 
 
 def cmd_hosts(args) -> int:
-    filters = {name: getattr(args, name) for name in
-               ("status", "q", "owner", "label", "billing", "area", "os", "sort")}  # fmt: skip
+    filters = {name: getattr(args, name) for name in HOST_FILTERS}
     hosts = _client(args).all_pages("hosts/", **filters)
-    if args.json:
-        print_json(hosts)
-    else:
-        print_table([_host_row(host) for host in hosts], HOST_COLUMNS)
-    return EXIT_OK
+    return _show(args, hosts, lambda rows: print_table([_host_row(h) for h in rows], HOST_COLUMNS))
 
 
 def cmd_host(args) -> int:
     host = _client(args).get(f"hosts/{_quoted(args.host_id)}/")
-    if args.json:
-        print_json(host)
-    else:
-        print_fields(_host_row(host), HOST_FIELDS)
-    return EXIT_OK
+    return _show(args, host, lambda row: print_fields(_host_row(row), HOST_FIELDS))
 
 
 def _quoted(host_id: str) -> str:
-    from urllib.parse import quote
-
     return quote(host_id, safe="")
 
 
@@ -298,13 +307,9 @@ def _op_row(operation: dict) -> dict:
 
 
 def cmd_ops(args) -> int:
-    filters = {name: getattr(args, name) for name in ("host", "person", "kind", "state")}
+    filters = {name: getattr(args, name) for name in OP_FILTERS}
     operations = _client(args).all_pages("operations/", limit=args.limit, **filters)
-    if args.json:
-        print_json(operations)
-    else:
-        print_table([_op_row(operation) for operation in operations], OP_COLUMNS)
-    return EXIT_OK
+    return _show(args, operations, lambda rows: print_table(list(map(_op_row, rows)), OP_COLUMNS))
 
 
 def cmd_op(args) -> int:
@@ -316,28 +321,21 @@ def cmd_op(args) -> int:
     return EXIT_OK
 
 
+def _package_row(row: dict) -> dict:
+    images = [image["image_id"] for image in row["images"]]
+    return {**row, "price": "/".join(row["hourly_prices"]), "image_ids": images}
+
+
 def cmd_packages(args) -> int:
     templates = _client(args).all_pages("packages/")
-    if args.json:
-        print_json(templates)
-        return EXIT_OK
-    rows = [
-        {**row, "price": "/".join(row["hourly_prices"]),
-         "image_ids": [image["image_id"] for image in row["images"]]}
-        for row in templates
-    ]  # fmt: skip
-    print_table(rows, PACKAGE_COLUMNS)
-    return EXIT_OK
+    return _show(
+        args, templates, lambda rows: print_table(list(map(_package_row, rows)), PACKAGE_COLUMNS)
+    )
 
 
 def cmd_images(args) -> int:
     images = _client(args).all_pages("images/")
-    if args.json:
-        print_json(images)
-    else:
-        print_table(images, [("ID", "image_id"), ("SYSTEM", "label"), ("TYPE", "type"),
-                             ("TEMPLATES", "template_count")])  # fmt: skip
-    return EXIT_OK
+    return _show(args, images, lambda rows: print_table(rows, IMAGE_COLUMNS))
 
 
 # --- Operations: started, shown, followed --------------------------------------------------
@@ -351,10 +349,7 @@ def _started(args, client: api.Client, operation: dict) -> int:
 
 
 def _show_operation(args, operation: dict) -> None:
-    if args.json:
-        print_json(operation)
-        return
-    print_fields(_op_row(operation), OP_FIELDS)
+    _show(args, operation, lambda row: print_fields(_op_row(row), OP_FIELDS))
 
 
 def _progress(operation: dict, started: float) -> str:
@@ -389,9 +384,9 @@ def _follow(args, client: api.Client, operation: dict) -> int:
             if tty:
                 sys.stderr.write("\n")
             _show_operation(args, operation)
-            return _fail(args, f"still {operation['state']} after {args.wait_timeout:g} s; "
-                               f"`xds op {operation['id']} --wait` follows it again",
-                         EXIT_TIMEOUT, shown=True)  # fmt: skip
+            again = f"`xds op {operation['id']} --wait` follows it again"
+            message = f"still {operation['state']} after {args.wait_timeout:g} s; {again}"
+            return _fail(args, message, EXIT_TIMEOUT, shown=True)
         time.sleep(args.interval)
         operation = client.get(f"operations/{operation['id']}/")
     if tty:

@@ -135,13 +135,15 @@ def _idempotency_key(request, *, required: bool) -> uuid.UUID:
 
 
 def _same_request(operation: Operation, *, kind: str, host: Host | None, params: dict) -> bool:
-    if operation.kind != kind or operation.host_id != (host.id if host is not None else None):
-        return operation.kind == kind and host is None and operation.is_create
+    """Whether the operation a key made is the one asked for again (a create's host is the one it
+    found, so a create is compared by what it buys)."""
+    if operation.kind != kind:
+        return False
     if not operation.is_create:
-        return True
+        return host is not None and operation.host_id == host.id
     stored = operation.params or {}
-    return all(stored.get(name) == params.get(name) for name in
-               ("package_id", "image_id", "period_type", "period_number"))  # fmt: skip
+    compared = ("package_id", "image_id", "period_type", "period_number")
+    return all(stored.get(name) == params.get(name) for name in compared)
 
 
 def _ask(request, *, kind: str, host: Host | None = None, params=None, key_required=False):
