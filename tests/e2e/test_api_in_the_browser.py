@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from dashboard.models import ApiToken
 from dashboard.services.tokens import digest_of
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import SCREENSHOTS, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,6 +28,8 @@ def test_a_member_makes_a_token_and_reads_the_api_docs(page, live_server, make_m
     token = ApiToken.objects.get()
     assert token.digest == digest_of(shown.inner_text()) and token.scopes == ["read", "operate"]
     expect(page.locator(f"#token-{token.pk}")).to_contain_text("render farm")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "tokens-page.png"), full_page=True)
 
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
