@@ -3,8 +3,11 @@ then only what its member's role allows at that moment; refusals say why."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from dashboard import services
 from dashboard.models import AuditEvent, Operation
 from tests.dashboard.api.conftest import IMAGE, PACKAGE, bearer
 
@@ -20,14 +23,18 @@ ENDPOINTS = {
     "operations": ("read", set(ROLES)),
     "packages": ("read", set(ROLES)),
     "images": ("read", set(ROLES)),
+    "one operation": ("read", set(ROLES)),
+    "me": ("read", set(ROLES)),
+    "power on": ("operate", {"Operator", "Admin"}),
     "power off": ("operate", {"Operator", "Admin"}),
     "reboot": ("operate", {"Operator", "Admin"}),
     "delete": ("manage", {"Admin"}),
     "create": ("manage", {"Creator", "Admin"}),
 }
+CATALOG_ENDPOINTS = ("packages", "images", "create")
 
 
-def _call(client, endpoint: str, host, headers):
+def _call(client, endpoint: str, host, headers, *, off_host, operation):
     if endpoint == "list hosts":
         return client.get("/api/v1/hosts/", **headers)
     if endpoint == "one host":
@@ -38,6 +45,12 @@ def _call(client, endpoint: str, host, headers):
         return client.get("/api/v1/packages/", **headers)
     if endpoint == "images":
         return client.get("/api/v1/images/", **headers)
+    if endpoint == "one operation":
+        return client.get(f"/api/v1/operations/{operation.pk}/", **headers)
+    if endpoint == "me":
+        return client.get("/api/v1/me/", **headers)
+    if endpoint == "power on":
+        return client.post(f"/api/v1/hosts/{off_host.id}/power-on/", **headers)
     if endpoint == "power off":
         return client.post(f"/api/v1/hosts/{host.id}/power-off/", **headers)
     if endpoint == "reboot":
@@ -58,30 +71,37 @@ def _call(client, endpoint: str, host, headers):
 @pytest.mark.parametrize("scope", SCOPES)
 @pytest.mark.parametrize("role", ROLES)
 def test_role_scope_endpoint(
-    client, make_token, make_member, mirrored, catalog_cached, role, scope, endpoint
+    client, make_token, make_member, mirrored, request, role, scope, endpoint
 ):
-    other = make_member("someone-else", "Creator")
+    if endpoint in CATALOG_ENDPOINTS:
+        request.getfixturevalue("catalog_cached")
+    other = make_member("someone-else", "Creator", "Operator")
     host = mirrored(owner=other)  # running, someone else's
+    off_host = mirrored(owner=other, status=0)
+    busy = mirrored(owner=other)
+    theirs = services.operation_request(
+        user=other, kind=Operation.Kind.REBOOT, host=busy, idempotency_key=uuid.uuid4()
+    )
     user, secret = make_token(role, scopes=(scope,))
     needed, roles_allowed = ENDPOINTS[endpoint]
 
-    response = _call(client, endpoint, host, bearer(secret))
+    response = _call(client, endpoint, host, bearer(secret), off_host=off_host, operation=theirs)
+    mine = Operation.objects.filter(requested_by=user)
 
     if scope != needed:
         assert response.status_code == 403, response.content
         assert f"lacks the {needed} scope" in response.json()["detail"]
-        assert not Operation.objects.exists()
+        assert not mine.exists()
     elif role not in roles_allowed:
         assert response.status_code == 403, response.content
         assert "role" in response.json()["detail"] or "not yours" in response.json()["detail"]
-        assert not Operation.objects.exists()
+        assert not mine.exists()
     elif needed == "read":
         assert response.status_code == 200, response.content
     else:
         assert response.status_code == 202, response.content
-        operation = Operation.objects.get()
+        operation = mine.get()
         assert response.json()["id"] == operation.pk
-        assert operation.requested_by == user
     if response.status_code == 403:
         # Refusals are audited, with the token's name beside the member.
         event = AuditEvent.objects.filter(actor=user).latest("at")
@@ -130,3 +150,13 @@ def test_a_signed_in_session_is_not_an_api_credential(client, make_member, db):
     client.force_login(make_member("admin1", "Admin"))
     assert client.get("/api/v1/hosts/").status_code == 401
     assert client.post("/api/v1/hosts/", {}, content_type="application/json").status_code == 401
+
+
+def test_a_bearer_request_needs_no_csrf_token(make_token, mirrored, sim):
+    """Scripts send no security token: the API is exempt, as it reads no cookie to forge."""
+    from django.test import Client
+
+    _user, secret = make_token("Operator", scopes=("operate",))
+    host = mirrored()
+    script = Client(enforce_csrf_checks=True)
+    assert script.post(f"/api/v1/hosts/{host.id}/reboot/", **bearer(secret)).status_code == 202
