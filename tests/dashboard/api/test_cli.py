@@ -15,7 +15,7 @@ import pytest
 
 from dashboard import services
 from dashboard.models import Operation
-from dashboard.upstream import reset_client
+from dashboard.upstream import get_client, reset_client
 from tests.dashboard.api.conftest import IMAGE, PACKAGE
 from tests.dashboard.workers import in_process_worker, own_queue
 
@@ -34,6 +34,7 @@ def dashboard(live_server, make_simulator, settings):
     settings.XDS_ACTION_POLL_SECONDS = 0.3
     reset_client()
     assert services.catalog_refresh() is not None
+    live_server.sim = sim
     with own_queue(), in_process_worker():
         yield live_server
     reset_client()
@@ -107,6 +108,19 @@ def test_exit_codes_say_what_went_wrong(dashboard, make_token, tmp_path):
     assert scope.returncode == 4 and "operate" in json.loads(scope.stdout)["error"]
     unreachable = xds("hosts", token=read_only, url="http://127.0.0.1:9", home=home)
     assert unreachable.returncode == 8
+
+    # --wait that gives up says so (10), and the operation goes on: `xds op ID --wait` follows it.
+    upstream = dashboard.sim.fleet.add_host(status=2)  # running
+    services.host_mirror_save(host=get_client().get_host(upstream.id))
+    _operator, operator = make_token("Operator", scopes=("read", "operate"))
+    run = lambda *a: xds(*a, token=operator, url=dashboard.url, home=home)  # noqa: E731
+    gave_up = run("power-off", upstream.id, "--wait", "--wait-timeout", "0", "--json")
+    assert gave_up.returncode == 10, gave_up.stderr
+    operation = json.loads(gave_up.stdout)
+    assert "follows it again" in gave_up.stderr
+    assert run("op", str(operation["id"]), "--wait").returncode == 0
+    refused = run("reboot", upstream.id)  # off now: its state does not allow a reboot
+    assert refused.returncode == 6, refused.stderr
 
 
 def test_login_keeps_the_token_in_a_file_only_its_owner_reads(dashboard, make_token, tmp_path):
