@@ -24,11 +24,6 @@ from dashboard.services.audit import refusal_record
 from dashboard.services.tokens import TokenInvalid
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
 class CatalogNotReady(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "catalog_not_ready"

@@ -35,7 +35,7 @@ from dashboard.api.serializers import (
     OperationSerializer,
     TemplateSerializer,
 )
-from dashboard.forms import HostFilterForm, OperationFilterForm
+from dashboard.forms import CatalogFilterForm, HostFilterForm, OperationFilterForm
 from dashboard.models import BILLING_SLUGS, Host, Operation
 
 # Keys of the Idempotency-Key header become the operation's key through this namespace, with
@@ -285,8 +285,6 @@ CATALOG_FILTERS = [
 
 
 def _catalog(request):
-    from dashboard.forms.filters import CatalogFilterForm
-
     filters = _filter_values(CatalogFilterForm, request.query_params, BILLING_RENAMES)
     catalog = selectors.catalog_get(**filters)  # CatalogUnreadable: 503 (dashboard.api.errors)
     if catalog is None:
