@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -100,7 +101,7 @@ def _operation_answer(request, operation: Operation, *, replayed: bool = False) 
     operation = selectors.operation_get(operation_id=operation.pk)
     data = OperationSerializer(operation, context={"request": request}).data
     response = Response(data, status=status.HTTP_202_ACCEPTED)
-    response["Location"] = f"/api/v1/operations/{operation.pk}/"
+    response["Location"] = reverse("api-operation-detail", args=[operation.pk])
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response
