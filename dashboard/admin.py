@@ -23,6 +23,7 @@ from dashboard.forms.alerts import AlertChannelForm
 from dashboard.models import (
     AlertChannel,
     AlertDelivery,
+    ApiToken,
     AuditEvent,
     Host,
     Notification,
@@ -31,7 +32,7 @@ from dashboard.models import (
     SyncState,
     TeamPolicy,
 )
-from dashboard.services import alert_delivery, approval_policy
+from dashboard.services import alert_delivery, approval_policy, tokens
 from dashboard.sso import methods as sso_methods
 from dashboard.sso import policy as sign_in_policy
 from dashboard.views.common import csv_cell
@@ -413,6 +414,37 @@ class AlertChannelAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
         return redirect("admin:dashboard_alertchannel_change", channel.pk)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Every member's API tokens, for admins (who may also revoke them on /account/tokens/).
+    Nothing here shows a token: only its digest is kept, and its first characters."""
+
+    list_display = (
+        "name",
+        "user",
+        "hint",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+    )
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__username", "hint")
+    exclude = ("digest",)
+    actions = ["revoke_tokens"]
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_manage_tokens(request.user)
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke_tokens(self, request, queryset):
+        for token in queryset:
+            tokens.token_revoke(user=request.user, token_id=token.pk)
+        self.message_user(request, _("Revoked."), messages.SUCCESS)
 
 
 # --- Members' accounts --------------------------------------------------------------------------

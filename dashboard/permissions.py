@@ -28,6 +28,7 @@ CANCEL_ANY = "dashboard.cancel_any_operation"
 VIEW_AUDIT = "dashboard.view_auditevent"
 MANAGE_ANY_SCHEDULE = "dashboard.manage_any_schedule"
 APPROVE = "dashboard.approve_operation"
+MANAGE_ANY_TOKEN = "dashboard.manage_any_token"  # noqa: S105 (a permission)
 
 _VIEW = (VIEW_FLEET, "dashboard.view_operation", "dashboard.view_operationevent",
          "dashboard.view_syncstate")  # fmt: skip
@@ -49,6 +50,7 @@ ROLE_PERMISSIONS = {
         VIEW_AUDIT,
         MANAGE_ANY_SCHEDULE,
         APPROVE,
+        MANAGE_ANY_TOKEN,
         "dashboard.view_teampolicy",
         "dashboard.change_teampolicy",
         "dashboard.view_alertchannel",
@@ -221,6 +223,34 @@ def can_resolve(user) -> bool:
     """Saying what an operation left "outcome unknown" did (it bought host X, or nothing): an
     admin, who assigns owners, since resolving gives the host to the member who asked."""
     return _active(user) and has(user, ASSIGN_OWNER)
+
+
+def can_manage_tokens(user) -> bool:
+    """Seeing every member's API tokens and revoking any: admins."""
+    return _active(user) and has(user, MANAGE_ANY_TOKEN)
+
+
+# What each scope of an API token lets it ask for (dashboard.api): a token may make a request
+# only with its scope, and then only what its member's role allows at that moment (the checks
+# above, made by the same services as for the pages).
+SCOPE_READ, SCOPE_OPERATE, SCOPE_MANAGE = "read", "operate", "manage"
+SCOPE_OF_KIND = {
+    Operation.Kind.POWER_ON: SCOPE_OPERATE,
+    Operation.Kind.POWER_OFF: SCOPE_OPERATE,
+    Operation.Kind.REBOOT: SCOPE_OPERATE,
+    Operation.Kind.DELETE: SCOPE_MANAGE,
+    Operation.Kind.CREATE_PAY_AS_YOU_GO: SCOPE_MANAGE,
+    Operation.Kind.CREATE_RENTAL: SCOPE_MANAGE,
+}
+
+
+def scope_refusal(token, scope: str) -> str:
+    """Why `token` may not make a request needing `scope`; empty if it may."""
+    if token.allows(scope):
+        return ""
+    return _("This token lacks the %(scope)s scope; make a token with it on your tokens page.") % {
+        "scope": scope
+    }
 
 
 def can_view_audit(user) -> bool:

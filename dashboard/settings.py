@@ -112,6 +112,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    # The API (dashboard/api/): REST framework, its OpenAPI document, and the docs page's
+    # Swagger UI served from our static files (the sidecar ships them: no CDN).
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "vmclient",
     "dashboard",
     "axes",
@@ -747,6 +752,42 @@ for _network in XDS_METRICS_ALLOWED_NETWORKS:
             f"XDS_METRICS_ALLOWED_NETWORKS must not be {_network}: that opens /metrics to every "
             "address; name the scraper's address or network (or set XDS_METRICS_TOKEN)"
         )
+
+# The API (dashboard/api/, /api/v1/): personal tokens last at most XDS_API_TOKEN_MAX_DAYS (30 by
+# default when made), and each token may make XDS_API_RATE_PER_MINUTE requests a minute; more
+# get 429 with Retry-After.
+XDS_API_TOKEN_MAX_DAYS = env_int("XDS_API_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650)
+XDS_API_RATE_PER_MINUTE = env_int("XDS_API_RATE_PER_MINUTE", 120, minimum=1)
+REST_FRAMEWORK = {
+    # Bearer tokens only: no session, so no CSRF to get wrong (the pages keep theirs).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["dashboard.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["dashboard.api.access.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["dashboard.api.access.PerTokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "dashboard.api.pagination.Pages",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "dashboard.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Xuandashi team dashboard API",
+    "DESCRIPTION": (
+        "What the pages do, for scripts: the same checks, services and operations. "
+        "Authenticate with `Authorization: Bearer xds_...` (a personal token from "
+        "/account/tokens/)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OperationKindEnum": "dashboard.api.serializers.KIND_VALUES",
+        "OperationStateEnum": "dashboard.api.serializers.STATE_VALUES",
+    },
+}
 
 # --- Checks across sections ---------------------------------------------------------------------
 if XDS_PASSWORD_TIMEOUT >= _GUNICORN_TIMEOUT:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
@@ -101,6 +101,10 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/alerts/", views.alert_settings, name="alert-settings"),
+    path("account/tokens/", views.token_list, name="token-list"),
+    path("account/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
+    # The API for scripts and the xds command (dashboard/api/).
+    path("api/v1/", include("dashboard.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     # Prometheus's scrape: a bearer token or an allowed network (dashboard/metrics.py).

@@ -59,6 +59,7 @@ from dashboard.models.schedules import (
     ScheduleRun,
     team_zone,
 )
+from dashboard.models.tokens import TOKEN_PREFIX, ApiToken
 
 __all__ = [
     "ACTION_SLUGS",
@@ -86,10 +87,12 @@ __all__ = [
     "PURPOSE_LABELS",
     "STATUS_LABELS",
     "STATUS_SLUGS",
+    "TOKEN_PREFIX",
     "WEEKDAY_LABELS",
     "AlertChannel",
     "AlertDelivery",
     "AlertPreference",
+    "ApiToken",
     "AppendOnlyError",
     "AuditEvent",
     "AuditEventQuerySet",

@@ -58,6 +58,8 @@ class AuditEvent(models.Model):
         POLICY_PROPOSED = "policy_proposed", _("Team policy change proposed")
         POLICY_DISCARDED = "policy_discarded", _("Team policy change discarded")
         ACCESS_DENIED = "access_denied", _("Access denied")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices)

@@ -8,6 +8,9 @@ behalf.
 
 Nothing secret goes into a row: the callers pass names, ids, parameters, codes and trace ids,
 never a password or the upstream key (a test checks both after success and failure paths).
+
+A request made with a personal API token (dashboard/api/) is recorded with the token's name
+beside the member: `details["api_token"]`, and the summary says so.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class RequestOrigin:
     user: object | None
     ip: str | None
     user_agent: str
+    token_name: str = ""  # the API token the request was made with, if any
 
 
 # The request being served, if any: its origin is read only when a row is written.
@@ -45,10 +49,13 @@ _request: ContextVar[object | None] = ContextVar("xds_audit_request", default=No
 
 def origin_of(request) -> RequestOrigin:
     user = getattr(request, "user", None)
+    # REST framework sets `auth` (the token) on the request it wraps, as it sets `user`.
+    token = getattr(request, "auth", None)
     return RequestOrigin(
         user=user if user is not None and user.is_authenticated else None,
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX],
+        token_name=getattr(token, "name", "") if token is not None else "",
     )
 
 
@@ -95,6 +102,10 @@ def audit_record(
         host_id, host_name = host.id, host.name or host.id
     elif operation is not None and not host_id:
         host_id, host_name = operation.host_id or "", operation.host_name
+    details = dict(details or {})
+    if origin is not None and origin.token_name:
+        details["api_token"] = origin.token_name
+        summary = f"{summary} (API token {origin.token_name!r})"
     return AuditEvent.objects.create(
         action=action,
         actor=actor if actor is not None and actor.pk else None,
@@ -105,7 +116,7 @@ def audit_record(
         host_name=host_name or "",
         operation=operation,
         summary=summary,
-        details=details or {},
+        details=details,
     )
 
 

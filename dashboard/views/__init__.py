@@ -39,6 +39,7 @@ from dashboard.views.schedules import (
 )
 from dashboard.views.spend import spend, spend_csv
 from dashboard.views.sync import sync_now, sync_wait
+from dashboard.views.tokens import token_list, token_revoke
 
 __all__ = [
     "alert_settings",
@@ -83,4 +84,6 @@ __all__ = [
     "spend_csv",
     "sync_now",
     "sync_wait",
+    "token_list",
+    "token_revoke",
 ]

@@ -54,7 +54,11 @@ def csrf_failure(request, reason=""):
 
 def not_found(request, exception=None):
     """handler404. The message of an `Http404` a view raised ("No host with this id.") is for
-    the member; the URL resolver's (a dict of the patterns tried) is not."""
+    the member; the URL resolver's (a dict of the patterns tried) is not. Under /api/, JSON."""
+    if request.path.startswith("/api/"):
+        from dashboard.api.errors import json_not_found
+
+        return json_not_found(request)
     message = exception.args[0] if exception is not None and exception.args else ""
     context = {"message": message if isinstance(message, str) else "", "path": request.path}
     match = getattr(request, "resolver_match", None)

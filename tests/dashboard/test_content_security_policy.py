@@ -37,6 +37,7 @@ def test_member_pages_keep_to_the_policy(member_client, make_host):
         "/packages/",
         "/images/",
         "/operations/",
+        "/account/tokens/",
     ]
     for url in urls:
         response = member_client.get(url)
@@ -45,6 +46,13 @@ def test_member_pages_keep_to_the_policy(member_client, make_host):
         if "<html" in response.content.decode():
             assert '"allowEval": false' in response.content.decode()
             assert '"selfRequestsOnly": true' in response.content.decode()
+
+
+def test_the_api_docs_page_keeps_to_the_policy(member_client):
+    """Swagger UI, vendored, its start script a file of its own (no inline script or style)."""
+    response = member_client.get("/api/v1/docs/")
+    assert response.status_code == 200
+    _assert_strict(response, "/api/v1/docs/")
 
 
 def test_the_login_page_keeps_to_the_policy(client):

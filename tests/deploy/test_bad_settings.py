@@ -219,6 +219,9 @@ BAD_SETTINGS = [
     bad({"XDS_LDAP_ROLE_MAP": "=Admin"}, "XDS_LDAP_ROLE_MAP", "=Admin"),
     # --- Many hosts, schedules, approvals and alerts ---
     bad({"XDS_BULK_MAX_HOSTS": "0"}, "XDS_BULK_MAX_HOSTS", "0"),
+    bad({"XDS_API_TOKEN_MAX_DAYS": "0"}, "XDS_API_TOKEN_MAX_DAYS", "0"),
+    bad({"XDS_API_TOKEN_MAX_DAYS": "100000"}, "XDS_API_TOKEN_MAX_DAYS", "100000"),
+    bad({"XDS_API_RATE_PER_MINUTE": "many"}, "XDS_API_RATE_PER_MINUTE", "many"),
     bad({"XDS_SCHEDULE_CHECK_SECONDS": "0"}, "XDS_SCHEDULE_CHECK_SECONDS", "0"),
     bad({"XDS_SCHEDULE_GRACE_MINUTES": "0"}, "XDS_SCHEDULE_GRACE_MINUTES", "0"),
     bad({"XDS_APPROVAL_EXPIRY_HOURS": "0"}, "XDS_APPROVAL_EXPIRY_HOURS", "0"),
