@@ -448,6 +448,9 @@ ACTIONS: dict[str, Promise] = {
     "disk_attach": pgettext_lazy("an action, inside a sentence", "disk attach"),
     "disk_detach": pgettext_lazy("an action, inside a sentence", "disk detach"),
     "disk_destroy": pgettext_lazy("an action, inside a sentence", "disk destroy"),
+    "image_create": pgettext_lazy("an action, inside a sentence", "personal image"),
+    "image_rename": pgettext_lazy("an action, inside a sentence", "image rename"),
+    "image_delete": pgettext_lazy("an action, inside a sentence", "image delete"),
 }
 # A cloud disk's status on its own (a timeline entry), by the slug of dashboard.models.disks.
 DISK_STATUS_NAMES: dict[str, Promise] = {
@@ -456,6 +459,14 @@ DISK_STATUS_NAMES: dict[str, Promise] = {
     "in-use": gettext_lazy("In use"),
     "arrears": gettext_lazy("Stopped for arrears"),
     "destroying": gettext_lazy("Being destroyed"),
+    "unknown": gettext_lazy("Unknown"),
+}
+# A personal image's status on its own (a timeline entry), by the slug of models.images.
+IMAGE_STATUS_NAMES: dict[str, Promise] = {
+    "making": gettext_lazy("Being made"),
+    "usable": gettext_lazy("Usable"),
+    "failed": gettext_lazy("Failed"),
+    "expired": gettext_lazy("Expired"),
     "unknown": gettext_lazy("Unknown"),
 }
 # The provider's areas, inside a sentence.
@@ -487,6 +498,7 @@ OUTCOMES: dict[str, Promise] = {
     **{f"status.{slug}": label for slug, label in STATUSES.items()},
     **{f"status_name.{slug}": label for slug, label in STATUS_NAMES.items()},
     **{f"disk_status.{slug}": label for slug, label in DISK_STATUS_NAMES.items()},
+    **{f"image_status.{slug}": label for slug, label in IMAGE_STATUS_NAMES.items()},
     **{f"area.{area}": label for area, label in AREAS.items()},
     # Creates
     "create_run_stopped": gettext_lazy(
@@ -627,6 +639,49 @@ OUTCOMES: dict[str, Promise] = {
     "disk_arrears": gettext_lazy(
         "Xuandashi stopped the disk for arrears (it unmounts it): top up the wallet at the "
         "provider, then mount it again."
+    ),
+    # Personal images (dashboard.services.image_run)
+    "image_run_stopped": gettext_lazy(
+        "The run that sent it stopped before recording the answer; looking at the images "
+        "instead of sending it again."
+    ),
+    "image_create_refused": gettext_lazy("No image was made. %(error)s"),
+    "image_create_no_id": gettext_lazy(
+        "Xuandashi does not say which image it makes; looking for it in the listing by its name."
+    ),
+    "image_answer_lost": gettext_lazy(
+        "%(code)s: Xuandashi may have done it; looking at the images to see what it did."
+    ),
+    "image_unknown_unreadable": gettext_lazy(
+        "Xuandashi's listing of personal images could not be read within %(minutes)s min. The "
+        "image %(name)s may or may not be being made: check the images page before asking again."
+    ),
+    "image_unknown_not_found": gettext_lazy(
+        "No personal image named %(name)s appeared in Xuandashi's listing within %(minutes)s "
+        "min. It may still appear: check the images page before asking again."
+    ),
+    "image_made": gettext_lazy(
+        "The personal image %(name)s is usable: new hosts can start from it."
+    ),
+    "image_failed": gettext_lazy(
+        "Xuandashi reports that the image could not be made. Delete it and try again, or ask "
+        "the provider's support."
+    ),
+    "image_renamed": gettext_lazy("The image is now called %(name)s."),
+    "image_deleted": gettext_lazy("Deleted: Xuandashi no longer has the image."),
+    "image_vanished": gettext_lazy(
+        "The image left Xuandashi's listing before it showed the change: it was deleted meanwhile."
+    ),
+    "image_succeeded_answer_lost": gettext_lazy(
+        "%(outcome)s Xuandashi's answer was lost, but the images show it was done."
+    ),
+    "image_still_making": gettext_lazy(
+        "The image is still being made %(minutes)s min later. Xuandashi may still finish it: "
+        "the images page shows it when it does."
+    ),
+    "image_not_shown": gettext_lazy(
+        "The images do not show the %(action)s %(minutes)s min later. Xuandashi may still do "
+        "it: check the images page before asking again."
     ),
     "disk_reached.in_use": gettext_lazy("The disk is mounted on %(host)s."),
     "disk_reached.unmounted": gettext_lazy("The disk is not mounted: it waits to be mounted."),

@@ -37,6 +37,18 @@ from dashboard.models.hosts import (
     SyncState,
     is_host_id,
 )
+from dashboard.models.images import (
+    IMAGE_EXPIRED,
+    IMAGE_FAILED,
+    IMAGE_MAKING,
+    IMAGE_MIRRORED_FIELDS,
+    IMAGE_NAME_MAX_LENGTH,
+    IMAGE_STATUS_LABELS,
+    IMAGE_STATUS_SLUGS,
+    IMAGE_USABLE,
+    PersonalImage,
+    PersonalImageQuerySet,
+)
 from dashboard.models.notifications import Notification
 from dashboard.models.operations import (
     ACTION_SLUGS,
@@ -75,6 +87,14 @@ __all__ = [
     "DISK_UNMOUNTED",
     "EVERY_DAY",
     "HOST_ID_MAX_LENGTH",
+    "IMAGE_EXPIRED",
+    "IMAGE_FAILED",
+    "IMAGE_MAKING",
+    "IMAGE_MIRRORED_FIELDS",
+    "IMAGE_NAME_MAX_LENGTH",
+    "IMAGE_STATUS_LABELS",
+    "IMAGE_STATUS_SLUGS",
+    "IMAGE_USABLE",
     "LABEL_MAX_LENGTH",
     "MIRRORED_FIELDS",
     "PERIOD_LABELS",
@@ -95,6 +115,8 @@ __all__ = [
     "Operation",
     "OperationEvent",
     "OperationQuerySet",
+    "PersonalImage",
+    "PersonalImageQuerySet",
     "PowerSchedule",
     "ScheduleRun",
     "SyncState",

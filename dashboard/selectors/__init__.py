@@ -60,6 +60,14 @@ from dashboard.selectors.hosts import (
     owner_choices,
     sync_state_get,
 )
+from dashboard.selectors.images import (
+    PersonalImageRow,
+    images_being_made,
+    images_version,
+    personal_image_get,
+    personal_image_rows,
+    usable_personal_images_as_catalog,
+)
 from dashboard.selectors.operations import (
     STATE_ACTIVE,
     host_name_from_operations,
@@ -99,6 +107,7 @@ __all__ = [
     "ImageRow",
     "MonthSpend",
     "PackageChoice",
+    "PersonalImageRow",
     "SyncStatus",
     "TemplateRow",
     "UnusedRental",
@@ -123,6 +132,8 @@ __all__ = [
     "host_status_counts",
     "host_version_get",
     "hosts_any_changing",
+    "images_being_made",
+    "images_version",
     "mirror_version",
     "month_spend",
     "operation_by_key",
@@ -134,7 +145,10 @@ __all__ = [
     "operations_in_flight_attach",
     "owner_choices",
     "package_choice",
+    "personal_image_get",
+    "personal_image_rows",
     "quotas",
     "rental_unused",
     "sync_state_get",
+    "usable_personal_images_as_catalog",
 ]

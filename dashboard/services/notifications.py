@@ -10,8 +10,8 @@ cannot be reached.
 What is worth telling: a purchase or a raise of the approval limit waiting for approval (the
 other admins), a rental about to expire (at each of XDS_EXPIRY_ALERT_DAYS) or expired, a host
 stuck booting or shutting down longer than XDS_STUCK_MINUTES, and an operation refused for money
-(6003, 9000, 9001), and a cloud disk stopped for arrears: the owner (or requester) and the
-admins.
+(6003, 9000, 9001), a cloud disk stopped for arrears and a personal image that failed to be
+made: the owner (or requester) and the admins.
 """
 
 from __future__ import annotations
@@ -226,6 +226,24 @@ def disk_arrears(disk) -> bool:
             f"The cloud disk {disk} ({disk.id}, {disk.size_gb or '?'} GB) is stopped for "
             "arrears: the provider unmounted it. Top up the wallet at the provider; once paid "
             "it can be mounted again."
+        ),
+        users=[owner, *admins()],
+        host_id="",
+    )
+
+
+def image_failed(image) -> bool:
+    """A personal image the provider failed to make: its owner and the admins. Once per image
+    (an image does not fail twice)."""
+    owner = image.owner if image.owner_id else None
+    return notify(
+        key=f"image-failed:{image.id}",
+        kind=Kind.IMAGE_FAILED,
+        subject=f"Personal image {image} could not be made",
+        body=(
+            f"Xuandashi reports the personal image {image} ({image.id}) as failed: it cannot "
+            "start hosts. Delete it and save a new image from the host, or ask the provider's "
+            "support."
         ),
         users=[owner, *admins()],
         host_id="",

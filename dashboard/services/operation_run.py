@@ -120,6 +120,10 @@ def _step(operation: Operation, client) -> float | None:
         from dashboard.services.disk_run import disk_step
 
         return disk_step(operation, client)
+    if operation.is_image:
+        from dashboard.services.image_run import image_step
+
+        return image_step(operation, client)
     if operation.is_create:
         if operation.state == State.QUEUED:
             return _create_submit(operation, client)
@@ -403,11 +407,14 @@ def _still_allowed(operation: Operation) -> bool:
     their role or account may have changed while it was queued. If not, it fails unsent."""
     host = Host.objects.filter(pk=operation.host_id).first() if operation.host_id else None
     disk = Disk.objects.filter(pk=operation.disk_id).first() if operation.disk_id else None
+    image = permissions.operation_image(operation)
     user = operation.requested_by
-    if permissions.can_request(user, operation.kind, host, disk=disk):
+    if permissions.can_request(user, operation.kind, host, disk=disk, image=image):
         return True
     # The refusal is worded in each language the outcome is (lazily, when it is worded).
-    reason = lazy(lambda: permissions.refusal(user, operation.kind, host, disk=disk), str)()
+    reason = lazy(
+        lambda: permissions.refusal(user, operation.kind, host, disk=disk, image=image), str
+    )()
     name = operation.requested_by_name
     operation_finish(
         operation,

@@ -1,0 +1,88 @@
+"""Reads of the personal image mirror, for the images page, the forms that ask for an image
+operation and the host create form. Only the mirror: no upstream call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Sum
+
+from dashboard import permissions
+from dashboard.image_rules import image_action_refusal
+from dashboard.models import Operation, PersonalImage, is_host_id
+from vmclient.types import Image
+
+Kind = Operation.Kind
+# How many personal images the page lists (the provider allows a handful per account).
+IMAGES_SHOWN = 500
+
+
+@dataclass
+class PersonalImageRow:
+    image: PersonalImage
+    offered: tuple[str, ...] = ()
+    refusals: dict[str, str] = field(default_factory=dict)  # why an action is not offered
+
+
+def images_version() -> str:
+    """The version of the whole image mirror and of the image creates not yet claimed (a page
+    shows those as "being asked for")."""
+    totals = PersonalImage.objects.order_by().aggregate(rows=Count("pk"), versions=Sum("version"))
+    asked = Operation.objects.filter(kind=Kind.IMAGE_CREATE, image__isnull=True).aggregate(
+        rows=Count("pk"), versions=Sum("version")
+    )
+    return f"{totals['rows']}.{totals['versions'] or 0}.{asked['rows']}.{asked['versions'] or 0}"
+
+
+def personal_image_rows(*, user) -> list[PersonalImageRow]:
+    """Every image of the mirror, present first, with its operation in flight and what `user`
+    may do with it (and why not). Two queries, whatever the number of images."""
+    images = list(PersonalImage.objects.order_by("gone_at", "-created_at", "id")[:IMAGES_SHOWN])
+    in_flight = {
+        op.image_id: op
+        for op in Operation.objects.in_flight().filter(image_id__in=[i.id for i in images])
+    }
+    rows = []
+    for image in images:
+        image.operation_in_flight = in_flight.get(image.id)
+        row = PersonalImageRow(image=image)
+        if not image.is_gone:
+            for kind in (Kind.IMAGE_RENAME, Kind.IMAGE_DELETE):
+                why = image_action_refusal(image, kind) or permissions.refusal(
+                    user, kind, image=image
+                )
+                if why:
+                    row.refusals[kind] = why
+                else:
+                    row.offered += (kind,)
+        rows.append(row)
+    return rows
+
+
+def images_being_made() -> list[Operation]:
+    """Image creates in flight whose image the listing has not shown yet."""
+    return list(Operation.objects.in_flight().filter(kind=Kind.IMAGE_CREATE, image__isnull=True))
+
+
+def personal_image_get(*, image_id: str) -> PersonalImage | None:
+    if not is_host_id(image_id):
+        return None
+    return PersonalImage.objects.filter(pk=image_id).first()
+
+
+def usable_personal_images_as_catalog() -> tuple[Image, ...]:
+    """The usable personal images as images a host create may name, labelled as personal and
+    unverified: the provider's docs do not say a create accepts one (the simulator does). Sent
+    as the create's `imageId` (see `PersonalImage.create_image_id`); the provider decides
+    whether it fits the template (7005 if not: nothing is bought)."""
+    from django.utils.translation import gettext as _
+
+    return tuple(
+        Image(
+            image_id=image.create_image_id,
+            type=None,
+            system_name=image.image_type or None,
+            system_version=_("%(name)s (personal image, unverified)") % {"name": image.label},
+        )
+        for image in PersonalImage.objects.usable().order_by("name", "id")
+    )
