@@ -56,14 +56,14 @@ class Operation(models.Model):
         REBOOT = "reboot", _("Reboot")
         DELETE = "delete", _("Delete")
         # Cloud disks (dashboard.services.disk_run): a create, optionally mounted on a host.
-        DISK_CREATE = "disk_create", _("Create a disk")
-        DISK_ATTACH = "disk_attach", _("Attach a disk")
-        DISK_DETACH = "disk_detach", _("Detach a disk")
-        DISK_DESTROY = "disk_destroy", _("Destroy a disk")
+        DISK_CREATE = "disk_create", _("Create disk")
+        DISK_ATTACH = "disk_attach", _("Attach disk")
+        DISK_DETACH = "disk_detach", _("Detach disk")
+        DISK_DESTROY = "disk_destroy", _("Destroy disk")
         # Personal images (dashboard.services.image_run): made from a host, renamed, deleted.
-        IMAGE_CREATE = "image_create", _("Save a personal image")
-        IMAGE_RENAME = "image_rename", _("Rename a personal image")
-        IMAGE_DELETE = "image_delete", _("Delete a personal image")
+        IMAGE_CREATE = "image_create", _("Save personal image")
+        IMAGE_RENAME = "image_rename", _("Rename personal image")
+        IMAGE_DELETE = "image_delete", _("Delete personal image")
 
     class State(models.TextChoices):
         # A create priced above the team's limit, waiting for another admin (not active: the

@@ -207,7 +207,9 @@ def _request(request: HttpRequest, kind: str, disk: Disk, *, host=None, params=N
         messages.error(request, refused.message)
     else:
         values = {"action": Operation.Kind(kind).label, "disk": disk.label}
-        _tell(request, operation, _("%(action)s of %(disk)s started.") % values)
+        _tell(request, operation, _("%(action)s %(disk)s started.") % values)
+        if kind == Kind.DISK_DESTROY:
+            return redirect("operation-detail", operation.pk)  # the disk's page ends with it
     return redirect(safe_next(request, default=reverse("disk-detail", args=[disk.id])))
 
 

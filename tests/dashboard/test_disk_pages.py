@@ -56,7 +56,7 @@ def test_the_list_shows_every_disk_and_filters_them(
 ):
     host = host_of(status=HostStatus.OFF, name="render-01")
     on = storage.add_disk(name="data-on", status=DiskStatus.IN_USE, pve_id=host.id, memory=200)
-    off = storage.add_disk(name="data-off", area=1, memory=50)
+    storage.add_disk(name="data-off", area=1, memory=50)
     synced()
     mine(on.id, member)
 

@@ -44,8 +44,8 @@ def final(operation: Operation, timeout: float = 30) -> Operation:
 def test_a_disk_asked_for_on_its_page_is_made_and_mounted_once(
     sim, mirrored, member, member_client
 ):
-    host = mirrored(owner=member, status=HostStatus.OFF, area=0,
-                    create_time=sim.clock.now_ms() - 86_400_000)  # fmt: skip
+    yesterday = sim.clock.now_ms() - 86_400_000
+    host = mirrored(owner=member, status=HostStatus.OFF, area=0, create_time=yesterday)
     response = member_client.post(
         "/disks/new/",
         {

@@ -227,14 +227,14 @@ def test_detach_then_destroy(sim, storage, synced, run, member, off_host):
     synced()
     Disk.objects.filter(pk=upstream.id).update(owner=member)
 
-    detach = run(ask_disk("disk_detach", user=member, disk=Disk.objects.get(pk=upstream.id)),
-                 between=later(sim))  # fmt: skip
+    disk = Disk.objects.get(pk=upstream.id)
+    detach = run(ask_disk("disk_detach", user=member, disk=disk), between=later(sim))
     assert detach.state == "succeeded", detach.message
     assert detach.host_id == off_host.id
     assert Disk.objects.get(pk=upstream.id).host_id is None
 
-    destroy = run(ask_disk("disk_destroy", user=member, disk=Disk.objects.get(pk=upstream.id)),
-                  between=later(sim))  # fmt: skip
+    disk = Disk.objects.get(pk=upstream.id)
+    destroy = run(ask_disk("disk_destroy", user=member, disk=disk), between=later(sim))
     assert destroy.state == "succeeded", destroy.message
     assert upstream.id not in storage.disks
     assert Disk.objects.get(pk=upstream.id).is_gone

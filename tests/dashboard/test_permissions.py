@@ -291,8 +291,10 @@ def test_every_role_against_every_disk_action(
 
     member = make_member("pat", *ROLES[role])
     owner = member if whose == "own" else someone_else
-    host = mirrored(status=HostStatus.OFF, owner=owner, name="render-01", area=0,
-                    create_time=sim.clock.now_ms() - 86_400_000)  # fmt: skip
+    yesterday = sim.clock.now_ms() - 86_400_000
+    host = mirrored(
+        status=HostStatus.OFF, owner=owner, name="render-01", area=0, create_time=yesterday
+    )
     mounted = action == "disk-detach"
     upstream = sim.fleet.storage.add_disk(
         area=0,
