@@ -66,9 +66,6 @@ def host_image_save(request: HttpRequest, host_id: str) -> HttpResponse:
     """Save a personal image of the host: its name, then the worker makes it (the host is held
     meanwhile). The host delete page links here ("save a personal image first")."""
     host = _host_or_404(host_id)
-    refused = permissions.refusal(request.user, Kind.IMAGE_CREATE, host)
-    if refused:
-        raise permissions.Forbidden(refused)
     error = ""
     if request.method == "POST":
         form = ImageNameForm(request.POST)
@@ -87,6 +84,11 @@ def host_image_save(request: HttpRequest, host_id: str) -> HttpResponse:
                 _tell(request, operation, _("Saving the personal image is asked for."))
                 return redirect("operation-detail", operation.pk)
     else:
+        # The form is for members who may save an image of this host; a post from anyone else
+        # goes on to `operation_request`, which refuses it and audits the refusal.
+        refused = permissions.refusal(request.user, Kind.IMAGE_CREATE, host)
+        if refused:
+            raise permissions.Forbidden(refused)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         form = ImageNameForm(initial={"name": f"{host.name or host.id}-{stamp}"[:100]})
     context = {"host": host, "form": form, "error": error, "refusal": host_image_refusal(host)}
