@@ -103,7 +103,7 @@ def test_the_images_page_lists_personal_images_beside_the_providers_with_their_s
 
 
 def test_the_poll_answers_only_when_the_image_mirror_moved(sim, synced, host, put, member_client):
-    image = put(host, "golden", PersonalImageStatus.MAKING)
+    put(host, "golden", PersonalImageStatus.MAKING)
     synced()
     page = member_client.get("/images/").content.decode()
     poll = re.search(r'hx-get="(/images/personal/live/\?at=[^"]+)"', page).group(1)
