@@ -694,6 +694,16 @@ OUTCOMES: dict[str, Promise] = {
         "changes before it carries them out and may still be working on it: check the disk on "
         "its page before asking again."
     ),
+    "disk_gave_up_create_sent": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. The create was "
+        "sent and may have made a disk: an administrator must check the provider's console "
+        "before anyone creates it again."
+    ),
+    "disk_gave_up_bought": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. The create "
+        "made disk %(host)s. Check the disk, then try again if needed; the worker's log says "
+        "what went wrong."
+    ),
     # The sync
     "sync_failed_unexpectedly": gettext_lazy(
         "The job failed unexpectedly; the worker's log has the details."

@@ -24,6 +24,7 @@ from dashboard.models import (
     Disk,
     Host,
     Operation,
+    SyncState,
 )
 from dashboard.selectors.hosts import OWNER_MINE, OWNER_NONE
 from vmclient.types import BillingType
@@ -60,6 +61,11 @@ def disk_list(
     elif mounted == MOUNTED_NO:
         disks = disks.filter(host__isnull=True)
     return disks.order_by("-created_at", "id")
+
+
+def disk_sync_state() -> SyncState | None:
+    """How the last listing of disks went (the "disks" job of the host sync)."""
+    return SyncState.objects.filter(job=SyncState.Job.DISKS).first()
 
 
 def disk_owner_names() -> list[str]:

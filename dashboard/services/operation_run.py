@@ -709,17 +709,21 @@ def _not_carried_out(operation: Operation, minutes: int) -> None:
 
 def _give_up(operation: Operation) -> None:
     times = operation.deliveries
-    sent = operation.is_create and operation.state != State.QUEUED
-    if sent and not operation.host_id:
+    # A purchase (a host or a disk) that was sent may have bought something.
+    sent = operation.kind in Operation.PRICED_KINDS and operation.state != State.QUEUED
+    disk = operation.kind == Kind.DISK_CREATE
+    found = operation.disk_id if disk else operation.host_id
+    prefix = "disk_" if disk else ""
+    if sent and not found:
         operation_finish(
             operation,
             State.UNKNOWN,
-            **stored(said("gave_up_create_sent", times=times)),
+            **stored(said(f"{prefix}gave_up_create_sent", times=times)),
             code="redelivered",
         )
         return
     outcome = (
-        said("gave_up_bought", times=times, host=operation.host_id)
+        said(f"{prefix}gave_up_bought", times=times, host=found)
         if sent
         else said("gave_up", times=times)
     )

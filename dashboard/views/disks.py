@@ -62,6 +62,7 @@ def disk_list(request: HttpRequest) -> HttpResponse:
         context["filters"], owners=selectors.disk_owner_names()
     )
     context["quotas"] = selectors.quotas()
+    context["disk_sync"] = selectors.disk_sync_state()
     return render_page(request, "disks/list.html", context, partial="disk-table")
 
 

@@ -80,7 +80,7 @@ def test_a_disk_unmounted_upstream_is_no_longer_on_its_host(sim, storage, synced
     assert sim.fleet.storage.disks[disk.id].pve_id == off_host.id
 
 
-def test_a_partial_disk_listing_marks_no_disk_gone(sim, storage, synced):
+def test_a_partial_disk_listing_marks_no_disk_gone(sim, storage, synced, member_client):
     from dashboard.upstream import get_client
 
     disks = [storage.add_disk(memory=20) for _ in range(150)]
@@ -102,6 +102,7 @@ def test_a_partial_disk_listing_marks_no_disk_gone(sim, storage, synced):
     assert not Disk.objects.filter(gone_at__isnull=False).exists()
     assert SyncState.objects.get(job="disks").is_failing
     assert SyncState.objects.get(job="hosts").is_failing is False
+    assert "could not list every disk" in member_client.get("/disks/").content.decode()
 
     del client.list_disks_page
     sim.clear_faults()
@@ -308,3 +309,50 @@ def test_a_disk_create_above_the_team_limit_waits_for_approval(sim, storage, syn
     assert cheap.state == "queued" and cheap.params["hourly_price"] == "0.4000"
     assert dear.state == "awaiting"
     assert unknown.state == "awaiting" and unknown.params["hourly_price"] is None
+
+
+def test_a_disk_create_redelivered_again_and_again_ends_unknown_not_failed(sim, member, settings):
+    settings.XDS_ACTION_MAX_REDELIVERIES = 2
+    operation = ask_disk("disk_create", user=member, area=0, size_gb=40)
+    operation.dispatch_id = "d1"
+    Operation.objects.filter(pk=operation.pk).update(
+        state="waiting", attempts=1, dispatch_id="d1", dispatches=1
+    )
+
+    class Dying:
+        """A worker killed on this message every time, while it looks for the new disk."""
+
+        def iter_disks(self):
+            raise SystemExit("killed")
+
+    outcomes = []
+    for _ in range(5):
+        try:
+            outcomes.append(
+                services.operation_run(operation_id=operation.pk, dispatch_id="d1", client=Dying())
+            )
+        except SystemExit:
+            outcomes.append("killed")
+    operation.refresh_from_db()
+
+    assert outcomes == ["killed", "killed", "killed", "gave up", "final"]
+    assert operation.state == "unknown" and operation.error_code == "redelivered"
+    assert "may have made a disk" in operation.message
+    assert sim.request_count(DISKS + "create") == 0
+
+
+def test_every_disk_action_is_audited_requested_and_finished(sim, storage, synced, run, member):
+    upstream = storage.add_disk()
+    synced()
+    Disk.objects.filter(pk=upstream.id).update(owner=member)
+
+    operation = run(
+        ask_disk("disk_destroy", user=member, disk=Disk.objects.get(pk=upstream.id)),
+        between=later(sim),
+    )
+
+    rows = AuditEvent.objects.filter(operation_id=operation.pk).order_by("id")
+    assert [row.action for row in rows] == ["operation_requested", "operation_finished"]
+    assert all(row.details["disk_id"] == upstream.id for row in rows)
+    assert rows[0].summary.startswith("Destroy disk ")
+    assert rows[1].summary.endswith(": succeeded") and rows[1].actor == member
