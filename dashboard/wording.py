@@ -704,6 +704,10 @@ OUTCOMES: dict[str, Promise] = {
         "made disk %(host)s. Check the disk, then try again if needed; the worker's log says "
         "what went wrong."
     ),
+    "image_gave_up_sent": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. It was sent "
+        "and Xuandashi may have done it: check the images page before asking again."
+    ),
     # The sync
     "sync_failed_unexpectedly": gettext_lazy(
         "The job failed unexpectedly; the worker's log has the details."

@@ -709,6 +709,15 @@ def _not_carried_out(operation: Operation, minutes: int) -> None:
 
 def _give_up(operation: Operation) -> None:
     times = operation.deliveries
+    if operation.is_image and operation.state != State.QUEUED:
+        # Sent: the provider may have done it (made, renamed or deleted the image).
+        operation_finish(
+            operation,
+            State.UNKNOWN,
+            **stored(said("image_gave_up_sent", times=times)),
+            code="redelivered",
+        )
+        return
     # A purchase (a host or a disk) that was sent may have bought something.
     sent = operation.kind in Operation.PRICED_KINDS and operation.state != State.QUEUED
     disk = operation.kind == Kind.DISK_CREATE

@@ -291,3 +291,34 @@ def test_a_new_host_starts_from_a_usable_personal_image_through_the_create_form(
     assert operation.params["image_id"] == image.image_id
     new = sim.fleet.hosts[operation.host_id]
     assert new.id != host.id and new.operating_system == image.image_type
+
+
+def test_an_image_create_redelivered_again_and_again_ends_unknown_not_failed(
+    sim, host, ask, settings
+):
+    settings.XDS_ACTION_MAX_REDELIVERIES = 2
+    operation = ask("image_create", host, name="golden")
+    Operation.objects.filter(pk=operation.pk).update(
+        state="waiting", attempts=1, dispatch_id="d1", dispatches=1
+    )
+
+    class Dying:
+        """A worker killed on this message every time, while it looks for the new image."""
+
+        def list_personal_images(self):
+            raise SystemExit("killed")
+
+    outcomes = []
+    for _ in range(5):
+        try:
+            outcomes.append(
+                services.operation_run(operation_id=operation.pk, dispatch_id="d1", client=Dying())
+            )
+        except SystemExit:
+            outcomes.append("killed")
+    operation.refresh_from_db()
+
+    assert outcomes == ["killed", "killed", "killed", "gave up", "final"]
+    assert operation.state == "unknown" and operation.error_code == "redelivered"
+    assert "may have done it" in operation.message
+    assert sim.request_count(ADD) == 0
