@@ -204,6 +204,11 @@ def image_actions_offered(user, image: PersonalImage) -> tuple[str, ...]:
     )
 
 
+def can_manage_own_images(user) -> bool:
+    """Whether `user` may rename and delete some images (their own, or any)."""
+    return _active(user) and (has(user, MANAGE_OWN) or has(user, DELETE_ANY))
+
+
 def can_save_image(user, host: Host) -> bool:
     return can_request(user, Operation.Kind.IMAGE_CREATE, host)
 

@@ -63,6 +63,7 @@ from dashboard.selectors.hosts import (
 )
 from dashboard.selectors.images import (
     PersonalImageRow,
+    image_sync_state,
     images_being_made,
     images_version,
     personal_image_get,
@@ -134,6 +135,7 @@ __all__ = [
     "host_status_counts",
     "host_version_get",
     "hosts_any_changing",
+    "image_sync_state",
     "images_being_made",
     "images_version",
     "mirror_version",

@@ -9,7 +9,7 @@ from django.db.models import Count, Sum
 
 from dashboard import permissions
 from dashboard.image_rules import image_action_refusal
-from dashboard.models import Operation, PersonalImage, is_host_id
+from dashboard.models import Operation, PersonalImage, SyncState, is_host_id
 from vmclient.types import Image
 
 Kind = Operation.Kind
@@ -22,6 +22,8 @@ class PersonalImageRow:
     image: PersonalImage
     offered: tuple[str, ...] = ()
     refusals: dict[str, str] = field(default_factory=dict)  # why an action is not offered
+    why_not: str = ""  # when nothing is offered: a few words for the table cell (the whole
+    # sentence is its tooltip)
 
 
 def images_version() -> str:
@@ -55,8 +57,28 @@ def personal_image_rows(*, user) -> list[PersonalImageRow]:
                     row.refusals[kind] = why
                 else:
                     row.offered += (kind,)
+            if not row.offered:
+                row.why_not = _why_not(user, image)
         rows.append(row)
     return rows
+
+
+def _why_not(user, image: PersonalImage) -> str:
+    """Why nothing is offered on `image`, in a few words: its state's reason (short already),
+    or whose it is."""
+    from django.utils.translation import gettext as _
+
+    state = image_action_refusal(image, Kind.IMAGE_DELETE)
+    if state:
+        return state
+    if not permissions.can_manage_own_images(user):
+        return _("view only")
+    return _("unowned") if image.owner_id is None else _("not yours")
+
+
+def image_sync_state() -> SyncState | None:
+    """How the last listing of personal images went (the "images" job of the host sync)."""
+    return SyncState.objects.filter(job=SyncState.Job.IMAGES).first()
 
 
 def images_being_made() -> list[Operation]:

@@ -34,6 +34,7 @@ def personal_context(request: HttpRequest) -> dict:
         "personal_poll_url": poll_url("image-personal-live", at=selectors.images_version()),
         "personal_changing": changing,
         "personal_poll": poll_context(changing=changing),
+        "image_sync": selectors.image_sync_state(),
     }
 
 

@@ -58,7 +58,7 @@ def section(page: str) -> str:
 
 
 def test_the_sync_mirrors_every_image_and_a_failed_listing_marks_none_gone(
-    sim, storage, synced, host, put
+    sim, storage, synced, host, put, member_client
 ):
     kept, dropped = put(host, "kept"), put(host, "dropped", PersonalImageStatus.FAILED)
     synced()
@@ -73,6 +73,9 @@ def test_the_sync_mirrors_every_image_and_a_failed_listing_marks_none_gone(
     assert not PersonalImage.objects.filter(gone_at__isnull=False).exists()
     assert SyncState.objects.get(job="images").is_failing
     assert SyncState.objects.get(job="hosts").is_failing is False
+    page = section(member_client.get("/images/").content.decode())
+    assert "could not list the personal images, so none was marked gone" in page
+    assert "dropped" in page  # still shown as last listed
 
     sim.clear_faults()
     synced()
