@@ -60,19 +60,28 @@ def _area(area: int | None) -> str:
 
 def area_quota(area: int) -> AreaQuota:
     """GB held in `area`: the present disks of the mirror, and what the disk creates in flight
-    there will add (two creates asked for together cannot both take the last GB). Two queries."""
-    held = Disk.objects.present().filter(area=area).aggregate(gb=Sum("size_gb"))["gb"] or 0
-    pending = Operation.objects.in_flight().filter(
-        kind=Kind.DISK_CREATE, disk__isnull=True, params__area=area
-    )
-    coming = sum(
-        int(params.get("size_gb") or 0) for params in pending.values_list("params", flat=True)
-    )
-    return AreaQuota(area=area, used_gb=held + coming, limit_gb=settings.XDS_DISK_AREA_QUOTA_GB)
+    there will add (two creates asked for together cannot both take the last GB)."""
+    return next(quota for quota in area_quotas() if quota.area == area)
 
 
 def area_quotas() -> list[AreaQuota]:
-    return [area_quota(area.value) for area in Area]
+    """`area_quota` of every area, in two queries."""
+    used = dict(
+        Disk.objects.present()
+        .order_by()
+        .values_list("area")
+        .annotate(gb=Sum("size_gb"))
+        .values_list("area", "gb")
+    )
+    pending = Operation.objects.in_flight().filter(kind=Kind.DISK_CREATE, disk__isnull=True)
+    for params in pending.values_list("params", flat=True):
+        area = (params or {}).get("area")
+        used[area] = (used.get(area) or 0) + int((params or {}).get("size_gb") or 0)
+    limit = settings.XDS_DISK_AREA_QUOTA_GB
+    return [
+        AreaQuota(area=area.value, used_gb=used.get(area.value) or 0, limit_gb=limit)
+        for area in Area
+    ]
 
 
 def disk_price_estimate(*, area: int, size_gb: int) -> Decimal | None:
@@ -113,9 +122,12 @@ def disk_create_refusal(*, area: int | None, size_gb: int | None, host: Host | N
     return ""
 
 
-def host_mount_refusal(host: Host, *, area: int | None, power_off_first: bool = False) -> str:
+def host_mount_refusal(
+    host: Host, *, area: int | None, power_off_first: bool = False, mounted: int | None = None
+) -> str:
     """Why a disk of `area` cannot be mounted on `host` now, or "". With `power_off_first`, a
-    running host is acceptable (the operation powers it off before it mounts)."""
+    running host is acceptable (the operation powers it off before it mounts). `mounted`: the
+    disks on it, when the caller has counted them."""
     if host.is_gone:
         return _("The host is gone.")
     if host.operation_in_flight is not None:
@@ -134,7 +146,8 @@ def host_mount_refusal(host: Host, *, area: int | None, power_off_first: bool = 
         }
     if never_started(host):
         return _("The host has never been started since it was created; start it once first.")
-    mounted = Disk.objects.present().filter(host=host).count()
+    if mounted is None:
+        mounted = Disk.objects.present().filter(host=host).count()
     if mounted >= DISKS_PER_HOST:
         return _("The host already has %(count)s disks, the most a host can have.") % {
             "count": mounted
@@ -142,14 +155,12 @@ def host_mount_refusal(host: Host, *, area: int | None, power_off_first: bool = 
     return ""
 
 
-def mount_offer(host: Host, *, area: int | None) -> tuple[str, bool]:
+def mount_offer(host: Host, *, area: int | None, mounted: int | None = None) -> tuple[str, bool]:
     """What a page offers for mounting a disk of `area` on `host`: (why not, or "";
     whether as "power off, then attach", for a running host that is otherwise fine)."""
-    refusal = host_mount_refusal(host, area=area)
     running = host.status == HostStatus.RUNNING
-    if refusal and running and not host_mount_refusal(host, area=area, power_off_first=True):
-        return "", True
-    return refusal, False
+    refusal = host_mount_refusal(host, area=area, power_off_first=running, mounted=mounted)
+    return refusal, running and not refusal
 
 
 def _in_flight(operation: Operation, *, on_disk: bool) -> str:
@@ -160,7 +171,7 @@ def _in_flight(operation: Operation, *, on_disk: bool) -> str:
             % values
         )
     return (
-        _("%(action)s by %(person)s is still running on the host; wait until it has finished.")
+        _("%(action)s by %(person)s is in progress on the host; wait until it has finished.")
         % values
     )
 

@@ -231,6 +231,20 @@ _FIXED: dict[type[errors.XdsError], Promise] = {
     ),
 }
 
+# A lost answer to a create of something other than a host (`OutcomeUnknown.operation`).
+_UNKNOWN_CREATES: dict[str, Promise] = {
+    "create_disk": gettext_lazy(
+        "The provider's answer to the disk create was lost, so it is unknown whether the disk "
+        "was bought. Do not try again yet: refresh the disk list first, and create it again "
+        "only if it is not there."
+    ),
+    "create_personal_image": gettext_lazy(
+        "The provider's answer was lost, so it is unknown whether the personal image is being "
+        "made. Do not try again yet: refresh the image list first, and ask again only if it is "
+        "not there."
+    ),
+}
+
 # Why the client refused an argument before sending anything (`InvalidArgument.reason`).
 _REFUSALS: dict[str, Promise] = {
     "invalid_id": gettext_lazy(
@@ -261,6 +275,10 @@ def error_words(err: errors.XdsError) -> str:
     """What happened and what to do, for a member, in the active language."""
     if isinstance(err, errors.InvalidArgument):
         return _refusal_words(err)
+    if isinstance(err, errors.OutcomeUnknown) and getattr(err, "operation", None) in (
+        _UNKNOWN_CREATES
+    ):
+        return str(_UNKNOWN_CREATES[err.operation])
     if isinstance(err, errors.HtmlErrorPage):
         if err.http_status is None:
             return _(
@@ -347,6 +365,7 @@ def error_said(err: errors.XdsError) -> Said:
             "argument": getattr(err, "argument", None),
             "reason": getattr(err, "reason", None),
             "maximum": getattr(err, "maximum", None),
+            "operation": getattr(err, "operation", None),
         },
     )
 
@@ -434,7 +453,7 @@ def _error_from(facts: dict[str, Any]) -> errors.XdsError:
     err.__dict__.update(
         {key: facts.get(key) for key in ("http_status", "upstream_message", "argument")}
     )
-    err.__dict__.update({key: facts.get(key) for key in ("reason", "maximum")})
+    err.__dict__.update({key: facts.get(key) for key in ("reason", "maximum", "operation")})
     return err
 
 

@@ -994,12 +994,9 @@ class XuandashiClient:
         duration_ms = round((time.perf_counter() - started) * 1000)
         code = envelope.code if envelope is not None else getattr(failure, "code", None)
         trace_id = envelope.trace_id if envelope is not None else getattr(failure, "trace_id", None)
-        quiet = (
-            failure is None
-            and method == "GET"
-            and "/operate/" not in path
-            and "/reboot/" not in path
-        )
+        # Successful reads are quiet (lists are POSTed by the disk calls).
+        read = method == "GET" or path.endswith("/getList")
+        quiet = failure is None and read and "/operate/" not in path and "/reboot/" not in path
         level = logging.DEBUG if quiet else logging.INFO
         if not logger.isEnabledFor(level):
             return

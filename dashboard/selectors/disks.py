@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from dashboard import permissions
@@ -14,7 +14,6 @@ from dashboard.disk_rules import (
     AreaQuota,
     area_quotas,
     disk_action_refusal,
-    host_mount_refusal,
     mount_offer,
 )
 from dashboard.models import (
@@ -34,6 +33,9 @@ DISK_STATUS_BY_SLUG = {slug: status for status, slug in DISK_STATUS_SLUGS.items(
 DISK_AREA_BY_SLUG = {slug: area.value for area, slug in AREA_SLUGS.items()}
 DISK_GONE = "gone"
 MOUNTED_YES, MOUNTED_NO = "yes", "no"
+# The most disks a host's Disks card reads (mounted on it, or waiting anywhere): the provider's
+# quota allows some 150 waiting disks of 20 GB across its three areas, and 30 per host.
+MAX_CARD_DISKS = 500
 
 
 def disk_list(
@@ -208,41 +210,44 @@ class HostDisks:
 
 
 def host_disks(*, host: Host, user) -> HostDisks:
-    """The Disks card of `host` for `user` (its `operation_in_flight` already set)."""
-    disks = list(Disk.objects.present().filter(host=host).order_by("name", "id"))
-    ops = {
-        op.disk_id: op
-        for op in Operation.objects.in_flight().filter(disk_id__in=[d.id for d in disks])
-    }
-    mounted = []
+    """The Disks card of `host` for `user` (its `operation_in_flight` already set). Two queries
+    whatever the number of disks: the disks mounted on it and those waiting to be mounted
+    anywhere, and the operations in flight on them."""
+    disks = list(
+        Disk.objects.present()
+        .filter(Q(host=host) | Q(status=DISK_UNMOUNTED, host__isnull=True))
+        .prefetch_related(
+            Prefetch("operations", Operation.objects.in_flight(), to_attr="in_flight")
+        )
+        .order_by("name", "id")[:MAX_CARD_DISKS]
+    )
     for disk in disks:
-        disk.operation_in_flight = ops.get(disk.id)
+        disk.operation_in_flight = disk.in_flight[0] if disk.in_flight else None
+    on_host = [disk for disk in disks if disk.host_id == host.id]
+    mounted = []
+    for disk in on_host:
         disk.host = host
         why = permissions.refusal(user, Kind.DISK_DETACH, host, disk=disk) or disk_action_refusal(
             disk, Kind.DISK_DETACH
         )
         mounted.append(MountedDisk(disk=disk, may_detach=not why, why_not=why))
 
-    refusal, power_off_first = mount_offer(host, area=host.area)
+    host_refusal, power_off_first = mount_offer(host, area=host.area, mounted=len(on_host))
+    refusal = host_refusal
+    waiting = [disk for disk in disks if disk.host_id is None]
     attachable: list[Disk] = []
     if not refusal:
-        candidates = Disk.objects.present().filter(
-            status=DISK_UNMOUNTED, host__isnull=True, area=host.area
-        )
-        busy = set(
-            Operation.objects.in_flight()
-            .filter(disk_id__in=candidates.values("id"))
-            .values_list("disk_id", flat=True)
-        )
         attachable = [
             disk
-            for disk in candidates.order_by("name", "id")[:100]
-            if disk.id not in busy
+            for disk in waiting
+            if disk.area == host.area
+            and disk.operation_in_flight is None
             and permissions.can_request(user, Kind.DISK_ATTACH, host, disk=disk)
         ]
         if not attachable:
-            refusal = _no_disk_here(host)
-    may_create = permissions.can_create_disk(user) and not host_mount_refusal(host, area=host.area)
+            refusal = _no_disk_here(host, waiting)
+    # A new disk mounted at once needs the host as it is now (off): no "power off" first.
+    may_create = permissions.can_create_disk(user) and not host_refusal and not power_off_first
     return HostDisks(
         mounted=mounted,
         attachable=attachable,
@@ -252,15 +257,9 @@ def host_disks(*, host: Host, user) -> HostDisks:
     )
 
 
-def _no_disk_here(host: Host) -> str:
+def _no_disk_here(host: Host, waiting: list[Disk]) -> str:
     """Why no disk is offered to mount on `host` although it could take one."""
-    elsewhere = (
-        Disk.objects.present()
-        .filter(status=DISK_UNMOUNTED, host__isnull=True)
-        .exclude(area=host.area)
-        .exists()
-    )
-    if elsewhere:
+    if any(disk.area != host.area for disk in waiting):
         return _(
             "The disks waiting to be mounted are in another area: a disk mounts only on a host "
             "of its own area."

@@ -240,3 +240,30 @@ def test_a_host_delete_says_its_disks_are_kept_and_the_rental_time_lost(
     assert "still billed by the hour" in page and "data-09" in page
     assert f"/disks/{disk.id}/" in page
     assert "gives up about" in page  # the prepaid rental time
+
+
+@pytest.mark.parametrize("count", [2, 60])
+def test_the_disk_list_costs_a_fixed_number_of_queries(
+    member_client, make_host, count, django_assert_max_num_queries
+):
+    """Session, user, permissions, sync state, the disks (their hosts joined) and their count,
+    the operations in flight on them and on their hosts, the mirror's version, the owners, the
+    area quotas (two) and the disk job's state."""
+    host = make_host(status=HostStatus.OFF)
+    now = timezone.now()
+    Disk.objects.bulk_create(
+        Disk(
+            id=f"d{n}",
+            host=host if n % 2 else None,
+            status=n % 3,
+            area=0,
+            size_gb=20,
+            first_seen_at=now,
+            last_seen_at=now,
+            changed_at=now,
+        )
+        for n in range(count)
+    )
+    with django_assert_max_num_queries(13):
+        page = member_client.get("/disks/").content.decode()
+    assert page.count('class="disk-name"') == min(count, 50)

@@ -131,10 +131,29 @@ def test_the_detail_page_costs_a_fixed_number_of_queries(
     member_client, make_host, django_assert_max_num_queries
 ):
     """Session, user, the member's permissions, host, its labels, its schedules, sync
-    state, and its latest operations (which tell the one in flight)."""
+    state, its latest operations (which tell the one in flight), and the disks of its Disks
+    card (with the operations in flight on them, when there are disks: one more)."""
     host = make_host()
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert member_client.get(f"/hosts/{host.id}/").status_code == 200
+
+
+def test_the_disks_card_costs_the_same_whatever_the_number_of_disks(
+    member_client, make_host, django_assert_max_num_queries
+):
+    from dashboard.models import Disk
+
+    host = make_host(status=HostStatus.OFF)
+    now = timezone.now()
+    common = {"area": 0, "size_gb": 20, "first_seen_at": now, "last_seen_at": now}
+    Disk.objects.bulk_create(
+        [Disk(id=f"on{n}", host=host, status=2, changed_at=now, **common) for n in range(29)]
+        + [Disk(id=f"free{n}", status=0, changed_at=now, **common) for n in range(40)]
+    )
+    with django_assert_max_num_queries(10):
+        page = member_client.get(f"/hosts/{host.id}/").content.decode()
+    assert page.count('class="mounted-disk"') == 29
+    assert page.count('<option value="free') == 40
 
 
 @pytest.mark.parametrize("host_id", ["%00", "a%00b", "x" * 65, "a%20b"])

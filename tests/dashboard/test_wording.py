@@ -118,6 +118,31 @@ def test_a_lost_create_answer_says_to_check_the_host_list_first(simulator):
     assert "refresh the host list" in en and "刷新主机列表" in zh
 
 
+def test_a_lost_disk_create_answer_says_to_check_the_disk_list_first(simulator):
+    simulator.add_fault(Fault("drop", path="/v1/PveMachineHardDisk/open/create", phase="after"))
+    with client_for(simulator) as client, pytest.raises(errors.OutcomeUnknown) as caught:
+        client.create_disk(area=0, size_gb=20)
+    en, zh = both(caught.value)
+    assert "refresh the disk list" in en and "刷新云硬盘列表" in zh
+
+
+def test_a_lost_personal_image_create_answer_says_to_check_the_image_list_first(simulator):
+    host = simulator.fleet.add_host(status=HostStatus.OFF)
+    simulator.add_fault(Fault("drop", path="/v1/open/image/personal/add", phase="after"))
+    with client_for(simulator) as client, pytest.raises(errors.OutcomeUnknown) as caught:
+        client.create_personal_image(host.id, "golden")
+    en, zh = both(caught.value)
+    assert "refresh the image list" in en and "刷新镜像列表" in zh
+
+
+def test_a_stored_lost_disk_create_is_worded_again_as_a_disk():
+    from dashboard.wording import error_said, words_in
+
+    err = errors.OutcomeUnknown(cause=errors.ReadTimedOut(), operation="create_disk")
+    assert "disk list" in words_in(error_said(err), "en")
+    assert "云硬盘" in words_in(error_said(err), "zh-hans")
+
+
 def test_an_action_answered_false_says_it_was_not_accepted(simulator):
     host = simulator.fleet.add_host(status=HostStatus.OFF)
     simulator.add_fault(

@@ -9,12 +9,13 @@ it as a process (`manage.py simulator`).
         sim.url, sim.uuid, sim.secret     # where and as whom to connect
         sim.add_fault(Fault("html_502", path="/v1/pve/open/mypage"))
         sim.clock.advance(31)             # booting hosts are running on their next read
+        sim.fleet.storage.add_disk(pve_id="QzyHraLXEr", status=2)  # a disk in use there
         sim.request_count("/v1/pve/open/createquantity")
 
 Modules: `config` (switches and faults), `clock` (simulated time), `codes` (envelope codes),
-`fleet` (state and business rules), `seed` (catalog and seeded fleet), `wire` (JSON shapes per
-document version), `api` (endpoints), `faults` (fault rendering), `server` (HTTP and control
-endpoints), `app` (`Simulator`).
+`fleet` (state and business rules of hosts), `storage` (cloud disks and personal images), `seed`
+(catalog and seeded fleet), `wire` (JSON shapes per document version), `api` (endpoints),
+`faults` (fault rendering), `server` (HTTP and control endpoints), `app` (`Simulator`).
 """
 
 from .app import RequestRecord, Simulator

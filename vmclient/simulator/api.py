@@ -15,6 +15,11 @@ Where the reference is silent, this module chooses:
 - A missing, unknown or expired token answers code 401 with HTTP 200, like every business error.
 - A path is routed as sent and each of its parameters decoded on its own, so a host id holding
   `/` (sent as `%2F`) stays one segment and reaches its host.
+- Cloud disks (rules in `storage`): a missing `isMount` answers 1007, one other than 0/1 220020,
+  a missing `pveId` where a host is needed 220015; `updateStatus` with a status other than 0
+  or 5 answers 1003. Every disk call may first answer 220025 (`disk_calls_throttled`).
+- Personal images answer on both spellings of their paths (`personal_image_paths`), with the
+  id in the path, the body or the query; the list without `page`/`pageSize` serves 10.
 """
 
 from __future__ import annotations
@@ -267,20 +272,8 @@ def disk_usage(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
 # which answer); the id comes from the path, the body or the query, whichever has it.
 
 
-class NotRouted(Exception):
-    """The path exists in a spelling the config switched off: HTTP 404."""
-
-
-def _spelling(spelling: str) -> Callable[[Handler], Handler]:
-    def wrap(handler: Handler) -> Handler:
-        def handle_spelled(fleet: Fleet, match: Mapping[str, str], request: Request) -> Any:
-            if fleet.config.personal_image_paths not in ("both", spelling):
-                raise NotRouted
-            return handler(fleet, match, request)
-
-        return handle_spelled
-
-    return wrap
+def _spelling_answers(config, spelling: str | None) -> bool:
+    return spelling is None or config.personal_image_paths in ("both", spelling)
 
 
 def _body_if_any(request: Request) -> dict:
@@ -338,21 +331,22 @@ _DISKS = "/v1/PveMachineHardDisk/open/"
 _IMAGES = {"documented": "/v1/open/image/personal/", "examples": "/v1/PveMachine/image/"}
 
 
+# The spelling each personal image route belongs to (a route of a spelling switched off is not
+# there: HTTP 404, before any token check).
+_SPELLING_OF: dict[re.Pattern, str] = {}
+
+
 def _image_routes() -> list[tuple[str, re.Pattern, Handler, bool]]:
     routes = []
     for spelling, prefix in _IMAGES.items():
-        spelled = _spelling(spelling)
-        routes += [
-            ("GET", re.compile(prefix + "getList"), spelled(image_page), True),
-            ("POST", re.compile(prefix + "add"), spelled(add_image), True),
-            ("PUT", re.compile(prefix + r"update(?:/(?P<id>[^/]+))?"), spelled(update_image), True),
-            (
-                "DELETE",
-                re.compile(prefix + r"delete(?:/(?P<id>[^/]+))?"),
-                spelled(delete_image),
-                True,
-            ),
+        spelled = [
+            ("GET", re.compile(prefix + "getList"), image_page, True),
+            ("POST", re.compile(prefix + "add"), add_image, True),
+            ("PUT", re.compile(prefix + r"update(?:/(?P<id>[^/]+))?"), update_image, True),
+            ("DELETE", re.compile(prefix + r"delete(?:/(?P<id>[^/]+))?"), delete_image, True),
         ]
+        _SPELLING_OF.update({pattern: spelling for _, pattern, _, _ in spelled})
+        routes += spelled
     return routes
 
 
@@ -416,7 +410,11 @@ def handle(fleet: Fleet, request: Request) -> Answer:
 
     Routes match the path as sent, each parameter decoded on its own: a host id holding a `/`
     arrives as `%2F` and stays one segment."""
-    candidates = [(m, r, h, auth) for m, r, h, auth in ROUTES if r.fullmatch(request.route_path)]
+    candidates = [
+        (m, r, h, auth)
+        for m, r, h, auth in ROUTES
+        if r.fullmatch(request.route_path) and _spelling_answers(fleet.config, _SPELLING_OF.get(r))
+    ]
     if not candidates:
         return _http_error(fleet, 404, "Not Found", request.path)
     route = next((c for c in candidates if c[0] == request.method), None)
@@ -441,5 +439,3 @@ def handle(fleet: Fleet, request: Request) -> Answer:
             return Answer(200, wire.envelope(config, codes.SUCCESS, data), codes.SUCCESS)
     except ApiError as error:
         return Answer(200, wire.envelope(config, error.code, None, error.msg), error.code)
-    except NotRouted:
-        return _http_error(fleet, 404, "Not Found", request.path)

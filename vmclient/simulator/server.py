@@ -13,6 +13,10 @@ They need no token, are never logged, delayed or faulted (so `DELETE /_sim/fault
 - `POST /_sim/expire-tokens`
 - `GET /_sim/requests`: the count and the last 100; `DELETE /_sim/requests` clears the log
 - `POST /_sim/hosts`: add a host (a JSON object of `SimHost` field overrides), answered as a host
+- `POST /_sim/disks`: add a disk (a JSON object of `SimDisk` field overrides, e.g. `{"pve_id":
+  "...", "status": 2}`), answered as a disk
+- `POST /_sim/disk-arrears`: `{"id": "...", "arrears": true}` stops a disk for arrears, `false`
+  pays it; answered as the disk
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import api, faults, wire
+from .codes import ApiError
 from .config import Fault
 
 if TYPE_CHECKING:
@@ -235,6 +240,8 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
             ("GET", "requests"): lambda _: self._control_requests(),
             ("DELETE", "requests"): lambda _: sim.clear_request_log() or {"ok": True},
             ("POST", "hosts"): self._control_add_host,
+            ("POST", "disks"): self._control_add_disk,
+            ("POST", "disk-arrears"): self._control_disk_arrears,
         }
         handler = handlers.get((method, action))
         if handler is None:
@@ -285,3 +292,22 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         host = sim.fleet.add_host(**payload)
         with sim.fleet.lock:
             return wire.host_json(sim.config, host)
+
+    def _control_add_disk(self, payload: Any) -> dict:
+        if not isinstance(payload, dict):
+            raise ValueError("expected a JSON object of disk fields")
+        sim = self.server.sim
+        disk = sim.fleet.storage.add_disk(**payload)
+        with sim.fleet.lock:
+            return wire.disk_json(sim.config, disk)
+
+    def _control_disk_arrears(self, payload: Any) -> dict:
+        if not isinstance(payload, dict) or not isinstance(payload.get("arrears"), bool):
+            raise ValueError('expected {"id": "...", "arrears": true or false}')
+        sim = self.server.sim
+        with sim.fleet.lock:
+            try:
+                disk = sim.fleet.storage.set_arrears(str(payload.get("id")), payload["arrears"])
+            except ApiError as exc:
+                raise ValueError(f"no disk {payload.get('id')!r}") from exc
+            return wire.disk_json(sim.config, disk)

@@ -21,7 +21,9 @@ Disks:
 - `updateStatus` 5 (destroy): 220022 unless WAITING. DESTROYING --destroy_seconds--> gone (then
   220001). A destroying disk still counts against the quota.
 - arrears: while the wallet is at 0 or below, every disk not being destroyed is STOPPED_FOR_
-  ARREARS (unmounted by the provider); once the wallet is above 0 again it is WAITING.
+  ARREARS (unmounted by the provider); once the wallet is above 0 again it is WAITING. One disk
+  alone is stopped with `set_arrears(id, True)` (`POST /_sim/disk-arrears`), and paid with
+  `set_arrears(id, False)`.
 - `disk_calls_throttled`: the next N disk calls answer 220025 (timed out or too frequent).
 
 Personal images:
@@ -92,6 +94,7 @@ class SimDisk:
     use_type: int = 0  # pay-as-you-go: the only way disks are billed
     transition_at: int | None = None  # when MOUNTING or DESTROYING ends
     unmount_at: int | None = None  # an accepted unmount: still IN_USE until then
+    in_arrears: bool = False  # stopped for arrears whatever the wallet holds, until paid
 
     @property
     def on_host(self) -> bool:
@@ -152,7 +155,7 @@ class Storage:
         if disk.status is DiskStatus.DESTROYING and (disk.transition_at or 0) <= now:
             self.disks.pop(disk.id, None)
             return
-        in_arrears = self.config.wallet_balance <= 0
+        in_arrears = disk.in_arrears or self.config.wallet_balance <= 0
         if in_arrears and disk.status is not DiskStatus.DESTROYING:
             disk.status, disk.is_mount = DiskStatus.STOPPED_FOR_ARREARS, 0
             disk.transition_at = disk.unmount_at = None
@@ -247,7 +250,7 @@ class Storage:
                 name=overrides.pop("name", f"数据盘-{self._disk_number:03d}"),
                 area=overrides.pop("area", 0),
                 memory=memory,
-                amount=overrides.pop("amount", self.price_for(memory)),
+                amount=Decimal(str(overrides.pop("amount", self.price_for(memory)))),
                 status=DiskStatus(overrides.pop("status", DiskStatus.WAITING)),
                 create_time=overrides.pop("create_time", self._now()),
             )
@@ -355,6 +358,14 @@ class Storage:
                 raise ApiError(codes.DISK_NOT_UNMOUNTED)
             disk.status = DiskStatus.DESTROYING
             disk.transition_at = self._now() + int(self.config.destroy_seconds * 1000)
+
+    def set_arrears(self, disk_id: str, in_arrears: bool) -> SimDisk:
+        """Stop one disk for arrears (the provider unmounts it), or pay it (back to WAITING)."""
+        with self.fleet.lock:
+            disk = self.get_disk(disk_id)
+            disk.in_arrears = bool(in_arrears)
+            self._settle_disk(disk, self._now())
+            return disk
 
     def release_host(self, host_id: str) -> None:
         """A host is deleted: its disks are unmounted and kept (they outlive it)."""
@@ -534,9 +545,10 @@ def seed(storage: Storage, hosts: Iterable[SimHost], rng_seed: int) -> None:
         budget[area] -= size
         return size
 
-    for host in pay_as_you_go:
-        if not host.has_run or rng.random() > 0.15:
-            continue
+    # About one host in seven carries disks; a small demo fleet at least three.
+    eligible = [h for h in pay_as_you_go if h.has_run]
+    carriers = rng.sample(eligible, min(len(eligible), max(3, len(eligible) // 7)))
+    for host in sorted(carriers, key=lambda h: h.id):
         for _ in range(rng.choice((1, 1, 2))):
             size = take(host.area)
             if size is None:

@@ -78,6 +78,16 @@ class Command(BaseCommand):
         parser.add_argument("--shutdown-seconds", type=_seconds, default=20.0)
         parser.add_argument("--reboot-seconds", type=_seconds, default=30.0)
         parser.add_argument("--charging-seconds", type=_seconds, default=10.0)
+        parser.add_argument("--mount-seconds", type=_seconds, default=20.0)
+        parser.add_argument("--unmount-seconds", type=_seconds, default=10.0)
+        parser.add_argument("--destroy-seconds", type=_seconds, default=30.0)
+        parser.add_argument("--image-make-seconds", type=_seconds, default=120.0)
+        parser.add_argument(
+            "--disk-quota-gb",
+            type=_whole(1),
+            default=1000,
+            help="GB of disks per area (220014 beyond)",
+        )
         parser.add_argument("--wallet", type=_decimal, default=Decimal("10000"))
         parser.add_argument("--token-lifetime-ms", type=_whole(1), default=1_800_000)
 
@@ -94,6 +104,11 @@ class Command(BaseCommand):
             shutdown_seconds=options["shutdown_seconds"],
             reboot_seconds=options["reboot_seconds"],
             charging_seconds=options["charging_seconds"],
+            mount_seconds=options["mount_seconds"],
+            unmount_seconds=options["unmount_seconds"],
+            destroy_seconds=options["destroy_seconds"],
+            image_make_seconds=options["image_make_seconds"],
+            disk_area_quota_gb=options["disk_quota_gb"],
             wallet_balance=options["wallet"],
             token_lifetime_ms=options["token_lifetime_ms"],
             **account,
@@ -120,8 +135,9 @@ class Command(BaseCommand):
             shown = sim.secret if sim.secret == DEFAULT_SECRET else "(as configured)"
             self.stdout.write(f"simulator: account uuid {sim.uuid}, secret {shown}")
             self.stdout.write(
-                f"simulator: {options['hosts']} hosts, doc version {config.doc_version}; "
-                "Ctrl-C stops it"
+                f"simulator: {options['hosts']} hosts, {len(sim.fleet.storage.disks)} disks, "
+                f"{len(sim.fleet.storage.images)} personal images, doc version "
+                f"{config.doc_version}; Ctrl-C stops it"
             )
             self.stdout.flush()
             while not stop.wait(0.5):
