@@ -153,7 +153,7 @@ def test_an_image_saved_from_a_host_is_found_by_listing_owned_and_audited(
     [
         ("name_taken", "already has this name"),
         ("expired", "expired"),
-        ("busy", "still running on the host"),
+        ("busy", "Power on by member .* the host; wait until it has finished"),
         ("bad_name", "1 to 100 characters"),
     ],
 )
