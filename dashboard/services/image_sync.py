@@ -112,7 +112,7 @@ def images_upsert(images, *, now: datetime) -> None:
         PersonalImage.objects.filter(pk=row.pk).update(**update)
     for row in failed:
         row.refresh_from_db()
-        transaction.on_commit(lambda row=row: notifications.image_failed(row))
+        notifications.image_failed(row)  # written in this transaction, sent once it commits
 
 
 def image_mark_gone(*, image_id: str) -> None:

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from dashboard import services
-from dashboard.models import AuditEvent, Host, Operation, PersonalImage, SyncState
+from dashboard.models import AuditEvent, Host, Notification, Operation, PersonalImage, SyncState
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus, PersonalImageStatus
 
@@ -325,3 +325,20 @@ def test_an_image_create_redelivered_again_and_again_ends_unknown_not_failed(
     assert operation.state == "unknown" and operation.error_code == "redelivered"
     assert "may have done it" in operation.message
     assert sim.request_count(ADD) == 0
+
+
+def test_the_sync_tells_the_owner_and_admins_once_when_an_image_fails(
+    sim, storage, synced, host, put, member, make_member
+):
+    make_member("boss", "Admin")
+    image = put(host, "doomed", PersonalImageStatus.MAKING)
+    synced()
+    PersonalImage.objects.filter(pk=str(image.id)).update(owner=member, owner_name="member")
+
+    image.status = PersonalImageStatus.FAILED
+    synced()
+    synced()
+    (alert,) = Notification.objects.filter(kind="image_failed")
+    assert set(alert.recipients) == {"member", "boss"}
+    assert "doomed" in alert.subject
+    assert PersonalImage.objects.get(pk=str(image.id)).status_label == "Failed"
