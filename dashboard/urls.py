@@ -82,6 +82,12 @@ urlpatterns = [
     path("packages/", views.package_list, name="package-list"),
     path("images/", views.image_list, name="image-list"),
     path("images/personal/live/", views.personal_images_live, name="image-personal-live"),
+    path("images/personal/<host_id:image_id>/", views.image_detail, name="image-detail"),
+    path(
+        "images/personal/<host_id:image_id>/live/",
+        views.image_detail_live,
+        name="image-detail-live",
+    ),
     path("images/personal/<host_id:image_id>/rename/", views.image_rename, name="image-rename"),
     path("images/personal/<host_id:image_id>/delete/", views.image_delete, name="image-delete"),
     path("sync/", views.sync_now, name="sync-now"),

@@ -64,9 +64,11 @@ from dashboard.selectors.hosts import (
 from dashboard.selectors.images import (
     PersonalImageRow,
     image_sync_state,
+    image_version_get,
     images_being_made,
     images_version,
     personal_image_get,
+    personal_image_page,
     personal_image_rows,
     usable_personal_images_as_catalog,
 )
@@ -136,6 +138,7 @@ __all__ = [
     "host_version_get",
     "hosts_any_changing",
     "image_sync_state",
+    "image_version_get",
     "images_being_made",
     "images_version",
     "mirror_version",
@@ -150,6 +153,7 @@ __all__ = [
     "owner_choices",
     "package_choice",
     "personal_image_get",
+    "personal_image_page",
     "personal_image_rows",
     "quotas",
     "rental_unused",

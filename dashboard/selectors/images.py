@@ -22,6 +22,7 @@ class PersonalImageRow:
     image: PersonalImage
     offered: tuple[str, ...] = ()
     refusals: dict[str, str] = field(default_factory=dict)  # why an action is not offered
+    operations: list = field(default_factory=list)  # on its own page: its latest operations
     why_not: str = ""  # when nothing is offered: a few words for the table cell (the whole
     # sentence is its tooltip)
 
@@ -47,20 +48,40 @@ def personal_image_rows(*, user) -> list[PersonalImageRow]:
     rows = []
     for image in images:
         image.operation_in_flight = in_flight.get(image.id)
-        row = PersonalImageRow(image=image)
-        if not image.is_gone:
-            for kind in (Kind.IMAGE_RENAME, Kind.IMAGE_DELETE):
-                why = image_action_refusal(image, kind) or permissions.refusal(
-                    user, kind, image=image
-                )
-                if why:
-                    row.refusals[kind] = why
-                else:
-                    row.offered += (kind,)
-            if not row.offered:
-                row.why_not = _why_not(user, image)
-        rows.append(row)
+        rows.append(_row(user, image))
     return rows
+
+
+def _row(user, image: PersonalImage, **extra) -> PersonalImageRow:
+    """`image` with what `user` may do with it and why not (its operation in flight set)."""
+    row = PersonalImageRow(image=image, **extra)
+    if not image.is_gone:
+        for kind in (Kind.IMAGE_RENAME, Kind.IMAGE_DELETE):
+            why = image_action_refusal(image, kind) or permissions.refusal(user, kind, image=image)
+            if why:
+                row.refusals[kind] = why
+            else:
+                row.offered += (kind,)
+        if not row.offered:
+            row.why_not = _why_not(user, image)
+    return row
+
+
+def personal_image_page(*, image_id: str, user) -> PersonalImageRow | None:
+    """One image's page: the image, what `user` may do with it, and its latest operations (the
+    create that made it among them)."""
+    image = personal_image_get(image_id=image_id)
+    if image is None:
+        return None
+    operations = list(
+        Operation.objects.filter(image_id=image.id).order_by("-created_at", "-id")[:20]
+    )
+    image.operation_in_flight = next((op for op in operations if not op.is_final), None)
+    return _row(user, image, operations=operations)
+
+
+def image_version_get(*, image_id: str) -> int | None:
+    return PersonalImage.objects.filter(id=image_id).values_list("version", flat=True).first()
 
 
 def _why_not(user, image: PersonalImage) -> str:

@@ -23,6 +23,8 @@ from dashboard.views.hosts import host_detail, host_detail_live, host_list, host
 from dashboard.views.images import (
     host_image_save,
     image_delete,
+    image_detail,
+    image_detail_live,
     image_rename,
     personal_images_live,
 )
@@ -72,6 +74,8 @@ __all__ = [
     "host_rdp",
     "host_schedule_create",
     "image_delete",
+    "image_detail",
+    "image_detail_live",
     "image_list",
     "image_rename",
     "operation_approve",

@@ -48,6 +48,43 @@ def personal_images_live(request: HttpRequest) -> HttpResponse:
     return poll_answer(request, version=selectors.images_version(), render=moved)
 
 
+def _page_or_404(request: HttpRequest, image_id: str) -> selectors.PersonalImageRow:
+    page = selectors.personal_image_page(image_id=image_id, user=request.user)
+    if page is None:
+        raise Http404(_("No personal image with this id."))
+    return page
+
+
+def _detail_context(request: HttpRequest, page: selectors.PersonalImageRow) -> dict:
+    version = selectors.image_version_get(image_id=page.image.id)
+    return {
+        "page": page,
+        "image": page.image,
+        "poll_url": poll_url("image-detail-live", args=[page.image.id], at=version),
+        **poll_context(changing=page.image.is_changing),
+    }
+
+
+@require_GET
+def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
+    page = _page_or_404(request, image_id)
+    return render(request, "images/detail.html", _detail_context(request, page))
+
+
+@require_GET
+def image_detail_live(request: HttpRequest, image_id: str) -> HttpResponse:
+    """An image page's poll: 204 while the image's row did not move."""
+    version = selectors.image_version_get(image_id=image_id) if is_host_id(image_id) else None
+    if version is None:
+        raise Http404(_("No personal image with this id."))
+
+    def moved() -> HttpResponse:
+        page = _page_or_404(request, image_id)
+        return render(request, "images/detail.html#image-live", _detail_context(request, page))
+
+    return poll_answer(request, version=str(version), render=moved)
+
+
 def _host_or_404(host_id: str) -> Host:
     host = Host.objects.filter(pk=host_id).first() if is_host_id(host_id) else None
     if host is None:
@@ -136,7 +173,7 @@ def _request(request: HttpRequest, kind: str, image: PersonalImage, key, *, para
         )
     except services.OperationRefused as refused:
         messages.error(request, refused.message)
-        return redirect(reverse("image-list") + "#personal-images")
+        return redirect(reverse("image-detail", args=[image.id]))
     values = {"action": Operation.Kind(kind).label, "image": image.label}
     _tell(request, operation, _("%(action)s of %(image)s started.") % values)
     return redirect("operation-detail", operation.pk)

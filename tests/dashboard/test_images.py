@@ -342,3 +342,23 @@ def test_the_sync_tells_the_owner_and_admins_once_when_an_image_fails(
     assert set(alert.recipients) == {"member", "boss"}
     assert "doomed" in alert.subject
     assert PersonalImage.objects.get(pk=str(image.id)).status_label == "Failed"
+
+
+def test_an_images_page_shows_it_its_operations_and_follows_it_live(
+    sim, synced, host, ask, run, member, member_client
+):
+    operation = run(ask("image_create", host, name="golden"), between=lambda: sim.clock.advance(30))
+    image = PersonalImage.objects.get(pk=operation.image_id)
+    htmx = {"HX-Request": "true"}
+
+    page = member_client.get(f"/images/personal/{image.id}/").content.decode()
+
+    assert "golden" in page and "Usable" in page
+    assert f'href="/operations/{operation.pk}/"' in page  # the create that made it
+    assert f'action="/images/personal/{image.id}/rename/"' in page
+    assert f'href="/images/personal/{image.id}/delete/"' in page
+    poll = re.search(r'hx-get="(/images/personal/[^/]+/live/\?at=[^"]+)"', page).group(1)
+    assert member_client.get(poll, headers=htmx).status_code == 204
+    PersonalImage.objects.filter(pk=image.pk).update(version=image.version + 1)
+    assert member_client.get(poll, headers=htmx).status_code == 200
+    assert member_client.get("/images/personal/nope/").status_code == 404

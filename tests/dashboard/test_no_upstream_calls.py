@@ -64,6 +64,8 @@ def test_rendering_every_page_and_partial_makes_no_upstream_request(
         (f"/hosts/{disk.host_id}/", {}),
         (f"/hosts/{disk.host_id}/delete/", {}),
         ("/images/personal/live/?at=0", htmx),
+        (f"/images/personal/{image.id}/", {}),
+        (f"/images/personal/{image.id}/live/?at=0", htmx),
         (f"/images/personal/{image.id}/delete/", {}),
         (f"/hosts/{disk.host_id}/image/", {}),
         (f"/hosts/new/?package={package}", {}),
