@@ -267,3 +267,23 @@ def test_the_disk_list_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(13):
         page = member_client.get("/disks/").content.decode()
     assert page.count('class="disk-name"') == min(count, 50)
+
+
+def test_a_viewer_sees_disks_and_why_but_no_button(
+    sim, storage, synced, client, make_member, host_of
+):
+    host = host_of(status=HostStatus.OFF)
+    on = storage.add_disk(status=DiskStatus.IN_USE, pve_id=host.id)
+    free = storage.add_disk()
+    synced()
+    client.force_login(make_member("vic", "Viewer"))
+
+    disk_page = client.get(f"/disks/{free.id}/").content.decode()
+    host_page = card(client.get(f"/hosts/{host.id}/").content.decode())
+
+    assert "Your role does not allow you to attach or detach disks." in disk_page
+    assert "Your role does not allow you to destroy disks." in disk_page
+    assert "<form" not in disk_page.split('id="disk-panel"', 1)[1].split("Operations", 1)[0]
+    assert on.id in host_page and "<form" not in host_page
+    assert "New disk" not in client.get("/disks/").content.decode()
+    assert client.get("/disks/new/").status_code == 403

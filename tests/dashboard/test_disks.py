@@ -293,7 +293,9 @@ def test_a_create_whose_answer_is_cut_off_finds_its_disk_and_never_sends_again(
     assert "answer_lost" in operation.events.values_list("event", flat=True)
 
 
-def test_a_disk_create_above_the_team_limit_waits_for_approval(sim, storage, synced, member):
+def test_a_disk_create_above_the_team_limit_waits_for_approval(
+    sim, storage, synced, member, member_client
+):
     from dashboard.models import TeamPolicy
 
     storage.add_disk(area=0, memory=100)  # 0.20 an hour: 0.002 a GB
@@ -309,6 +311,9 @@ def test_a_disk_create_above_the_team_limit_waits_for_approval(sim, storage, syn
     assert cheap.state == "queued" and cheap.params["hourly_price"] == "0.4000"
     assert dear.state == "awaiting"
     assert unknown.state == "awaiting" and unknown.params["hourly_price"] is None
+    page = member_client.get(f"/operations/{unknown.pk}/").content.decode()
+    assert "hourly price cannot be estimated yet" in page
+    assert "¥0.40" not in page
 
 
 def test_a_disk_create_redelivered_again_and_again_ends_unknown_not_failed(sim, member, settings):

@@ -16,7 +16,19 @@ from hypothesis import strategies as st
 from tests.vmclient.test_client import IMAGE, PACKAGE, client_for
 from vmclient.errors import OutcomeUnknown, XdsError
 from vmclient.simulator import Fault, Simulator
-from vmclient.types import Host, HostPage, Image, Package, PeriodType
+from vmclient.types import (
+    Disk,
+    DiskPage,
+    Host,
+    HostPage,
+    Image,
+    Package,
+    PeriodType,
+    PersonalImage,
+)
+
+DISKS = "/v1/PveMachineHardDisk/open/"
+IMAGES = "/v1/open/image/personal/"
 
 PROPERTY_SETTINGS = settings(
     max_examples=60,
@@ -67,9 +79,41 @@ CALLS = {
         lambda r: isinstance(r, HostPage) and r.total >= 0,
     ),
     "/v1/pve/open/delete/": (lambda c: c.delete_host("h1"), lambda r: isinstance(r, bool)),
+    # Cloud disks
+    DISKS + "create": (
+        lambda c: c.create_disk(area=0, size_gb=20),
+        lambda r: isinstance(r, str) and r,
+    ),
+    DISKS + "pveCreate": (lambda c: c.attach_disk("d1", "h1"), lambda r: r is None),
+    DISKS + "getList": (
+        lambda c: c.list_disks_page(1),
+        lambda r: isinstance(r, DiskPage) and r.total >= 0,
+    ),
+    DISKS + "info/": (lambda c: c.get_disk("d1"), lambda r: isinstance(r, Disk)),
+    DISKS + "updateStatus": (lambda c: c.destroy_disk("d1"), lambda r: r is None),
+    DISKS + "memoryTotal/": (
+        lambda c: c.disk_usage(0),
+        lambda r: isinstance(r, int) and r >= 0,
+    ),
+    # Personal images (a 404 falls back on the other spelling, which the simulator answers)
+    IMAGES + "getList": (
+        lambda c: c.list_personal_images(),
+        lambda r: isinstance(r, list) and all(isinstance(i, PersonalImage) for i in r),
+    ),
+    IMAGES + "add": (
+        lambda c: c.create_personal_image("h1", "golden"),
+        lambda r: r is None or (isinstance(r, str) and r),
+    ),
+    IMAGES + "update": (lambda c: c.rename_personal_image("1", "n"), lambda r: r is None),
+    IMAGES + "delete": (lambda c: c.delete_personal_image("1"), lambda r: r is None),
 }
 PATHS = sorted(CALLS)
-CREATES = ("/v1/pve/open/createquantity", "/v1/pve/open/createRent")
+CREATES = (
+    "/v1/pve/open/createquantity",
+    "/v1/pve/open/createRent",
+    DISKS + "create",
+    IMAGES + "add",
+)
 
 json_values = st.recursive(
     st.none()
