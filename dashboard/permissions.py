@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from dashboard.models import AuditEvent, Disk, Host, Operation
+from dashboard.models import AuditEvent, Disk, Host, Operation, PersonalImage
 
 VIEW_FLEET = "dashboard.view_host"
 POWER_ANY = "dashboard.power_any_host"
@@ -112,19 +112,35 @@ def can_view(user) -> bool:
     return _active(user) and has(user, VIEW_FLEET)
 
 
-def can_request(user, kind: str, host: Host | None = None, *, disk: Disk | None = None) -> bool:
+def can_request(
+    user,
+    kind: str,
+    host: Host | None = None,
+    *,
+    disk: Disk | None = None,
+    image: PersonalImage | None = None,
+) -> bool:
     """Whether `user` may ask for an operation of `kind` (on `host`, for host actions; on `disk`
-    and `host`, for disk actions)."""
-    return not refusal(user, kind, host, disk=disk)
+    and `host`, for disk actions; on `image`, or `host` for an image create)."""
+    return not refusal(user, kind, host, disk=disk, image=image)
 
 
-def refusal(user, kind: str, host: Host | None = None, *, disk: Disk | None = None) -> str:
-    """Why `user` may not ask for `kind` on `host` (or `disk`), in the member's language; empty
-    if they may."""
+def refusal(
+    user,
+    kind: str,
+    host: Host | None = None,
+    *,
+    disk: Disk | None = None,
+    image: PersonalImage | None = None,
+) -> str:
+    """Why `user` may not ask for `kind` on `host` (or `disk`, or `image`), in the member's
+    language; empty if they may."""
     if not _active(user):
         return _("Your account is not active.")
     if kind in Operation.DISK_KINDS:
         return _disk_refusal(user, kind, disk, host)
+    if kind in Operation.IMAGE_KINDS:
+        return _image_refusal(user, kind, image, host)
     if kind in Operation.CREATE_KINDS:
         if has(user, CREATE):
             return ""
@@ -167,6 +183,42 @@ def _disk_refusal(user, kind: str, disk: Disk | None, host: Host | None) -> str:
     return ""
 
 
+def _image_refusal(user, kind: str, image: PersonalImage | None, host: Host | None) -> str:
+    """Personal images go as disks do: a Creator saves images of the hosts they may act on and
+    manages their own images, an Admin all; an Operator or a Viewer only sees them."""
+    if kind == Operation.Kind.IMAGE_CREATE:
+        if not has(user, CREATE):
+            return _("Your role does not allow you to save personal images.")
+        if not (has(user, POWER_ANY) or (owns(user, host) and has(user, MANAGE_OWN))):
+            return _("You may save images only of the hosts you own; this host is not yours.")
+        return ""
+    if has(user, DELETE_ANY) or (owns(user, image) and has(user, MANAGE_OWN)):
+        return ""
+    if has(user, MANAGE_OWN):
+        return _(
+            "You may rename and delete only the personal images you own; this one is not yours."
+        )
+    return _("Your role does not allow you to rename or delete personal images.")
+
+
+def image_actions_offered(user, image: PersonalImage) -> tuple[str, ...]:
+    """The image actions to offer on `image`: those its state allows and `user` may ask for."""
+    from dashboard.image_rules import image_actions_allowed
+
+    return tuple(
+        kind for kind in image_actions_allowed(image) if can_request(user, kind, image=image)
+    )
+
+
+def can_manage_own_images(user) -> bool:
+    """Whether `user` may rename and delete some images (their own, or any)."""
+    return _active(user) and (has(user, MANAGE_OWN) or has(user, DELETE_ANY))
+
+
+def can_save_image(user, host: Host) -> bool:
+    return can_request(user, Operation.Kind.IMAGE_CREATE, host)
+
+
 def disk_actions_offered(user, disk: Disk) -> tuple[str, ...]:
     """The disk actions to offer on `disk`: those its state allows and `user` may ask for (an
     attach is then checked against each host)."""
@@ -187,9 +239,16 @@ def can_cancel(user, operation: Operation) -> bool:
     if has(user, CANCEL_ANY):
         return True
     disk = Disk.objects.filter(pk=operation.disk_id).first() if operation.disk_id else None
+    image = operation_image(operation)
     return operation.requested_by_id == user.pk and can_request(
-        user, operation.kind, operation.host, disk=disk
+        user, operation.kind, operation.host, disk=disk, image=image
     )
+
+
+def operation_image(operation: Operation) -> PersonalImage | None:
+    if not operation.image_id:
+        return None
+    return PersonalImage.objects.filter(pk=operation.image_id).first()
 
 
 def can_create(user) -> bool:

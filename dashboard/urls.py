@@ -50,6 +50,7 @@ urlpatterns = [
         views.host_disk_attach,
         name="host-disk-attach",
     ),
+    path("hosts/<host_id:host_id>/image/", views.host_image_save, name="host-image-save"),
     path(
         "hosts/<host_id:host_id>/schedules/",
         views.host_schedule_create,
@@ -82,6 +83,15 @@ urlpatterns = [
     ),
     path("packages/", views.package_list, name="package-list"),
     path("images/", views.image_list, name="image-list"),
+    path("images/personal/live/", views.personal_images_live, name="image-personal-live"),
+    path("images/personal/<host_id:image_id>/", views.image_detail, name="image-detail"),
+    path(
+        "images/personal/<host_id:image_id>/live/",
+        views.image_detail_live,
+        name="image-detail-live",
+    ),
+    path("images/personal/<host_id:image_id>/rename/", views.image_rename, name="image-rename"),
+    path("images/personal/<host_id:image_id>/delete/", views.image_delete, name="image-delete"),
     path("sync/", views.sync_now, name="sync-now"),
     path("sync/wait/", views.sync_wait, name="sync-wait"),
     path("accounts/login/", SignInView.as_view(), name="login"),

@@ -467,6 +467,9 @@ ACTIONS: dict[str, Promise] = {
     "disk_attach": pgettext_lazy("an action, inside a sentence", "disk attach"),
     "disk_detach": pgettext_lazy("an action, inside a sentence", "disk detach"),
     "disk_destroy": pgettext_lazy("an action, inside a sentence", "disk destroy"),
+    "image_create": pgettext_lazy("an action, inside a sentence", "personal image"),
+    "image_rename": pgettext_lazy("an action, inside a sentence", "image rename"),
+    "image_delete": pgettext_lazy("an action, inside a sentence", "image delete"),
 }
 # A cloud disk's status on its own (a timeline entry), by the slug of dashboard.models.disks.
 DISK_STATUS_NAMES: dict[str, Promise] = {
@@ -475,6 +478,14 @@ DISK_STATUS_NAMES: dict[str, Promise] = {
     "in-use": gettext_lazy("In use"),
     "arrears": gettext_lazy("Stopped for arrears"),
     "destroying": gettext_lazy("Being destroyed"),
+    "unknown": gettext_lazy("Unknown"),
+}
+# A personal image's status on its own (a timeline entry), by the slug of models.images.
+IMAGE_STATUS_NAMES: dict[str, Promise] = {
+    "making": gettext_lazy("Being made"),
+    "usable": gettext_lazy("Usable"),
+    "failed": gettext_lazy("Failed"),
+    "expired": gettext_lazy("Expired"),
     "unknown": gettext_lazy("Unknown"),
 }
 # The provider's areas, inside a sentence.
@@ -506,6 +517,7 @@ OUTCOMES: dict[str, Promise] = {
     **{f"status.{slug}": label for slug, label in STATUSES.items()},
     **{f"status_name.{slug}": label for slug, label in STATUS_NAMES.items()},
     **{f"disk_status.{slug}": label for slug, label in DISK_STATUS_NAMES.items()},
+    **{f"image_status.{slug}": label for slug, label in IMAGE_STATUS_NAMES.items()},
     **{f"area.{area}": label for area, label in AREAS.items()},
     # Creates
     "create_run_stopped": gettext_lazy(
@@ -647,6 +659,49 @@ OUTCOMES: dict[str, Promise] = {
         "Xuandashi stopped the disk for arrears (it unmounts it): top up the wallet at the "
         "provider, then mount it again."
     ),
+    # Personal images (dashboard.services.image_run)
+    "image_run_stopped": gettext_lazy(
+        "The run that sent it stopped before recording the answer; looking at the images "
+        "instead of sending it again."
+    ),
+    "image_create_refused": gettext_lazy("No image was made. %(error)s"),
+    "image_create_no_id": gettext_lazy(
+        "Xuandashi does not say which image it makes; looking for it in the listing by its name."
+    ),
+    "image_answer_lost": gettext_lazy(
+        "%(code)s: Xuandashi may have done it; looking at the images to see what it did."
+    ),
+    "image_unknown_unreadable": gettext_lazy(
+        "Xuandashi's listing of personal images could not be read within %(minutes)s min. The "
+        "image %(name)s may or may not be being made: check the images page before asking again."
+    ),
+    "image_unknown_not_found": gettext_lazy(
+        "No personal image named %(name)s appeared in Xuandashi's listing within %(minutes)s "
+        "min. It may still appear: check the images page before asking again."
+    ),
+    "image_made": gettext_lazy(
+        "The personal image %(name)s is usable: new hosts can start from it."
+    ),
+    "image_failed": gettext_lazy(
+        "Xuandashi reports that the image could not be made. Delete it and try again, or ask "
+        "the provider's support."
+    ),
+    "image_renamed": gettext_lazy("The image is now called %(name)s."),
+    "image_deleted": gettext_lazy("Deleted: Xuandashi no longer has the image."),
+    "image_vanished": gettext_lazy(
+        "The image left Xuandashi's listing before it showed the change: it was deleted meanwhile."
+    ),
+    "image_succeeded_answer_lost": gettext_lazy(
+        "%(outcome)s Xuandashi's answer was lost, but the images show it was done."
+    ),
+    "image_still_making": gettext_lazy(
+        "The image is still being made %(minutes)s min later. Xuandashi may still finish it: "
+        "the images page shows it when it does."
+    ),
+    "image_not_shown": gettext_lazy(
+        "The images do not show the %(action)s %(minutes)s min later. Xuandashi may still do "
+        "it: check the images page before asking again."
+    ),
     "disk_reached.in_use": gettext_lazy("The disk is mounted on %(host)s."),
     "disk_reached.unmounted": gettext_lazy("The disk is not mounted: it waits to be mounted."),
     "disk_destroyed": gettext_lazy("Destroyed: Xuandashi no longer has the disk."),
@@ -667,6 +722,10 @@ OUTCOMES: dict[str, Promise] = {
         "Stopped after its task was delivered %(times)s times without finishing. The create "
         "made disk %(host)s. Check the disk, then try again if needed; the worker's log says "
         "what went wrong."
+    ),
+    "image_gave_up_sent": gettext_lazy(
+        "Stopped after its task was delivered %(times)s times without finishing. It was sent "
+        "and Xuandashi may have done it: check the images page before asking again."
     ),
     # The sync
     "sync_failed_unexpectedly": gettext_lazy(
@@ -730,6 +789,13 @@ ALERTS: dict[str, tuple[Promise, Promise]] = {
         gettext_lazy(
             "The cloud disk %(disk)s (%(id)s, %(size)s GB) is stopped for arrears: the provider "
             "unmounted it. Top up the wallet at the provider; once paid it can be mounted again."
+        ),
+    ),
+    "image_failed": (
+        gettext_lazy("Personal image %(image)s could not be made"),
+        gettext_lazy(
+            "Xuandashi reports the personal image %(image)s (%(id)s) as failed: it cannot start "
+            "hosts. Delete it and save a new image from the host, or ask the provider's support."
         ),
     ),
     "test": (

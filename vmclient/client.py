@@ -825,16 +825,18 @@ class XuandashiClient:
 
     # -- personal images (two spellings of every path: see `_image_call`) --
 
-    def list_personal_images(self) -> list[PersonalImage]:
-        """Every personal image of the account, page by page; raises when a page could not be
-        read (as `iter_disks`)."""
-        listing = self._list_every(
+    def list_every_personal_image(self) -> Listing[PersonalImage]:
+        """Every personal image of the account, as `list_every_host` lists hosts."""
+        return self._list_every(
             self._personal_images_page,
             MAX_PERSONAL_IMAGE_PAGE_SIZE,
             workers=1,
             what="personal image",
         )
-        return list(self._whole(listing))
+
+    def list_personal_images(self) -> list[PersonalImage]:
+        """Every personal image of the account; raises when a page could not be read."""
+        return list(self._whole(self.list_every_personal_image()))
 
     def _personal_images_page(self, page: int, page_size: int) -> PersonalImagePage:
         envelope = self._image_call(

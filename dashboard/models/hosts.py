@@ -298,6 +298,7 @@ class SyncState(models.Model):
         HOSTS = "hosts", _("Host sync")
         CATALOG = "catalog", _("Catalog refresh")
         DISKS = "disks", _("Disk sync")
+        IMAGES = "images", _("Personal image sync")
 
     job = models.CharField(primary_key=True, max_length=16, choices=Job.choices)
     last_attempt_at = models.DateTimeField(null=True, blank=True)

@@ -27,6 +27,7 @@ class Notification(models.Model):
         STUCK = "stuck", _("Host stuck")
         MONEY = "money", _("Refused for money")
         DISK_ARREARS = "disk_arrears", _("Disk stopped for arrears")
+        IMAGE_FAILED = "image_failed", _("Personal image failed")
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

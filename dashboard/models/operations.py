@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard.models.disks import Disk
 from dashboard.models.hosts import CHANGING_STATUSES, Host
+from dashboard.models.images import PersonalImage
 from dashboard.wording import recorded_words
 from vmclient.types import HostStatus, PeriodType
 
@@ -59,6 +60,10 @@ class Operation(models.Model):
         DISK_ATTACH = "disk_attach", _("Attach disk")
         DISK_DETACH = "disk_detach", _("Detach disk")
         DISK_DESTROY = "disk_destroy", _("Destroy disk")
+        # Personal images (dashboard.services.image_run): made from a host, renamed, deleted.
+        IMAGE_CREATE = "image_create", _("Save personal image")
+        IMAGE_RENAME = "image_rename", _("Rename personal image")
+        IMAGE_DELETE = "image_delete", _("Delete personal image")
 
     class State(models.TextChoices):
         # A create priced above the team's limit, waiting for another admin (not active: the
@@ -74,6 +79,7 @@ class Operation(models.Model):
 
     CREATE_KINDS = (Kind.CREATE_PAY_AS_YOU_GO, Kind.CREATE_RENTAL)
     DISK_KINDS = (Kind.DISK_CREATE, Kind.DISK_ATTACH, Kind.DISK_DETACH, Kind.DISK_DESTROY)
+    IMAGE_KINDS = (Kind.IMAGE_CREATE, Kind.IMAGE_RENAME, Kind.IMAGE_DELETE)
     # The kinds that cost money when sent, and so may wait for an admin's approval.
     PRICED_KINDS = (*CREATE_KINDS, Kind.DISK_CREATE)
     ACTIVE_STATES = (State.QUEUED, State.SUBMITTED, State.WAITING)
@@ -113,6 +119,17 @@ class Operation(models.Model):
         related_name="operations",
     )
     disk_name = models.CharField(max_length=255, blank=True)
+    # The personal image of an image operation: known from the start, found by an image create
+    # (whose host above is the one it is made from, held while it is made).
+    image = models.ForeignKey(
+        PersonalImage,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="operations",
+    )
+    image_name = models.CharField(max_length=255, blank=True)
     # What was asked, as the member confirmed it: for a create the template and image (with a
     # snapshot of their specs, to recognise the new host) and the price shown.
     params = models.JSONField(default=dict, blank=True)
@@ -186,6 +203,17 @@ class Operation(models.Model):
                 condition=Q(kind="disk_create", disk__isnull=False),
                 name="operation_one_create_per_disk",
             ),
+            models.UniqueConstraint(
+                fields=["image"],
+                condition=Q(state__in=["queued", "submitted", "waiting"], image__isnull=False),
+                name="operation_one_in_flight_per_image",
+            ),
+            # A new image is claimed by one image create only.
+            models.UniqueConstraint(
+                fields=["image"],
+                condition=Q(kind="image_create", image__isnull=False),
+                name="operation_one_create_per_image",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "next_run_at"], name="operation_state_due_idx"),
@@ -199,7 +227,11 @@ class Operation(models.Model):
 
     def __str__(self) -> str:
         target = (
-            self.disk_label or self.host_name or self.host_id or self.params.get("package_name", "")
+            self.disk_label
+            or self.image_label
+            or self.host_name
+            or self.host_id
+            or self.params.get("package_name", "")
         )
         return f"{self.get_kind_display()} {target}".strip()
 
@@ -214,6 +246,14 @@ class Operation(models.Model):
     @property
     def is_disk(self) -> bool:
         return self.kind in self.DISK_KINDS
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind in self.IMAGE_KINDS
+
+    @property
+    def image_label(self) -> str:
+        return self.image_name or self.image_id or ""
 
     @property
     def disk_label(self) -> str:
@@ -249,6 +289,8 @@ class OperationEvent(models.Model):
         STATUS = "status", _("Host status")
         DISK_FOUND = "disk_found", _("New disk found")
         DISK_STATUS = "disk_status", _("Disk status")
+        IMAGE_FOUND = "image_found", _("New personal image found")
+        IMAGE_STATUS = "image_status", _("Personal image status")
         RESUMED = "resumed", _("Resumed by the reconciler")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")

@@ -61,6 +61,17 @@ from dashboard.selectors.hosts import (
     owner_choices,
     sync_state_get,
 )
+from dashboard.selectors.images import (
+    PersonalImageRow,
+    image_sync_state,
+    image_version_get,
+    images_being_made,
+    images_version,
+    personal_image_get,
+    personal_image_page,
+    personal_image_rows,
+    usable_personal_images_as_catalog,
+)
 from dashboard.selectors.operations import (
     STATE_ACTIVE,
     host_name_from_operations,
@@ -100,6 +111,7 @@ __all__ = [
     "ImageRow",
     "MonthSpend",
     "PackageChoice",
+    "PersonalImageRow",
     "SyncStatus",
     "TemplateRow",
     "UnusedRental",
@@ -125,6 +137,10 @@ __all__ = [
     "host_status_counts",
     "host_version_get",
     "hosts_any_changing",
+    "image_sync_state",
+    "image_version_get",
+    "images_being_made",
+    "images_version",
     "mirror_version",
     "month_spend",
     "operation_by_key",
@@ -136,7 +152,11 @@ __all__ = [
     "operations_in_flight_attach",
     "owner_choices",
     "package_choice",
+    "personal_image_get",
+    "personal_image_page",
+    "personal_image_rows",
     "quotas",
     "rental_unused",
     "sync_state_get",
+    "usable_personal_images_as_catalog",
 ]

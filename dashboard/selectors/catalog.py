@@ -155,6 +155,9 @@ class PackageChoice:
 
     row: TemplateRow
     copies: tuple[Package, ...]
+    # The team's usable personal images, offered with every template after the provider's
+    # (UNVERIFIED: the docs do not say a create takes one, nor which templates one fits).
+    personal: tuple[Image, ...] = ()
 
     @property
     def package(self) -> Package:
@@ -162,7 +165,7 @@ class PackageChoice:
 
     @property
     def images(self) -> tuple[Image, ...]:
-        return self.row.images
+        return self.row.images + self.personal
 
     @property
     def billing_types(self) -> tuple[BillingType, ...]:
@@ -189,5 +192,10 @@ def package_choice(*, package_id: str) -> PackageChoice | None:
     copies = tuple(p for p in cached.get("packages", ()) if p.package_id == package_id)
     if not copies:
         return None
-    rows = _merge_templates(copies, tuple(cached.get("images", ())))
-    return PackageChoice(row=rows[0], copies=copies)
+    catalog_images = tuple(cached.get("images", ()))
+    rows = _merge_templates(copies, catalog_images)
+    from dashboard.selectors.images import usable_personal_images_as_catalog
+
+    ids = {image.image_id for image in catalog_images}
+    personal = tuple(i for i in usable_personal_images_as_catalog() if i.image_id not in ids)
+    return PackageChoice(row=rows[0], copies=copies, personal=personal)

@@ -271,10 +271,15 @@ class HostPage:
     may_annotate: bool
     may_manage_schedules: bool
     disks: object = None  # its Disks card (dashboard.selectors.disks.HostDisks)
+    # "Save a personal image": offered when the member may (on the host page and its delete
+    # page); why not, when the host's state stops it.
+    may_save_image: bool = False
+    save_image_refusal: str = ""
 
 
 def host_page(*, host_id: str, user) -> HostPage | None:
     """The page of the host `host_id` as `user` sees it, or None when there is no such host."""
+    from dashboard.image_rules import host_image_refusal
     from dashboard.selectors.disks import host_disks
 
     host = host_get(host_id=host_id)
@@ -297,6 +302,8 @@ def host_page(*, host_id: str, user) -> HostPage | None:
         may_annotate=permissions.can_annotate(user, host),
         may_manage_schedules=permissions.can_manage_schedules(user, host),
         disks=host_disks(host=host, user=user),
+        may_save_image=permissions.can_save_image(user, host),
+        save_image_refusal=host_image_refusal(host),
     )
 
 

@@ -15,8 +15,8 @@ cannot be reached.
 What is worth telling: a purchase or a raise of the approval limit waiting for approval (the
 other admins), a rental about to expire (at each of XDS_EXPIRY_ALERT_DAYS) or expired, a host
 stuck booting or shutting down longer than XDS_STUCK_MINUTES, and an operation refused for money
-(6003, 9000, 9001), and a cloud disk stopped for arrears: the owner (or requester) and the
-admins.
+(6003, 9000, 9001), a cloud disk stopped for arrears and a personal image that failed to be
+made: the owner (or requester) and the admins.
 """
 
 from __future__ import annotations
@@ -251,6 +251,19 @@ def disk_arrears(disk) -> bool:
         message=alert_stored("disk_arrears", disk=str(disk), id=disk.id, size=disk.size_gb or "?"),
         users=[owner, *admins()],
         link=reverse("disk-detail", args=[disk.id]),
+    )
+
+
+def image_failed(image) -> bool:
+    """A personal image the provider failed to make: its owner and the admins. Once per image
+    (an image does not fail twice)."""
+    owner = image.owner if image.owner_id else None
+    return notify(
+        key=f"image-failed:{image.id}",
+        kind=Kind.IMAGE_FAILED,
+        message=alert_stored("image_failed", image=str(image), id=image.id),
+        users=[owner, *admins()],
+        link=reverse("image-detail", args=[image.id]),
     )
 
 

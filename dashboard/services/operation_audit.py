@@ -27,11 +27,22 @@ CREATE_DETAILS = (
 
 # What of a disk operation the trail keeps: which disk, what size, where, at what price.
 DISK_DETAILS = ("area", "size_gb", "host_id", "hourly_price", "power_off_first")
+# Of an image operation: the name asked for.
+IMAGE_DETAILS = ("name",)
 
 
-def _what(kind: str, host_name: str, params: dict | None, disk_name: str = "") -> str:
+def _what(
+    kind: str, host_name: str, params: dict | None, disk_name: str = "", image_name: str = ""
+) -> str:
     with translation.override("en"):
         label = str(Operation.Kind(kind).label)
+    if kind in Operation.IMAGE_KINDS:
+        params = params or {}
+        if kind == Operation.Kind.IMAGE_CREATE:
+            return f"{label} {params.get('name', '?')!r} of {host_name}"
+        if kind == Operation.Kind.IMAGE_RENAME:
+            return f"{label} {image_name} to {params.get('name', '?')!r}"
+        return f"{label} {image_name}"
     if kind in Operation.DISK_KINDS:
         params = params or {}
         if kind == Operation.Kind.DISK_CREATE:
@@ -50,12 +61,16 @@ def _what(kind: str, host_name: str, params: dict | None, disk_name: str = "") -
 
 
 def _create_details(params: dict | None) -> dict:
-    names = (*CREATE_DETAILS, *DISK_DETAILS)
+    names = (*CREATE_DETAILS, *DISK_DETAILS, *IMAGE_DETAILS)
     return {name: (params or {}).get(name) for name in names if name in (params or {})}
 
 
 def _disk_details(disk_id, disk_name) -> dict:
     return {"disk_id": disk_id, "disk_name": disk_name} if disk_id else {}
+
+
+def _image_details(image_id, image_name) -> dict:
+    return {"image_id": image_id, "image_name": image_name} if image_id else {}
 
 
 def requested(operation: Operation) -> AuditEvent:
@@ -69,22 +84,30 @@ def requested(operation: Operation) -> AuditEvent:
             "kind": operation.kind,
             "params": _create_details(operation.params),
             **_disk_details(operation.disk_id, operation.disk_name),
+            **_image_details(operation.image_id, operation.image_name),
         },
     )
 
 
 def _summary(operation: Operation) -> str:
-    return _what(operation.kind, operation.host_name, operation.params, operation.disk_label)
+    return _what(
+        operation.kind,
+        operation.host_name,
+        operation.params,
+        operation.disk_label,
+        operation.image_label,
+    )
 
 
 def refused(
-    *, user, kind: str, host: Host | None, params, reason: str, code: str, disk=None
+    *, user, kind: str, host: Host | None, params, reason: str, code: str, disk=None, image=None
 ) -> AuditEvent:
     name = (host.name or host.id) if host is not None else ""
     disk_name = disk.label if disk is not None else ""
+    image_name = image.label if image is not None else ""
     return audit_record(
         Action.OPERATION_REFUSED,
-        f"{_what(kind, name, params, disk_name)} refused: {reason}",
+        f"{_what(kind, name, params, disk_name, image_name)} refused: {reason}",
         actor=user if getattr(user, "is_authenticated", False) else None,
         host=host,
         details={
@@ -93,6 +116,7 @@ def refused(
             "reason": reason,
             "params": _create_details(params),
             **_disk_details(disk.pk if disk is not None else None, disk_name),
+            **_image_details(image.pk if image is not None else None, image_name),
         },
     )
 
@@ -111,5 +135,6 @@ def finished(operation: Operation) -> AuditEvent:
             "trace_id": operation.trace_id,
             "message": operation.message,
             **_disk_details(operation.disk_id, operation.disk_name),
+            **_image_details(operation.image_id, operation.image_name),
         },
     )

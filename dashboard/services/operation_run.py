@@ -121,6 +121,10 @@ def _step(operation: Operation, client) -> float | None:
         from dashboard.services.disk_run import disk_step
 
         return disk_step(operation, client)
+    if operation.is_image:
+        from dashboard.services.image_run import image_step
+
+        return image_step(operation, client)
     if operation.is_create:
         if operation.state == State.QUEUED:
             return _create_submit(operation, client)
@@ -406,11 +410,14 @@ def _still_allowed(operation: Operation) -> bool:
     their role or account may have changed while it was queued. If not, it fails unsent."""
     host = Host.objects.filter(pk=operation.host_id).first() if operation.host_id else None
     disk = Disk.objects.filter(pk=operation.disk_id).first() if operation.disk_id else None
+    image = permissions.operation_image(operation)
     user = operation.requested_by
-    if permissions.can_request(user, operation.kind, host, disk=disk):
+    if permissions.can_request(user, operation.kind, host, disk=disk, image=image):
         return True
     # The refusal is worded in each language the outcome is (lazily, when it is worded).
-    reason = lazy(lambda: permissions.refusal(user, operation.kind, host, disk=disk), str)()
+    reason = lazy(
+        lambda: permissions.refusal(user, operation.kind, host, disk=disk, image=image), str
+    )()
     name = operation.requested_by_name
     operation_finish(
         operation,
@@ -707,6 +714,15 @@ def _not_carried_out(operation: Operation, minutes: int) -> None:
 
 def _give_up(operation: Operation) -> None:
     times = operation.deliveries
+    if operation.is_image and operation.state != State.QUEUED:
+        # Sent: the provider may have done it (made, renamed or deleted the image).
+        operation_finish(
+            operation,
+            State.UNKNOWN,
+            **stored(said("image_gave_up_sent", times=times)),
+            code="redelivered",
+        )
+        return
     # A purchase (a host or a disk) that was sent may have bought something.
     sent = operation.kind in Operation.PRICED_KINDS and operation.state != State.QUEUED
     disk = operation.kind == Kind.DISK_CREATE

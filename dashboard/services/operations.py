@@ -28,8 +28,9 @@ from django.utils.translation import gettext as _
 
 from dashboard import permissions
 from dashboard.disk_rules import disk_params_checked
+from dashboard.image_rules import image_params_checked
 from dashboard.locks import lock_holder
-from dashboard.models import Disk, Host, Operation, OperationEvent
+from dashboard.models import Disk, Host, Operation, OperationEvent, PersonalImage
 from dashboard.services import approval_policy, notifications, operation_audit
 from dashboard.services.operation_state import (
     OperationRefused,
@@ -55,6 +56,7 @@ def operation_request(
     kind: str,
     host: Host | None = None,
     disk: Disk | None = None,
+    image: PersonalImage | None = None,
     params: dict | None = None,
     idempotency_key: uuid.UUID | str,
     batch: uuid.UUID | None = None,
@@ -73,6 +75,8 @@ def operation_request(
         raise ValueError(f"unknown operation kind {kind!r}")
     if kind in Operation.DISK_KINDS:
         disk, host = _disk_targets(kind, disk, host)
+    elif kind in Operation.IMAGE_KINDS:
+        image, host = _image_targets(kind, image, host)
     elif kind in Operation.CREATE_KINDS:
         if host is not None:
             raise ValueError("a create names no host")
@@ -80,20 +84,24 @@ def operation_request(
         if host is None:
             raise ValueError(f"{kind} needs a host")
         host = Host.objects.get(pk=host.pk)  # the state as it is now, not as the page saw it
-    forbidden = permissions.refusal(user, kind, host, disk=disk)
+    forbidden = permissions.refusal(user, kind, host, disk=disk, image=image)
     if forbidden:
-        _audit_refused(user, kind, host, params, forbidden, code="forbidden", disk=disk)
+        _audit_refused(
+            user, kind, host, params, forbidden, code="forbidden", disk=disk, image=image
+        )
         raise permissions.Forbidden(forbidden, audited=True)
     try:
         if kind in Operation.DISK_KINDS:
             params = disk_params_checked(kind=kind, disk=disk, host=host, params=params)
+        elif kind in Operation.IMAGE_KINDS:
+            params = image_params_checked(kind=kind, image=image, host=host, params=params)
         elif kind in Operation.CREATE_KINDS:
             params = create_params_checked(kind=kind, params=params or {})
         else:
             _check_host_allows(host, kind)
             params = {}
     except OperationRefused as refused:
-        _audit_refused(user, kind, host, params, refused.message, disk=disk)
+        _audit_refused(user, kind, host, params, refused.message, disk=disk, image=image)
         raise
 
     now = timezone.now()
@@ -109,6 +117,8 @@ def operation_request(
                 host_name=(host.name or host.id) if host is not None else "",
                 disk=disk,
                 disk_name=disk.label if disk is not None else "",
+                image=image,
+                image_name=image.label if image is not None else "",
                 params=params,
                 idempotency_key=key,
                 batch=batch,
@@ -122,6 +132,8 @@ def operation_request(
                 Host.objects.filter(pk=host.pk).update(version=F("version") + 1)
             if disk is not None:
                 Disk.objects.filter(pk=disk.pk).update(version=F("version") + 1)
+            if image is not None:
+                PersonalImage.objects.filter(pk=image.pk).update(version=F("version") + 1)
             if awaiting:
                 operation_event(operation, OperationEvent.Event.APPROVAL_NEEDED, at=now)
                 transaction.on_commit(lambda: notifications.approval_needed(operation))
@@ -136,10 +148,12 @@ def operation_request(
         try:
             if kind in Operation.DISK_KINDS:
                 _disk_race_refusal(disk, host)
+            elif kind in Operation.IMAGE_KINDS:
+                _disk_race_refusal(image, host)
             elif host is not None:
                 _check_host_allows(host, kind)
         except OperationRefused as refused:
-            _audit_refused(user, kind, host, params, refused.message, disk=disk)
+            _audit_refused(user, kind, host, params, refused.message, disk=disk, image=image)
             raise
         raise
     return operation
@@ -166,8 +180,21 @@ def _disk_targets(kind: str, disk: Disk | None, host: Host | None):
     return disk, host
 
 
-def _disk_race_refusal(disk: Disk | None, host: Host | None) -> None:
-    """After a constraint said no: the operation now in flight on the disk or its host."""
+def _image_targets(kind: str, image: PersonalImage | None, host: Host | None):
+    """The image and host an image operation holds, as they are now: a create the host it is
+    made from (and no image yet), a rename or delete the image alone."""
+    if kind == Operation.Kind.IMAGE_CREATE:
+        if image is not None or host is None:
+            raise ValueError("an image create names a host and no image")
+        return None, Host.objects.get(pk=host.pk)
+    if image is None:
+        raise ValueError(f"{kind} needs an image")
+    return PersonalImage.objects.get(pk=image.pk), None
+
+
+def _disk_race_refusal(disk: Disk | PersonalImage | None, host: Host | None) -> None:
+    """After a constraint said no: the operation now in flight on the disk (or personal image)
+    or its host."""
     for target in (disk, host):
         if target is None:
             continue
@@ -177,10 +204,17 @@ def _disk_race_refusal(disk: Disk | None, host: Host | None) -> None:
 
 
 def _audit_refused(
-    user, kind, host, params, reason: str, *, code: str = "refused", disk=None
+    user, kind, host, params, reason: str, *, code: str = "refused", disk=None, image=None
 ) -> None:
     operation_audit.refused(
-        user=user, kind=kind, host=host, params=params, reason=reason, code=code, disk=disk
+        user=user,
+        kind=kind,
+        host=host,
+        params=params,
+        reason=reason,
+        code=code,
+        disk=disk,
+        image=image,
     )
 
 

@@ -123,6 +123,7 @@ def _hosts_sync_locked(client) -> SyncResult:
     if error is not None:
         logger.warning("host sync incomplete, %d pages arrived: %s", listing.pages_read, error)
     _disks_sync(client, now=started)
+    _images_sync(client, now=started)
     return SyncResult(
         seen=len(hosts),
         created=created,
@@ -144,6 +145,18 @@ def _disks_sync(client, *, now: datetime) -> None:
     except Exception as exc:
         logger.exception("disk sync failed unexpectedly")
         _state_failed(SyncState.Job.DISKS, exc, at=now)
+
+
+def _images_sync(client, *, now: datetime) -> None:
+    """The personal images, in the same run (and lock) as the hosts they are made from. Their
+    failure is the "images" job's, never the host sync's."""
+    from dashboard.services.image_sync import images_sync
+
+    try:
+        images_sync(client=client, now=now)
+    except Exception as exc:
+        logger.exception("personal image sync failed unexpectedly")
+        _state_failed(SyncState.Job.IMAGES, exc, at=now)
 
 
 def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:

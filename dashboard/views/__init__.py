@@ -21,6 +21,14 @@ from dashboard.views.disks import (
 )
 from dashboard.views.host_access import host_notes, host_owner, host_password
 from dashboard.views.hosts import host_detail, host_detail_live, host_list, host_list_live, host_rdp
+from dashboard.views.images import (
+    host_image_save,
+    image_delete,
+    image_detail,
+    image_detail_live,
+    image_rename,
+    personal_images_live,
+)
 from dashboard.views.operations import (
     operation_approve,
     operation_cancel,
@@ -60,6 +68,7 @@ __all__ = [
     "host_detail",
     "host_detail_live",
     "host_disk_attach",
+    "host_image_save",
     "host_list",
     "host_list_live",
     "host_notes",
@@ -67,7 +76,11 @@ __all__ = [
     "host_password",
     "host_rdp",
     "host_schedule_create",
+    "image_delete",
+    "image_detail",
+    "image_detail_live",
     "image_list",
+    "image_rename",
     "operation_approve",
     "operation_cancel",
     "operation_detail",
@@ -76,6 +89,7 @@ __all__ = [
     "operation_reject",
     "operation_resolve",
     "package_list",
+    "personal_images_live",
     "schedule_delete",
     "schedule_detail",
     "schedule_list",

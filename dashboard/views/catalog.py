@@ -38,5 +38,9 @@ def package_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def image_list(request: HttpRequest) -> HttpResponse:
-    context = {**catalog_context(), **poll_context()}
+    """The provider's images, from the catalog cache, and the team's personal images in a
+    section of their own, from the mirror (dashboard.views.images)."""
+    from dashboard.views.images import personal_context
+
+    context = {**catalog_context(), **poll_context(), **personal_context(request)}
     return render_page(request, "catalog/images.html", context, partial="catalog")

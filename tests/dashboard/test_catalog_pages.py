@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from dashboard import services
 from dashboard.models import SyncState
@@ -116,5 +117,23 @@ def test_catalog_pages_cost_a_fixed_number_of_queries(
     # Session, user, and the member's permissions (their own and their roles', one query).
     with django_assert_max_num_queries(4):
         member_client.get("/packages/")
-    with django_assert_max_num_queries(4):
+    # /images/ also reads the personal image mirror: the images and their operations in flight,
+    # the image creates not yet found, the mirror's version (two), how the last listing went.
+    with django_assert_max_num_queries(10):
         member_client.get("/images/")
+
+
+def test_the_images_page_costs_as_many_queries_with_many_personal_images(
+    member_client, catalog, make_host, django_assert_max_num_queries
+):
+    from dashboard.models import PersonalImage
+
+    now = timezone.now()
+    for n in range(30):
+        PersonalImage.objects.create(
+            id=str(5000 + n), name=f"image-{n}", status=n % 4, first_seen_at=now,
+            last_seen_at=now, changed_at=now,
+        )  # fmt: skip
+    with django_assert_max_num_queries(10):
+        html = member_client.get("/images/").content.decode()
+    assert html.count('class="image-row') == 30

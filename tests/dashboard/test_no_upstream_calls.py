@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard import services
-from dashboard.models import Disk, Host
+from dashboard.models import Disk, Host, PersonalImage
 from vmclient.types import HostStatus
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,10 @@ def test_rendering_every_page_and_partial_makes_no_upstream_request(
     # Theirs, so that the pages that only an owner may open (destroy, delete) render too.
     Disk.objects.filter(pk__in=[disk.pk, free.pk]).update(owner=member, owner_name="member")
     Host.objects.filter(pk=disk.host_id).update(owner=member, owner_name="member")
+    image = PersonalImage.objects.usable().first()
+    assert image is not None, "the seeded account has a usable personal image"
+    PersonalImage.objects.filter(pk=image.pk).update(owner=member, owner_name="member")
+    package = services.catalog_refresh()["packages"][0].package_id
     sim.clear_request_log()
 
     urls = [
@@ -59,6 +63,12 @@ def test_rendering_every_page_and_partial_makes_no_upstream_request(
         (f"/disks/{free.id}/destroy/", {}),
         (f"/hosts/{disk.host_id}/", {}),
         (f"/hosts/{disk.host_id}/delete/", {}),
+        ("/images/personal/live/?at=0", htmx),
+        (f"/images/personal/{image.id}/", {}),
+        (f"/images/personal/{image.id}/live/?at=0", htmx),
+        (f"/images/personal/{image.id}/delete/", {}),
+        (f"/hosts/{disk.host_id}/image/", {}),
+        (f"/hosts/new/?package={package}", {}),
     ]
     for url, headers in urls:
         response = member_client.get(url, headers=headers)

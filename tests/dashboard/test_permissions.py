@@ -336,3 +336,80 @@ def test_every_role_against_every_disk_action(
     assert operation.kind == action.replace("-", "_")
     assert operation.requested_by == member
     assert [call[0] for call in dispatched] == [operation.pk]
+
+
+# --- Personal images: as disks. Creators save images of their own hosts and rename and delete
+# their own images; Admins do everything; Operators and Viewers only see them.
+IMAGE_ALLOWED = {
+    ("image-create", "own"): {"creator", "admin"},
+    ("image-create", "theirs"): {"admin"},
+    ("image-rename", "own"): {"creator", "admin"},
+    ("image-rename", "theirs"): {"admin"},
+    ("image-delete", "own"): {"creator", "admin"},
+    ("image-delete", "theirs"): {"admin"},
+}
+IMAGE_MATRIX = [
+    pytest.param(role, action, whose, role in allowed, id=f"{role}-{action}-{whose}")
+    for (action, whose), allowed in IMAGE_ALLOWED.items()
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("role", "action", "whose", "allowed"), IMAGE_MATRIX)
+def test_every_role_against_every_image_action(
+    role,
+    action,
+    whose,
+    allowed,
+    client,
+    sim,
+    make_member,
+    someone_else,
+    mirrored,
+    dispatched,
+    django_capture_on_commit_callbacks,
+):
+    from dashboard import services
+    from dashboard.models import PersonalImage
+    from vmclient.types import PersonalImageStatus
+
+    member = make_member("pat", *ROLES[role])
+    owner = member if whose == "own" else someone_else
+    host = mirrored(status=HostStatus.OFF, owner=owner, name="render-01")
+    upstream = sim.fleet.storage.put_image(
+        sim.fleet.hosts[host.id], "golden", status=PersonalImageStatus.USABLE,
+        create_time=sim.clock.now_ms(),
+    )  # fmt: skip
+    assert services.hosts_sync().ok
+    PersonalImage.objects.filter(pk=str(upstream.id)).update(owner=owner, owner_name=owner.username)
+    image = PersonalImage.objects.get(pk=str(upstream.id))
+    client.force_login(member)
+    audited_before = AuditEvent.objects.count()
+    key = str(uuid.uuid4())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if action == "image-create":
+            form = {"name": "golden-2", "idempotency_key": key}
+            response = client.post(f"/hosts/{host.id}/image/", form)
+        elif action == "image-rename":
+            form = {"name": "golden-renamed", "idempotency_key": key}
+            response = client.post(f"/images/personal/{image.id}/rename/", form)
+        else:
+            form = {"name": image.label, "idempotency_key": key}
+            response = client.post(f"/images/personal/{image.id}/delete/", form)
+
+    if not allowed:
+        assert response.status_code == 403
+        assert "Not allowed" in response.content.decode()
+        assert Operation.objects.count() == 0
+        assert dispatched == []
+        refusal = AuditEvent.objects.order_by("-id").first()
+        assert AuditEvent.objects.count() == audited_before + 1
+        assert refusal.action in ("operation_refused", "access_denied")  # no role: the gate
+        assert refusal.actor_name == "pat"
+        return
+    assert response.status_code == 302, response.content.decode()[:500]
+    operation = Operation.objects.get()
+    assert operation.kind == action.replace("-", "_")
+    assert operation.requested_by == member
+    assert [call[0] for call in dispatched] == [operation.pk]
