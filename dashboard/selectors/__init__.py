@@ -15,6 +15,16 @@ from dashboard.selectors.catalog import (
     catalog_get,
     package_choice,
 )
+from dashboard.selectors.host_prices import (
+    BASIS_LABELS,
+    Basis,
+    Figure,
+    HostPrice,
+    figure_sum,
+    host_price,
+    host_prices,
+    host_prices_attach,
+)
 from dashboard.selectors.hosts import (
     AREA_BY_SLUG,
     BILLING_BY_SLUG,
@@ -53,10 +63,20 @@ from dashboard.selectors.operations import (
     operations_for_host,
     operations_in_flight_attach,
 )
-from dashboard.selectors.spend import MonthSpend, UnusedRental, month_spend, rental_unused
+from dashboard.selectors.spend import (
+    Burn,
+    HostCost,
+    MonthSpend,
+    UnusedRental,
+    current_burn,
+    host_cost,
+    month_spend,
+    rental_unused,
+)
 
 __all__ = [
     "AREA_BY_SLUG",
+    "BASIS_LABELS",
     "BILLING_BY_SLUG",
     "CATALOG_CACHE_KEY",
     "HOST_DEFAULT_SORT",
@@ -68,9 +88,14 @@ __all__ = [
     "STATUS_BY_SLUG",
     "STATUS_CHANGING",
     "STATUS_GONE",
+    "Basis",
+    "Burn",
     "Catalog",
     "CatalogUnreadable",
+    "Figure",
+    "HostCost",
     "HostPage",
+    "HostPrice",
     "ImageGroup",
     "ImageRow",
     "MonthSpend",
@@ -79,6 +104,9 @@ __all__ = [
     "TemplateRow",
     "UnusedRental",
     "catalog_get",
+    "current_burn",
+    "figure_sum",
+    "host_cost",
     "host_expiry_counts",
     "host_get",
     "host_label_names",
@@ -87,6 +115,9 @@ __all__ = [
     "host_operating_systems",
     "host_owner_names",
     "host_page",
+    "host_price",
+    "host_prices",
+    "host_prices_attach",
     "host_status_counts",
     "host_version_get",
     "hosts_any_changing",

@@ -270,10 +270,13 @@ class HostPage:
     member_names: list[str]  # whom the host can be given to (for those who may assign it)
     may_annotate: bool
     may_manage_schedules: bool
+    cost: object  # dashboard.selectors.spend.HostCost: this month so far, a day now
 
 
 def host_page(*, host_id: str, user) -> HostPage | None:
     """The page of the host `host_id` as `user` sees it, or None when there is no such host."""
+    from dashboard.selectors.spend import host_cost  # spend reads hosts' labels from here
+
     host = host_get(host_id=host_id)
     if host is None:
         return None
@@ -293,6 +296,7 @@ def host_page(*, host_id: str, user) -> HostPage | None:
         ),
         may_annotate=permissions.can_annotate(user, host),
         may_manage_schedules=permissions.can_manage_schedules(user, host),
+        cost=host_cost(host=host),
     )
 
 

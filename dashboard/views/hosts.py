@@ -35,7 +35,9 @@ def _host_page(request: HttpRequest, params):
     filters, page_number = HostFilterForm(params).filters()
     hosts = selectors.host_list(**filters, me=request.user)
     page = Paginator(hosts, HOSTS_PER_PAGE).get_page(page_number)
-    page.object_list = selectors.operations_in_flight_attach(page.object_list)
+    page.object_list = selectors.host_prices_attach(
+        selectors.operations_in_flight_attach(page.object_list)
+    )
     return filters, page
 
 

@@ -131,9 +131,10 @@ def test_the_detail_page_costs_a_fixed_number_of_queries(
     member_client, make_host, django_assert_max_num_queries
 ):
     """Session, user, the member's permissions, host, its labels, its schedules, sync
-    state, and its latest operations (which tell the one in flight)."""
+    state, its latest operations (which tell the one in flight), and its cost: the price it
+    was bought at and this month's status history."""
     host = make_host()
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(11):
         assert member_client.get(f"/hosts/{host.id}/").status_code == 200
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from dashboard import selectors, services
 from dashboard.models import HostStatusChange, Operation
+from dashboard.selectors import Basis, Figure
 from vmclient.types import BillingType, HostStatus
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +21,10 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOVEMBER = date(2026, 11, 1)
 AFTER_NOVEMBER = datetime(2026, 12, 10, tzinfo=SHANGHAI)
+
+
+def confirmed(amount: str) -> Figure:
+    return Figure.exact(Decimal(amount), Basis.CONFIRMED)
 
 
 def at(day, hour, minute=0, month=11):
@@ -69,12 +74,12 @@ def test_a_month_of_known_history_adds_up(history):
 
     by_host = {h.host_id: h for h in spend.hosts}
     assert by_host[render.id].hours == Decimal("14.00")
-    assert by_host[render.id].amount == Decimal("63.00")  # 14 h x ¥4.50
+    assert by_host[render.id].amount == confirmed("63.00")  # 14 h x ¥4.50
     assert by_host[old.id].hours == Decimal("2.00") and by_host[old.id].amount is None
     assert spend.unpriced_hours == Decimal("2.00")
-    assert spend.rental == Decimal("756.00")
-    assert spend.total == Decimal("819.00")
-    assert spend.by_member() == [("bob", Decimal("756.00")), ("cleo", Decimal("63.00"))]
+    assert spend.rental == confirmed("756.00")
+    assert spend.total == confirmed("819.00")
+    assert spend.by_member() == [("bob", confirmed("756.00")), ("cleo", confirmed("63.00"))]
 
 
 def test_the_next_month_carries_the_host_that_was_left_running(history):
@@ -91,14 +96,14 @@ def test_the_spend_page_and_its_csv(client, history, make_member):
     client.force_login(make_member("vic", "Viewer"))  # everyone sees what was spent
     page = client.get("/spend/?month=2026-11").content.decode()
     assert "¥814.50" in page and "¥756.00" in page and "¥58.50" in page
-    assert "<svg" in page and 'class="chart-bar"' in page
+    assert "<svg" in page and 'class="chart-bar basis-confirmed"' in page
 
     exported = client.get("/spend.csv?month=2026-11").content.decode()
     rows = list(csv.DictReader(io.StringIO(exported)))
-    assert {(row["kind"], row["member"], row["amount"]) for row in rows} == {
-        ("pay-as-you-go", "cleo", "58.50"),
-        ("pay-as-you-go", "", ""),
-        ("rental", "bob", "756.00"),
+    assert {(row["kind"], row["member"], row["amount"], row["basis"]) for row in rows} == {
+        ("pay-as-you-go", "cleo", "58.50", "confirmed"),
+        ("pay-as-you-go", "", "", "unknown"),
+        ("rental", "bob", "756.00", "confirmed"),
     }
 
 
