@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from dashboard import permissions
 from dashboard.models import (
     AuditEvent,
+    Budget,
     Host,
     Notification,
     Operation,
@@ -27,7 +28,7 @@ from dashboard.models import (
     SyncState,
     TeamPolicy,
 )
-from dashboard.services import approval_policy
+from dashboard.services import approval_policy, budgets
 from dashboard.views.common import csv_cell
 
 
@@ -301,6 +302,41 @@ class TeamPolicyAdmin(admin.ModelAdmin):
             approval_policy.policy_discard,
             _("The proposed limit was discarded; the limit in force is unchanged."),
         )
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    """Monthly budgets per member or per label. Every change is audited. An admin who is not a
+    superuser may not change or remove their own budget: over it, their creates need another
+    admin's approval, which raising it alone would get round."""
+
+    list_display = ("__str__", "monthly_amount", "note", "updated_at", "updated_by_name")
+    fields = ("member", "label", "monthly_amount", "note")
+    search_fields = ("member__username", "label__name", "note")
+
+    def _own(self, request, obj) -> bool:
+        return (
+            obj is not None and obj.member_id == request.user.pk and not request.user.is_superuser
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._own(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._own(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at, obj.updated_by_name = timezone.now(), request.user.get_username()
+        super().save_model(request, obj, form, change)
+        budgets.budget_changed(user=request.user, budget=obj, what="changed" if change else "set")
+
+    def delete_model(self, request, obj):
+        budgets.budget_changed(user=request.user, budget=obj, what="removed")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for budget in queryset:
+            self.delete_model(request, budget)
 
 
 @admin.register(Notification)

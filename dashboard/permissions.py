@@ -32,7 +32,7 @@ APPROVE = "dashboard.approve_operation"
 _VIEW = (VIEW_FLEET, "dashboard.view_operation", "dashboard.view_operationevent",
          "dashboard.view_syncstate")  # fmt: skip
 # What each role holds today: the sum of the migrations that made and changed the groups
-# (0005, 0008, 0010). A test checks the migrated groups against it; change both together.
+# (0005, 0008, 0010, 0015). A test checks the migrated groups against it; change both together.
 ROLE_PERMISSIONS = {
     "Viewer": {*_VIEW},
     "Operator": {*_VIEW, POWER_ANY},
@@ -51,6 +51,10 @@ ROLE_PERMISSIONS = {
         APPROVE,
         "dashboard.view_teampolicy",
         "dashboard.change_teampolicy",
+        "dashboard.view_budget",
+        "dashboard.add_budget",
+        "dashboard.change_budget",
+        "dashboard.delete_budget",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

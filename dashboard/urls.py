@@ -50,6 +50,8 @@ urlpatterns = [
     ),
     path("spend/", views.spend, name="spend"),
     path("spend.csv", views.spend_csv, name="spend-csv"),
+    path("budgets/", views.budget_list, name="budget-list"),
+    path("budgets/<int:budget_id>/", views.budget_detail, name="budget-detail"),
     path("schedules/", views.schedule_list, name="schedule-list"),
     path("schedules/<int:schedule_id>/", views.schedule_detail, name="schedule-detail"),
     path("schedules/<int:schedule_id>/skip/", views.schedule_skip, name="schedule-skip"),

@@ -3,6 +3,7 @@ operations members ask for, and the audit trail. One module per subject; the pac
 them all."""
 
 from dashboard.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
+from dashboard.models.budgets import Budget
 from dashboard.models.hosts import (
     AREA_LABELS,
     AREA_SLUGS,
@@ -59,6 +60,7 @@ __all__ = [
     "AppendOnlyError",
     "AuditEvent",
     "AuditEventQuerySet",
+    "Budget",
     "Host",
     "HostQuerySet",
     "HostStatusChange",

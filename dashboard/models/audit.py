@@ -58,6 +58,11 @@ class AuditEvent(models.Model):
         POLICY_PROPOSED = "policy_proposed", _("Team policy change proposed")
         POLICY_DISCARDED = "policy_discarded", _("Team policy change discarded")
         ACCESS_DENIED = "access_denied", _("Access denied")
+        BUDGET_CHANGED = "budget_changed", _("Budget changed")
+        LEASE_TAKEN = "lease_taken", _("Host leased")
+        LEASE_EXTENDED = "lease_extended", _("Lease extended")
+        LEASE_ENDED = "lease_ended", _("Lease ended")
+        WALLET_RECORDED = "wallet_recorded", _("Wallet balance recorded")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices)

@@ -15,6 +15,9 @@ class Notification(models.Model):
         EXPIRED = "expired", _("Rental expired")
         STUCK = "stuck", _("Host stuck")
         MONEY = "money", _("Refused for money")
+        BUDGET = "budget", _("Budget")
+        LEASE = "lease", _("Lease ending")
+        RUNWAY = "runway", _("Wallet running low")
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -252,7 +252,9 @@ def _rentals(spend: MonthSpend, start: datetime, end: datetime, host_ids) -> Non
             RentalSpend(
                 kind="rental",
                 host_id=operation.host_id or "",
-                name=operation.host_name or operation.params.get("package_name", ""),
+                name=operation.host_name
+                or (host.name if host is not None else "")
+                or operation.params.get("package_name", ""),
                 member=operation.requested_by_name,
                 member_id=operation.requested_by_id,
                 labels=tuple(sorted(label.name for label in host.labels.all())) if host else (),

@@ -10,6 +10,7 @@ from dashboard.services.approvals import (
     operation_reject,
 )
 from dashboard.services.audit import audit_record
+from dashboard.services.budgets import budget_changed, budgets_check
 from dashboard.services.bulk import BULK_KINDS, BulkOutcome, bulk_request
 from dashboard.services.notifications import alerts_check
 from dashboard.services.notifications import deliver as notification_deliver
@@ -60,6 +61,8 @@ __all__ = [
     "approvals_expire",
     "audit_record",
     "awaiting_count",
+    "budget_changed",
+    "budgets_check",
     "bulk_request",
     "catalog_refresh",
     "catalog_refresh_request",

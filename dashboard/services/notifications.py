@@ -156,11 +156,19 @@ def approval_needed(operation: Operation) -> bool:
         subject=f"{operation.requested_by_name} asks to buy {package} for ¥{price}",
         body=(
             f"Operation #{operation.pk}: {operation.get_kind_display()} of {package} with "
-            f"{operation.params.get('image_label', '')}. It is above the team's limit and waits "
+            f"{operation.params.get('image_label', '')}. {_why_approval(operation)} It waits "
             "for another admin's approval on its operation page; nothing is bought until then."
         ),
         users=approvers,
     )
+
+
+def _why_approval(operation: Operation) -> str:
+    from dashboard.services.approval_policy import approval_limit_exceeded, create_price
+
+    if approval_limit_exceeded(create_price(operation)) is not None:
+        return "It is above the team's limit."
+    return f"{operation.requested_by_name} is over their monthly budget."
 
 
 def policy_proposed(policy, in_force) -> bool:

@@ -91,7 +91,7 @@ def operation_request(
         raise
 
     now = timezone.now()
-    awaiting = kind in Operation.CREATE_KINDS and approval_policy.needs_approval(params)
+    awaiting = kind in Operation.CREATE_KINDS and approval_policy.needs_approval(params, user=user)
     try:
         with transaction.atomic():
             operation = Operation.objects.create(

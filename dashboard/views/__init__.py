@@ -4,6 +4,7 @@ renders the page or, for HTMX, just the fragment that changed. No view calls the
 subject; the package exports the views the URLconf names."""
 
 from dashboard.views.actions import host_action, host_delete
+from dashboard.views.budgets import budget_detail, budget_list
 from dashboard.views.bulk import host_bulk, host_bulk_live
 from dashboard.views.catalog import image_list, package_list
 from dashboard.views.create import host_create, host_create_price
@@ -29,6 +30,8 @@ from dashboard.views.spend import spend, spend_csv
 from dashboard.views.sync import sync_now, sync_wait
 
 __all__ = [
+    "budget_detail",
+    "budget_list",
     "host_action",
     "host_bulk",
     "host_bulk_live",
