@@ -247,6 +247,19 @@ def can_skip_schedule(user, host: Host) -> bool:
     return can_manage_schedules(user, host) or (_active(user) and has(user, POWER_ANY))
 
 
+def can_lease(user, host: Host) -> bool:
+    """Taking a lease on a host: who may power it off, since the lease's end powers it off in
+    their name (operators and admins any host, creators their own)."""
+    return can_request(user, Operation.Kind.POWER_OFF, host)
+
+
+def can_change_lease(user, lease) -> bool:
+    """Extending or giving back a lease: its holder, and admins (who manage any schedule)."""
+    if not _active(user):
+        return False
+    return lease.holder_id == user.pk or has(user, MANAGE_ANY_SCHEDULE)
+
+
 def can_approve(user, operation: Operation) -> bool:
     """Approving or rejecting a purchase above the team's limit: an admin other than the
     member who asked for it, and other than one who holds that member's password (who could

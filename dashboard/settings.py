@@ -356,6 +356,7 @@ CELERY_BEAT_SCHEDULE = {
     "xds-requeue-operations": _every("requeue_operations", XDS_ACTION_REQUEUE_SECONDS),
     "xds-reconcile-operations": _every("reconcile_operations", XDS_ACTION_RECONCILE_INTERVAL),
     "xds-run-schedules": _every("run_schedules", XDS_SCHEDULE_CHECK_SECONDS),
+    "xds-run-leases": _every("run_leases", XDS_SCHEDULE_CHECK_SECONDS),
     "xds-check-alerts": _every("check_alerts", XDS_ALERT_CHECK_SECONDS),
     "xds-expire-approvals": _every("expire_approvals", 300),
 }
@@ -595,6 +596,15 @@ XDS_STUCK_MINUTES = env_int("XDS_STUCK_MINUTES", 30, minimum=1)
 # Feishu or Slack bot, or anything else). Such a URL usually holds the bot's token: it is never
 # shown in a message.
 XDS_WEBHOOK_URL = env_url("XDS_WEBHOOK_URL", "", schemes=("https", "http"), secret=True)
+# Where members open the dashboard (https://dash.example.com), for the links in notifications
+# (a lease's "extend" link). Empty: notifications give the path alone.
+XDS_DASHBOARD_URL = env_url("XDS_DASHBOARD_URL", "", schemes=("https", "http")).rstrip("/")
+
+# Leases (dashboard.services.leases, checked every XDS_SCHEDULE_CHECK_SECONDS with the
+# schedules): a member holds a host for at most XDS_LEASE_MAX_HOURS at a time, and is asked to
+# extend XDS_LEASE_REMIND_MINUTES before the end.
+XDS_LEASE_MAX_HOURS = env_int("XDS_LEASE_MAX_HOURS", 72, minimum=1)
+XDS_LEASE_REMIND_MINUTES = env_int("XDS_LEASE_REMIND_MINUTES", 30, minimum=1)
 
 # --- Checks across sections ---------------------------------------------------------------------
 if XDS_PASSWORD_TIMEOUT >= _GUNICORN_TIMEOUT:

@@ -76,6 +76,13 @@ def run_schedules() -> None:
     services.schedules_run_due()
 
 
+@shared_task(name="dashboard.tasks.run_leases", ignore_result=True)
+def run_leases() -> None:
+    """Remind the holders of leases about to end, and power off the hosts of leases that ended
+    (beat, every XDS_SCHEDULE_CHECK_SECONDS)."""
+    services.leases_run_due()
+
+
 @shared_task(name="dashboard.tasks.deliver_notification", ignore_result=True)
 def deliver_notification(notification_id: int) -> None:
     services.notification_deliver(notification_id)

@@ -23,6 +23,7 @@ from dashboard.models.hosts import (
     SyncState,
     is_host_id,
 )
+from dashboard.models.leases import Lease, LeaseQuerySet
 from dashboard.models.notifications import Notification
 from dashboard.models.operations import (
     ACTION_SLUGS,
@@ -65,6 +66,8 @@ __all__ = [
     "HostQuerySet",
     "HostStatusChange",
     "Label",
+    "Lease",
+    "LeaseQuerySet",
     "Notification",
     "Operation",
     "OperationEvent",

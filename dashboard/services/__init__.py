@@ -12,6 +12,13 @@ from dashboard.services.approvals import (
 from dashboard.services.audit import audit_record
 from dashboard.services.budgets import budget_changed, budgets_check
 from dashboard.services.bulk import BULK_KINDS, BulkOutcome, bulk_request
+from dashboard.services.leases import (
+    LeaseRefused,
+    lease_extend,
+    lease_release,
+    lease_take,
+    leases_run_due,
+)
 from dashboard.services.notifications import alerts_check
 from dashboard.services.notifications import deliver as notification_deliver
 from dashboard.services.operation_run import operation_run
@@ -54,6 +61,7 @@ __all__ = [
     "BulkOutcome",
     "CacheUnavailable",
     "CreateQuote",
+    "LeaseRefused",
     "OperationRefused",
     "SyncResult",
     "TaskQueueUnavailable",
@@ -76,6 +84,10 @@ __all__ = [
     "hosts_sync",
     "hosts_sync_request",
     "in_flight_message",
+    "lease_extend",
+    "lease_release",
+    "lease_take",
+    "leases_run_due",
     "notification_deliver",
     "operation_approve",
     "operation_cancel",

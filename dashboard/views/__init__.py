@@ -10,6 +10,7 @@ from dashboard.views.catalog import image_list, package_list
 from dashboard.views.create import host_create, host_create_price
 from dashboard.views.host_access import host_notes, host_owner, host_password
 from dashboard.views.hosts import host_detail, host_detail_live, host_list, host_list_live, host_rdp
+from dashboard.views.leases import host_lease, lease_extend, lease_release
 from dashboard.views.operations import (
     operation_approve,
     operation_cancel,
@@ -40,6 +41,7 @@ __all__ = [
     "host_delete",
     "host_detail",
     "host_detail_live",
+    "host_lease",
     "host_list",
     "host_list_live",
     "host_notes",
@@ -48,6 +50,8 @@ __all__ = [
     "host_rdp",
     "host_schedule_create",
     "image_list",
+    "lease_extend",
+    "lease_release",
     "operation_approve",
     "operation_cancel",
     "operation_detail",

@@ -161,6 +161,7 @@ def host_detail_context(page: selectors.HostPage, status=None, **extra) -> dict:
         "page": page,
         "host": host,  # the partials shared with the host list read `host`
         "schedule_form": ScheduleForm(initial={"action": "power_off"}),
+        "lease_max_hours": settings.XDS_LEASE_MAX_HOURS,
         "sync_status": status,
         "poll_url": poll_url(
             "host-detail-live", args=[host.id], at=_detail_version(host.version, status)

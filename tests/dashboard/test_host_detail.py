@@ -130,11 +130,11 @@ def test_a_changing_host_polls_fast_and_a_settled_one_slowly(member_client, make
 def test_the_detail_page_costs_a_fixed_number_of_queries(
     member_client, make_host, django_assert_max_num_queries
 ):
-    """Session, user, the member's permissions, host, its labels, its schedules, sync
+    """Session, user, the member's permissions, host, its labels and lease, its schedules, sync
     state, its latest operations (which tell the one in flight), and its cost: the price it
     was bought at and this month's status history."""
     host = make_host()
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         assert member_client.get(f"/hosts/{host.id}/").status_code == 200
 
 

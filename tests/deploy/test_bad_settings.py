@@ -156,6 +156,9 @@ BAD_SETTINGS = [
         "https://",
         hidden="tok-abc123",
     ),
+    bad({"XDS_DASHBOARD_URL": "dash.example.com"}, "XDS_DASHBOARD_URL", "https://"),
+    bad({"XDS_LEASE_MAX_HOURS": "0"}, "XDS_LEASE_MAX_HOURS", "0"),
+    bad({"XDS_LEASE_REMIND_MINUTES": "soon"}, "XDS_LEASE_REMIND_MINUTES", "soon"),
     # --- E-mail ---
     bad({"DJANGO_EMAIL_BACKEND": "smtp"}, "DJANGO_EMAIL_BACKEND", "smtp"),
     bad({"DJANGO_EMAIL_BACKEND": "nowhere.mail.Backend"}, "DJANGO_EMAIL_BACKEND", "nowhere"),
