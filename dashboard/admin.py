@@ -27,8 +27,9 @@ from dashboard.models import (
     OperationEvent,
     SyncState,
     TeamPolicy,
+    WalletBalance,
 )
-from dashboard.services import approval_policy, budgets
+from dashboard.services import approval_policy, budgets, wallet
 from dashboard.views.common import csv_cell
 
 
@@ -337,6 +338,27 @@ class BudgetAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for budget in queryset:
             self.delete_model(request, budget)
+
+
+@admin.register(WalletBalance)
+class WalletBalanceAdmin(admin.ModelAdmin):
+    """The wallet's balance, as an admin reads it in the Xuandashi console after a top-up (the
+    provider's API gives none), and the bounds refusals for money taught. Records are added, never
+    changed: the runway reads the latest. Audited."""
+
+    list_display = ("at", "amount", "is_upper_bound", "source", "recorded_by_name", "note")
+    list_filter = ("source",)
+    fields = ("amount", "note")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        recorded = wallet.wallet_record(user=request.user, amount=obj.amount, note=obj.note)
+        obj.pk = recorded.pk
 
 
 @admin.register(Notification)

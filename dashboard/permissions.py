@@ -55,6 +55,8 @@ ROLE_PERMISSIONS = {
         "dashboard.add_budget",
         "dashboard.change_budget",
         "dashboard.delete_budget",
+        "dashboard.view_walletbalance",
+        "dashboard.add_walletbalance",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

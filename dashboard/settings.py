@@ -606,6 +606,10 @@ XDS_DASHBOARD_URL = env_url("XDS_DASHBOARD_URL", "", schemes=("https", "http")).
 XDS_LEASE_MAX_HOURS = env_int("XDS_LEASE_MAX_HOURS", 72, minimum=1)
 XDS_LEASE_REMIND_MINUTES = env_int("XDS_LEASE_REMIND_MINUTES", 30, minimum=1)
 
+# The admins are told when the wallet lasts fewer than this many hours at the current burn of the
+# pay-as-you-go hosts on (dashboard.selectors.runway; checked with the alerts).
+XDS_RUNWAY_ALERT_HOURS = env_int("XDS_RUNWAY_ALERT_HOURS", 48, minimum=1)
+
 # --- Checks across sections ---------------------------------------------------------------------
 if XDS_PASSWORD_TIMEOUT >= _GUNICORN_TIMEOUT:
     refuse(

@@ -90,10 +90,11 @@ def deliver_notification(notification_id: int) -> None:
 
 @shared_task(name="dashboard.tasks.check_alerts", ignore_result=True)
 def check_alerts() -> None:
-    """Rentals expiring or expired, hosts stuck changing, budgets at 80 % and 100 % (beat, every
-    XDS_ALERT_CHECK_SECONDS)."""
+    """Rentals expiring or expired, hosts stuck changing, budgets at 80 % and 100 %, the wallet
+    running low (beat, every XDS_ALERT_CHECK_SECONDS)."""
     services.alerts_check()
     services.budgets_check()
+    services.runway_check()
 
 
 @shared_task(name="dashboard.tasks.expire_approvals", ignore_result=True)

@@ -41,6 +41,7 @@ from dashboard.models.schedules import (
     ScheduleRun,
     team_zone,
 )
+from dashboard.models.wallet import WalletBalance
 
 __all__ = [
     "ACTION_SLUGS",
@@ -76,6 +77,7 @@ __all__ = [
     "ScheduleRun",
     "SyncState",
     "TeamPolicy",
+    "WalletBalance",
     "host_actions_allowed",
     "is_host_id",
     "team_zone",

@@ -300,6 +300,16 @@ def _rentals(spend: MonthSpend, start: datetime, end: datetime, host_ids) -> Non
 SPEND_SOURCES = (_pay_as_you_go, _rentals)
 
 
+def spend_between(start: datetime, end: datetime) -> MonthSpend:
+    """The spend of any stretch of time (the runway counts what was spent since the wallet's
+    balance was recorded), from the same sources as a month's."""
+    spend = MonthSpend(month=timezone.localtime(start).date().replace(day=1))
+    if end > start:
+        for source in SPEND_SOURCES:
+            source(spend, start, end, None)
+    return spend
+
+
 def billed_intervals(status_at_start, changes, start: datetime, end: datetime) -> list:
     """The (since, until) stretches of [start, end) the host spent in a billed status."""
     intervals = []

@@ -53,6 +53,7 @@ from dashboard.services.sync import (
     hosts_sync,
     hosts_sync_request,
 )
+from dashboard.services.wallet import runway_check, wallet_record
 
 __all__ = [
     "BULK_KINDS",
@@ -99,8 +100,10 @@ __all__ = [
     "operations_reconcile",
     "operations_requeue",
     "parse_labels",
+    "runway_check",
     "schedule_create",
     "schedule_delete",
     "schedule_skip_next",
     "schedules_run_due",
+    "wallet_record",
 ]

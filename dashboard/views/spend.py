@@ -7,13 +7,15 @@ from __future__ import annotations
 import csv
 from datetime import date
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from dashboard import selectors
+from dashboard import permissions, selectors
+from dashboard.selectors.runway import runway_get
 from dashboard.views.common import csv_cell
 
 # The charts (templates/spend/month.html) are drawn in CSS pixels across their box, never
@@ -93,6 +95,9 @@ def spend(request: HttpRequest) -> HttpResponse:
         "label_chart_height": ROW_PX * len(labels),
         "day_columns": day_columns(estimate.by_day(), month),
         "day_chart_height": DAY_CHART_PX,
+        "runway": runway_get(),
+        "runway_alert_hours": settings.XDS_RUNWAY_ALERT_HOURS,
+        "may_record_balance": permissions.has(request.user, "dashboard.add_walletbalance"),
     }
     return render(request, "spend/month.html", context)
 

@@ -159,6 +159,7 @@ BAD_SETTINGS = [
     bad({"XDS_DASHBOARD_URL": "dash.example.com"}, "XDS_DASHBOARD_URL", "https://"),
     bad({"XDS_LEASE_MAX_HOURS": "0"}, "XDS_LEASE_MAX_HOURS", "0"),
     bad({"XDS_LEASE_REMIND_MINUTES": "soon"}, "XDS_LEASE_REMIND_MINUTES", "soon"),
+    bad({"XDS_RUNWAY_ALERT_HOURS": "-1"}, "XDS_RUNWAY_ALERT_HOURS", "-1"),
     # --- E-mail ---
     bad({"DJANGO_EMAIL_BACKEND": "smtp"}, "DJANGO_EMAIL_BACKEND", "smtp"),
     bad({"DJANGO_EMAIL_BACKEND": "nowhere.mail.Backend"}, "DJANGO_EMAIL_BACKEND", "nowhere"),
