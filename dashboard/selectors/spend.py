@@ -176,15 +176,17 @@ def month_spend(
     return spend
 
 
-def _pay_as_you_go(spend: MonthSpend, start: datetime, end: datetime, host_ids) -> None:
-    payg = Host.objects.filter(billing_type=BillingType.PAY_AS_YOU_GO).filter(
+def hosts_on(billing: BillingType, start: datetime, end: datetime, host_ids=None):
+    """The hosts of `billing` the mirror knew during [start, end), each with the stretches it
+    was on then (`host.on_intervals`), labels prefetched. Three queries."""
+    hosts = Host.objects.filter(billing_type=billing).filter(
         Q(gone_at__isnull=True) | Q(gone_at__gt=start), first_seen_at__lt=end
     )
     if host_ids is not None:
-        payg = payg.filter(id__in=host_ids)
+        hosts = hosts.filter(id__in=host_ids)
     before = HostStatusChange.objects.filter(host=OuterRef("pk"), at__lte=start).order_by("-at")
     hosts = list(
-        payg.annotate(status_at_start=Subquery(before.values("status")[:1])).prefetch_related(
+        hosts.annotate(status_at_start=Subquery(before.values("status")[:1])).prefetch_related(
             labels_prefetch()
         )
     )
@@ -195,10 +197,17 @@ def _pay_as_you_go(spend: MonthSpend, start: datetime, end: datetime, host_ids) 
         .values_list("host_id", "status", "at")
     ):
         changes[host_id].append((at, status))
+    for host in hosts:
+        host.on_intervals = billed_intervals(host.status_at_start, changes[host.id], start, end)
+    return hosts
+
+
+def _pay_as_you_go(spend: MonthSpend, start: datetime, end: datetime, host_ids) -> None:
+    hosts = hosts_on(BillingType.PAY_AS_YOU_GO, start, end, host_ids)
     prices = host_prices(hosts)
 
     for host in hosts:
-        intervals = billed_intervals(host.status_at_start, changes[host.id], start, end)
+        intervals = host.on_intervals
         seconds = sum((until - since).total_seconds() for since, until in intervals)
         if not seconds:
             continue

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dashboard import permissions, selectors
+from dashboard.selectors.buy_or_rent import buy_or_rent
 from dashboard.selectors.runway import runway_get
 from dashboard.views.common import csv_cell
 
@@ -96,6 +97,7 @@ def spend(request: HttpRequest) -> HttpResponse:
         "day_columns": day_columns(estimate.by_day(), month),
         "day_chart_height": DAY_CHART_PX,
         "runway": runway_get(),
+        "buy_or_rent": buy_or_rent(estimate),
         "runway_alert_hours": settings.XDS_RUNWAY_ALERT_HOURS,
         "may_record_balance": permissions.has(request.user, "dashboard.add_walletbalance"),
     }
