@@ -54,6 +54,12 @@ def figure(value, per: str = "") -> str:
 
 
 @register.filter
+def not_all_confirmed(rows) -> bool:
+    """Whether a chart's rows (dicts with a `figure`) hold a figure that is not confirmed."""
+    return any(not row["figure"].is_confirmed for row in rows)
+
+
+@register.filter
 def ago(value: datetime | None) -> str:
     """A short "12 s ago", "3 min ago", "2 h ago", "5 d ago"."""
     if value is None:

@@ -143,3 +143,43 @@ def test_the_csv_names_the_host_a_rental_bought(client, history, make_member, ma
     }
     # The one bought before the dashboard knew its host has no id to give; this one has.
     assert rentals == {"rent-01": "", "rent-02": rented.id}
+
+
+def test_each_chart_has_its_csv(client, history, make_member):
+    from dashboard.models import Label
+
+    render, _old = history
+    render.labels.add(Label.objects.create(name="=cmd"))  # a label a spreadsheet would run
+    client.force_login(make_member("vic", "Viewer"))
+
+    def rows(by):
+        text = client.get(f"/spend.csv?month=2026-11&by={by}").content.decode()
+        return list(csv.reader(io.StringIO(text)))
+
+    assert rows("member") == [
+        ["member", "amount_low", "amount_high", "basis"],
+        ["bob", "756.00", "756.00", "confirmed"],
+        ["cleo", "63.00", "63.00", "confirmed"],
+    ]
+    assert rows("label") == [
+        ["label", "amount_low", "amount_high", "basis"],
+        ["", "756.00", "756.00", "confirmed"],
+        ["'=cmd", "63.00", "63.00", "confirmed"],
+    ]
+    days = rows("day")
+    assert days[1:4] == [
+        ["2026-11-01", "45.00", "45.00", "confirmed"],  # 10 h at ¥4.50
+        ["2026-11-02", "13.50", "13.50", "confirmed"],  # 3 h
+        ["2026-11-05", "756.00", "756.00", "confirmed"],  # bob's rental
+    ]
+    assert days[-1] == ["2026-11-30", "4.50", "4.50", "confirmed"]  # the last evening's hour
+    assert client.get("/spend.csv?month=2026-11&by=nothing").status_code == 404
+
+
+def test_the_page_draws_a_chart_per_member_label_and_day(client, history, make_member):
+    client.force_login(make_member("vic", "Viewer"))
+    page = client.get("/spend/?month=2026-11").content.decode()
+    for name in ("Spend by member", "Spend by label", "Spend by day"):
+        assert f'aria-label="{name}"' in page
+    assert page.count("This chart as CSV") == 3
+    assert "* inferred or estimated" not in page  # every figure here is confirmed
