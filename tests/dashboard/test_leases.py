@@ -259,3 +259,27 @@ def test_a_lease_ending_while_an_operation_runs_ends_on_the_next_pass(bo, host, 
     assert due(start + timedelta(hours=1, minutes=1))["ended"] == 1
     lease.refresh_from_db()
     assert lease.outcome == Lease.Outcome.POWERED_OFF
+
+
+def test_a_lease_whose_holder_lost_the_right_ends_without_powering_off(bo, host, due):
+    """The end is asked for in the holder's name, as now: a holder whose role was taken away
+    (or whose account is gone) powers nothing off; the lease ends saying why."""
+    start = timezone.now()
+    lease = services.lease_take(user=bo, host=host, hours=1, purpose="x", now=start)
+    bo.groups.clear()
+    due(start + timedelta(hours=1))
+    lease.refresh_from_db()
+    assert lease.outcome == Lease.Outcome.NOT_ALLOWED and "bo:" in lease.detail
+    assert not Operation.objects.filter(state=Operation.State.QUEUED).exists()
+
+
+def test_a_lease_whose_holders_account_is_gone_ends_without_powering_off(host, due, make_member):
+    start = timezone.now()
+    zed = make_member("zed", "Operator")
+    lease = services.lease_take(user=zed, host=host, hours=1, purpose="x", now=start)
+    zed.delete()
+    due(start + timedelta(hours=1))
+    lease.refresh_from_db()
+    assert lease.holder is None and lease.holder_name == "zed"
+    assert lease.outcome == Lease.Outcome.NOT_ALLOWED
+    assert not Operation.objects.filter(kind=Operation.Kind.POWER_OFF).exists()
