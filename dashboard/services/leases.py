@@ -11,8 +11,10 @@ Leases and power schedules never fight; the rule is:
   recorded as "held by a lease" (the holder is using it, and said until when). Scheduled
   power-ons fire as usual (they do not take the host from the holder);
 - at the lease's end its power-off is asked for whatever the schedules say. If an operation is
-  already running on the host then (a scheduled power-on, say), the lease stays open and the
-  next pass tries again: the host is not left on because two runs met.
+  already running on the host then (a scheduled power-on, say), or the host is booting, the
+  lease stays open and the next passes try again for XDS_SCHEDULE_GRACE_MINUTES: the host is
+  not left on because two runs met. If it still cannot be powered off (or the holder may no
+  longer do it), the lease ends saying why and the holder and the admins are told it is on.
 Every step is audited.
 """
 
@@ -31,7 +33,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dashboard import permissions
-from dashboard.models import AuditEvent, Host, Lease, Notification, Operation
+from dashboard.models import (
+    CHANGING_STATUSES,
+    AuditEvent,
+    Host,
+    Lease,
+    Notification,
+    Operation,
+)
 from dashboard.services import notifications
 from dashboard.services.audit import audit_record
 from dashboard.services.operations import OperationRefused, operation_request
@@ -262,6 +271,19 @@ def _remind(now: datetime) -> int:
     return sent
 
 
+def _tell_left_on(lease: Lease) -> None:
+    """The end could not power the host off: its holder and the admins are told it is still on."""
+    notifications.notify(
+        key=f"lease-left-on:{lease.pk}",
+        kind=Notification.Kind.LEASE,
+        subject=f"The lease of {lease.host} by {lease.holder_name} ended, but the host is still on",
+        body=f"It could not be powered off: {lease.detail} Power it off on its page if nobody "
+        "needs it.",
+        users=[lease.holder, *notifications.admins()],
+        host_id=lease.host_id,
+    )
+
+
 def _end_once(pk: int, now: datetime) -> int:
     with transaction.atomic():
         lease = (
@@ -288,9 +310,12 @@ def _end_once(pk: int, now: datetime) -> int:
                 outcome = Outcome.NOT_ALLOWED
                 detail, operation = f"{lease.holder_name}: {forbidden.message}", None
             except OperationRefused as refused:
-                if refused.in_flight is not None:
-                    # Another operation is running on the host: try again on the next pass.
-                    logger.info("lease %s: host busy, ending it on the next pass", pk)
+                # Another operation running on the host, or a host booting: try again on the
+                # next passes, for as long as a schedule's run may still fire late.
+                passing = refused.in_flight is not None or host.status in CHANGING_STATUSES
+                grace = timedelta(minutes=settings.XDS_SCHEDULE_GRACE_MINUTES)
+                if passing and now - lease.ends_at < grace:
+                    logger.info("lease %s: host busy, ending it on a next pass", pk)
                     return 0
                 outcome, detail, operation = Outcome.REFUSED, refused.message, None
         _end(lease, now, outcome, detail, operation)
@@ -301,5 +326,7 @@ def _end_once(pk: int, now: datetime) -> int:
             outcome=outcome,
             detail=detail,
         )
+        if outcome in (Outcome.NOT_ALLOWED, Outcome.REFUSED):
+            _tell_left_on(lease)
     logger.info("lease %s ended: %s %s", pk, outcome, detail)
     return 1

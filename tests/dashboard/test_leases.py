@@ -283,3 +283,20 @@ def test_a_lease_whose_holders_account_is_gone_ends_without_powering_off(host, d
     assert lease.holder is None and lease.holder_name == "zed"
     assert lease.outcome == Lease.Outcome.NOT_ALLOWED
     assert not Operation.objects.filter(kind=Operation.Kind.POWER_OFF).exists()
+
+
+def test_a_host_booting_at_the_end_is_tried_again_then_left_on_with_word(
+    bo, host, due, make_member, settings
+):
+    settings.XDS_SCHEDULE_GRACE_MINUTES = 30
+    make_member("ada", "Admin")
+    start = timezone.now()
+    lease = services.lease_take(user=bo, host=host, hours=1, purpose="x", now=start)
+    Host.objects.filter(pk=host.pk).update(status=HostStatus.BOOTING.value)
+    assert due(start + timedelta(hours=1))["ended"] == 0  # it cannot be powered off while booting
+    assert due(start + timedelta(hours=1, minutes=29))["ended"] == 0
+    assert due(start + timedelta(hours=1, minutes=30))["ended"] == 1
+    lease.refresh_from_db()
+    assert lease.outcome == Lease.Outcome.REFUSED and not Operation.objects.exists()
+    told = Notification.objects.get(key=f"lease-left-on:{lease.pk}")
+    assert "the host is still on" in told.subject and sorted(told.recipients) == ["ada", "bo"]
