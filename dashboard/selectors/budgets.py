@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from dashboard.models import Budget, Host
+from dashboard.models import Budget
 from dashboard.selectors.host_prices import Figure, figure_sum
 from dashboard.selectors.spend import (
     Burn,
@@ -85,36 +85,46 @@ class BudgetStatus:
 
 
 def budget_status(
-    budget: Budget, *, spend: MonthSpend | None = None, now: datetime | None = None
+    budget: Budget,
+    *,
+    spend: MonthSpend | None = None,
+    burn: Burn | None = None,
+    now: datetime | None = None,
 ) -> BudgetStatus:
-    """`budget` this month; `spend` (this month's) when the caller has it already."""
+    """`budget` this month; `spend` (this month's) and `burn` (the fleet's now) when the caller
+    has them already."""
     now = now or timezone.now()
     spend = spend or month_spend(month=timezone.localtime(now).date(), now=now)
+    burn = burn or current_burn()
     if budget.member_id is not None:
         lines = spend.for_member(budget.member_id)
-        hosts = Host.objects.filter(owner_id=budget.member_id)
+        behind = burn.of(lambda host: host.owner_id == budget.member_id)
     else:
         lines = spend.for_label(budget.label.name)
-        hosts = Host.objects.filter(labels=budget.label_id)
-    _start, end = month_bounds(timezone.localtime(now).date())
+        behind = burn.of(
+            lambda host: any(label.pk == budget.label_id for label in host.labels_shown)
+        )
+    start, end = month_bounds(timezone.localtime(now).date())
     hours_left = Decimal(max(0, int((end - now).total_seconds()))) / 3600
     return BudgetStatus(
         budget=budget,
-        month=_start,
+        month=start,
         lines=tuple(lines),
-        burn=current_burn(hosts=hosts),
+        burn=behind,
         hours_left=hours_left.quantize(Decimal("0.01")),
     )
 
 
 def budget_statuses(*, now: datetime | None = None) -> list[BudgetStatus]:
-    """Every budget this month, from one spend estimate."""
+    """Every budget this month, from one spend estimate and one reading of the burn: a fixed
+    number of queries whatever the number of budgets."""
     now = now or timezone.now()
     budgets = list(Budget.objects.select_related("member", "label"))
     if not budgets:
         return []
     spend = month_spend(month=timezone.localtime(now).date(), now=now)
-    return [budget_status(budget, spend=spend, now=now) for budget in budgets]
+    burn = current_burn()
+    return [budget_status(budget, spend=spend, burn=burn, now=now) for budget in budgets]
 
 
 def member_budget_status(user, *, now: datetime | None = None) -> BudgetStatus | None:

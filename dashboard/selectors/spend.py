@@ -359,17 +359,30 @@ class Burn:
     hourly: Figure
     hosts: tuple[Host, ...]
     unpriced: tuple[Host, ...]  # on, but at a price nobody knows
+    prices: dict[str, HostPrice] = field(default_factory=dict)
+
+    def of(self, keep) -> Burn:
+        """The part of this burn from the hosts `keep(host)` is true of (no query)."""
+        hosts = tuple(host for host in self.hosts if keep(host))
+        return Burn(
+            hourly=figure_sum(self.prices[host.id].hourly for host in hosts),
+            hosts=hosts,
+            unpriced=tuple(host for host in self.unpriced if keep(host)),
+            prices=self.prices,
+        )
 
 
-def current_burn(*, hosts=None) -> Burn:
-    """The hourly cost of the present pay-as-you-go hosts in a billed status (of `hosts`, a
-    queryset, when given). Two queries and a cache read."""
-    hosts = Host.objects.present() if hosts is None else hosts.filter(gone_at__isnull=True)
+def current_burn() -> Burn:
+    """The hourly cost of the present pay-as-you-go hosts in a billed status, their labels
+    fetched (`Burn.of` takes a budget's part). Three queries and a cache read."""
     running = list(
-        hosts.filter(
+        Host.objects.present()
+        .filter(
             billing_type=BillingType.PAY_AS_YOU_GO,
             status__in=[int(status) for status in BILLED_STATUSES],
-        ).order_by("name", "id")
+        )
+        .prefetch_related(labels_prefetch())
+        .order_by("name", "id")
     )
     prices = host_prices(running)
     priced = [host for host in running if prices[host.id].hourly is not None]
@@ -377,6 +390,7 @@ def current_burn(*, hosts=None) -> Burn:
         hourly=figure_sum(prices[host.id].hourly for host in priced),
         hosts=tuple(priced),
         unpriced=tuple(host for host in running if prices[host.id].hourly is None),
+        prices=prices,
     )
 
 

@@ -213,3 +213,16 @@ def test_an_admin_sets_budgets_audited_but_not_their_own(client, ada, cleo, make
 
     client.force_login(cleo)
     assert client.get("/admin/dashboard/budget/add/").status_code in (302, 403)
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_the_budgets_page_costs_a_fixed_number_of_queries(
+    client, make_member, make_host, count, django_assert_max_num_queries
+):
+    for n in range(count):
+        owner = make_member(f"m{n}", "Creator")
+        make_host(owner=owner, owner_name=owner.username)
+        Budget.objects.create(member=owner, monthly_amount=Decimal("100.00"))
+    client.force_login(make_member("vic", "Viewer"))
+    with django_assert_max_num_queries(25):
+        assert client.get("/budgets/").status_code == 200

@@ -183,3 +183,18 @@ def test_the_page_draws_a_chart_per_member_label_and_day(client, history, make_m
         assert f'aria-label="{name}"' in page
     assert page.count("This chart as CSV") == 3
     assert "* inferred or estimated" not in page  # every figure here is confirmed
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_the_spend_page_costs_a_fixed_number_of_queries(
+    client, make_member, make_host, count, django_assert_max_num_queries
+):
+    from dashboard.models import WalletBalance
+
+    for n in range(count):
+        host = make_host(name=f"h{n}", first_seen_at=at(1, 0))
+        HostStatusChange.objects.create(host=host, status=HostStatus.RUNNING, at=at(1, 0))
+    WalletBalance.objects.create(amount=Decimal("100"), at=at(1, 0))
+    client.force_login(make_member("vic", "Viewer"))
+    with django_assert_max_num_queries(40):
+        assert client.get("/spend/").status_code == 200
