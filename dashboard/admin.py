@@ -25,14 +25,16 @@ from dashboard.models import (
     AlertDelivery,
     ApiToken,
     AuditEvent,
+    Budget,
     Host,
     Notification,
     Operation,
     OperationEvent,
     SyncState,
     TeamPolicy,
+    WalletBalance,
 )
-from dashboard.services import alert_delivery, approval_policy, tokens
+from dashboard.services import alert_delivery, approval_policy, budgets, tokens, wallet
 from dashboard.sso import methods as sso_methods
 from dashboard.sso import policy as sign_in_policy
 from dashboard.views.common import csv_cell
@@ -326,6 +328,62 @@ class TeamPolicyAdmin(admin.ModelAdmin):
             approval_policy.policy_discard,
             _("The proposed limit was discarded; the limit in force is unchanged."),
         )
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    """Monthly budgets per member or per label. Every change is audited. An admin who is not a
+    superuser may not change or remove their own budget: over it, their creates need another
+    admin's approval, which raising it alone would get round."""
+
+    list_display = ("__str__", "monthly_amount", "note", "updated_at", "updated_by_name")
+    fields = ("member", "label", "monthly_amount", "note")
+    search_fields = ("member__username", "label__name", "note")
+
+    def _own(self, request, obj) -> bool:
+        return (
+            obj is not None and obj.member_id == request.user.pk and not request.user.is_superuser
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._own(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._own(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at, obj.updated_by_name = timezone.now(), request.user.get_username()
+        super().save_model(request, obj, form, change)
+        budgets.budget_changed(user=request.user, budget=obj, what="changed" if change else "set")
+
+    def delete_model(self, request, obj):
+        budgets.budget_changed(user=request.user, budget=obj, what="removed")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for budget in queryset:
+            self.delete_model(request, budget)
+
+
+@admin.register(WalletBalance)
+class WalletBalanceAdmin(admin.ModelAdmin):
+    """The wallet's balance, as an admin reads it in the Xuandashi console after a top-up (the
+    provider's API gives none), and the bounds refusals for money taught. Records are added, never
+    changed: the runway reads the latest. Audited."""
+
+    list_display = ("at", "amount", "is_upper_bound", "source", "recorded_by_name", "note")
+    list_filter = ("source",)
+    fields = ("amount", "note")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        recorded = wallet.wallet_record(user=request.user, amount=obj.amount, note=obj.note)
+        obj.pk = recorded.pk
 
 
 @admin.register(Notification)

@@ -57,6 +57,12 @@ ROLE_PERMISSIONS = {
         "dashboard.add_alertchannel",
         "dashboard.change_alertchannel",
         "dashboard.delete_alertchannel",
+        "dashboard.view_budget",
+        "dashboard.add_budget",
+        "dashboard.change_budget",
+        "dashboard.delete_budget",
+        "dashboard.view_walletbalance",
+        "dashboard.add_walletbalance",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
@@ -377,6 +383,19 @@ def can_manage_schedules(user, host: Host) -> bool:
 def can_skip_schedule(user, host: Host) -> bool:
     """Skipping a schedule's next run: who manages it, and operators (who power any host)."""
     return can_manage_schedules(user, host) or (_active(user) and has(user, POWER_ANY))
+
+
+def can_lease(user, host: Host) -> bool:
+    """Taking a lease on a host: who may power it off, since the lease's end powers it off in
+    their name (operators and admins any host, creators their own)."""
+    return can_request(user, Operation.Kind.POWER_OFF, host)
+
+
+def can_change_lease(user, lease) -> bool:
+    """Extending or giving back a lease: its holder, and admins (who manage any schedule)."""
+    if not _active(user):
+        return False
+    return lease.holder_id == user.pk or has(user, MANAGE_ANY_SCHEDULE)
 
 
 def can_approve(user, operation: Operation) -> bool:

@@ -362,6 +362,7 @@ CELERY_BEAT_SCHEDULE = {
     "xds-requeue-operations": _every("requeue_operations", XDS_ACTION_REQUEUE_SECONDS),
     "xds-reconcile-operations": _every("reconcile_operations", XDS_ACTION_RECONCILE_INTERVAL),
     "xds-run-schedules": _every("run_schedules", XDS_SCHEDULE_CHECK_SECONDS),
+    "xds-run-leases": _every("run_leases", XDS_SCHEDULE_CHECK_SECONDS),
     "xds-check-alerts": _every("check_alerts", XDS_ALERT_CHECK_SECONDS),
     "xds-expire-approvals": _every("expire_approvals", 300),
     "xds-sweep-alerts": _every("sweep_alerts", 60),
@@ -788,6 +789,15 @@ SPECTACULAR_SETTINGS = {
         "OperationStateEnum": "dashboard.api.serializers.STATE_VALUES",
     },
 }
+# Leases (dashboard.services.leases, checked every XDS_SCHEDULE_CHECK_SECONDS with the
+# schedules): a member holds a host for at most XDS_LEASE_MAX_HOURS at a time, and is asked to
+# extend XDS_LEASE_REMIND_MINUTES before the end.
+XDS_LEASE_MAX_HOURS = env_int("XDS_LEASE_MAX_HOURS", 72, minimum=1)
+XDS_LEASE_REMIND_MINUTES = env_int("XDS_LEASE_REMIND_MINUTES", 30, minimum=1)
+
+# The admins are told when the wallet lasts fewer than this many hours at the current burn of the
+# pay-as-you-go hosts on (dashboard.selectors.runway; checked with the alerts).
+XDS_RUNWAY_ALERT_HOURS = env_int("XDS_RUNWAY_ALERT_HOURS", 48, minimum=1)
 
 # --- Checks across sections ---------------------------------------------------------------------
 if XDS_PASSWORD_TIMEOUT >= _GUNICORN_TIMEOUT:

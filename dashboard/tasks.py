@@ -76,6 +76,13 @@ def run_schedules() -> None:
     services.schedules_run_due()
 
 
+@shared_task(name="dashboard.tasks.run_leases", ignore_result=True)
+def run_leases() -> None:
+    """Remind the holders of leases about to end, and power off the hosts of leases that ended
+    (beat, every XDS_SCHEDULE_CHECK_SECONDS)."""
+    services.leases_run_due()
+
+
 @shared_task(name="dashboard.tasks.deliver_notification", ignore_result=True)
 def deliver_notification(notification_id: int) -> None:
     services.notification_deliver(notification_id)
@@ -83,8 +90,11 @@ def deliver_notification(notification_id: int) -> None:
 
 @shared_task(name="dashboard.tasks.check_alerts", ignore_result=True)
 def check_alerts() -> None:
-    """Rentals expiring or expired, hosts stuck changing (beat, every XDS_ALERT_CHECK_SECONDS)."""
+    """Rentals expiring or expired, hosts stuck changing, budgets at 80 % and 100 %, the wallet
+    running low (beat, every XDS_ALERT_CHECK_SECONDS)."""
     services.alerts_check()
+    services.budgets_check()
+    services.runway_check()
 
 
 @shared_task(name="dashboard.tasks.expire_approvals", ignore_result=True)

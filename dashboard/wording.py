@@ -746,6 +746,67 @@ ALERTS: dict[str, tuple[Promise, Promise]] = {
             "is bought until then."
         ),
     ),
+    "approval_needed_over_budget": (
+        gettext_lazy("%(name)s asks to buy %(package)s for ¥%(price)s"),
+        gettext_lazy(
+            "Operation #%(operation)s: %(kind)s of %(package)s with %(image)s. %(name)s is over "
+            "their monthly budget, so it waits for another admin's approval on its operation "
+            "page; nothing is bought until then."
+        ),
+    ),
+    "budget_reached": (
+        gettext_lazy("Budget of %(whose)s at %(percent)s%%: ¥%(used)s of ¥%(budget)s"),
+        gettext_lazy(
+            "This month %(whose)s has used ¥%(used)s of a budget of ¥%(budget)s (spent "
+            "¥%(spent)s, rentals bought ¥%(committed)s); at the current burn the month ends near "
+            "¥%(projected)s."
+        ),
+    ),
+    "budget_used_up": (
+        gettext_lazy("Budget of %(whose)s used up: ¥%(used)s of ¥%(budget)s"),
+        gettext_lazy(
+            "This month %(whose)s has used ¥%(used)s of a budget of ¥%(budget)s (spent "
+            "¥%(spent)s, rentals bought ¥%(committed)s); at the current burn the month ends near "
+            "¥%(projected)s."
+        ),
+    ),
+    "budget_used_up_member": (
+        gettext_lazy("Budget of %(whose)s used up: ¥%(used)s of ¥%(budget)s"),
+        gettext_lazy(
+            "This month %(whose)s has used ¥%(used)s of a budget of ¥%(budget)s (spent "
+            "¥%(spent)s, rentals bought ¥%(committed)s); at the current burn the month ends near "
+            "¥%(projected)s. Over budget, their new hosts wait for another admin's approval."
+        ),
+    ),
+    "runway_low": (
+        gettext_lazy("The wallet lasts about %(hours)s h at the current burn"),
+        gettext_lazy(
+            "At ¥%(hourly)s an hour for the pay-as-you-go hosts on now, the wallet lasts about "
+            "%(hours)s hours; then these hosts stop: %(names)s. Top up in the Xuandashi console, "
+            "then record the new balance (Admin, Wallet balances)."
+        ),
+    ),
+    "runway_low_at_most": (
+        gettext_lazy("The wallet lasts at most %(hours)s h at the current burn"),
+        gettext_lazy(
+            "At ¥%(hourly)s an hour for the pay-as-you-go hosts on now, the wallet lasts at most "
+            "%(hours)s hours; then these hosts stop: %(names)s. Top up in the Xuandashi console, "
+            "then record the new balance (Admin, Wallet balances)."
+        ),
+    ),
+    "lease_ending": (
+        gettext_lazy("Your lease of %(host)s ends in %(minutes)s min, at %(time)s"),
+        gettext_lazy(
+            "You hold %(host)s (%(id)s) for: %(purpose)s. At %(time)s it is powered off. To keep "
+            "it longer, extend the lease: %(url)s"
+        ),
+    ),
+    "lease_left_on": (
+        gettext_lazy("The lease of %(host)s by %(holder)s ended, but the host is still on"),
+        gettext_lazy(
+            "It could not be powered off: %(detail)s Power it off on its page if nobody needs it."
+        ),
+    ),
     "policy_proposed": (
         gettext_lazy("%(name)s proposes the approval limit %(proposed)s"),
         gettext_lazy(

@@ -3,6 +3,7 @@ operations members ask for, and the audit trail. One module per subject; the pac
 them all."""
 
 from dashboard.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
+from dashboard.models.budgets import Budget
 from dashboard.models.disks import (
     DISK_ARREARS,
     DISK_CHANGING_STATUSES,
@@ -49,6 +50,7 @@ from dashboard.models.images import (
     PersonalImage,
     PersonalImageQuerySet,
 )
+from dashboard.models.leases import Lease, LeaseQuerySet
 from dashboard.models.notifications import (
     AlertChannel,
     AlertDelivery,
@@ -72,6 +74,7 @@ from dashboard.models.schedules import (
     team_zone,
 )
 from dashboard.models.tokens import TOKEN_PREFIX, ApiToken
+from dashboard.models.wallet import WalletBalance
 
 __all__ = [
     "ACTION_SLUGS",
@@ -116,12 +119,15 @@ __all__ = [
     "AppendOnlyError",
     "AuditEvent",
     "AuditEventQuerySet",
+    "Budget",
     "Disk",
     "DiskQuerySet",
     "Host",
     "HostQuerySet",
     "HostStatusChange",
     "Label",
+    "Lease",
+    "LeaseQuerySet",
     "Notification",
     "Operation",
     "OperationEvent",
@@ -132,6 +138,7 @@ __all__ = [
     "ScheduleRun",
     "SyncState",
     "TeamPolicy",
+    "WalletBalance",
     "host_actions_allowed",
     "is_host_id",
     "team_zone",

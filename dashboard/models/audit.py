@@ -60,6 +60,11 @@ class AuditEvent(models.Model):
         ACCESS_DENIED = "access_denied", _("Access denied")
         TOKEN_CREATED = "token_created", _("API token created")
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        BUDGET_CHANGED = "budget_changed", _("Budget changed")
+        LEASE_TAKEN = "lease_taken", _("Host leased")
+        LEASE_EXTENDED = "lease_extended", _("Lease extended")
+        LEASE_ENDED = "lease_ended", _("Lease ended")
+        WALLET_RECORDED = "wallet_recorded", _("Wallet balance recorded")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices)

@@ -205,6 +205,15 @@ class Host(models.Model):
         return self.gone_at is not None
 
     @cached_property
+    def lease(self):
+        """The lease holding this host now, or None: the one the selectors fetched with the page
+        (`lease_prefetch`), or read now."""
+        fetched = getattr(self, "active_leases", None)
+        if fetched is not None:
+            return fetched[0] if fetched else None
+        return self.leases.filter(ended_at__isnull=True).first()
+
+    @cached_property
     def operation_in_flight(self):
         """The operation running on this host, or None. Selectors that list hosts set it for a
         whole page in one query; read alone, it costs one."""

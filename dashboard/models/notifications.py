@@ -28,6 +28,9 @@ class Notification(models.Model):
         MONEY = "money", _("Refused for money")
         DISK_ARREARS = "disk_arrears", _("Disk stopped for arrears")
         IMAGE_FAILED = "image_failed", _("Personal image failed")
+        BUDGET = "budget", _("Budget")
+        LEASE = "lease", _("Lease ending")
+        RUNWAY = "runway", _("Wallet running low")
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

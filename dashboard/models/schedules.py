@@ -102,6 +102,7 @@ class ScheduleRun(models.Model):
         NOT_ALLOWED = "not_allowed", _("Not allowed any more")
         REFUSED = "refused", _("Not possible")
         MISSED = "missed", _("Missed")
+        LEASED = "leased", _("Held by a lease")
 
     schedule = models.ForeignKey(PowerSchedule, on_delete=models.CASCADE, related_name="runs")
     due_at = models.DateTimeField()

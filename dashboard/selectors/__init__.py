@@ -34,6 +34,16 @@ from dashboard.selectors.disks import (
     host_disks,
     quotas,
 )
+from dashboard.selectors.host_prices import (
+    BASIS_LABELS,
+    Basis,
+    Figure,
+    HostPrice,
+    figure_sum,
+    host_price,
+    host_prices,
+    host_prices_attach,
+)
 from dashboard.selectors.hosts import (
     AREA_BY_SLUG,
     BILLING_BY_SLUG,
@@ -83,10 +93,20 @@ from dashboard.selectors.operations import (
     operations_for_host,
     operations_in_flight_attach,
 )
-from dashboard.selectors.spend import MonthSpend, UnusedRental, month_spend, rental_unused
+from dashboard.selectors.spend import (
+    Burn,
+    HostCost,
+    MonthSpend,
+    UnusedRental,
+    current_burn,
+    host_cost,
+    month_spend,
+    rental_unused,
+)
 
 __all__ = [
     "AREA_BY_SLUG",
+    "BASIS_LABELS",
     "BILLING_BY_SLUG",
     "CATALOG_CACHE_KEY",
     "DISK_GONE",
@@ -102,11 +122,16 @@ __all__ = [
     "STATUS_CHANGING",
     "STATUS_GONE",
     "AttachTarget",
+    "Basis",
+    "Burn",
     "Catalog",
     "CatalogUnreadable",
     "DiskPage",
+    "Figure",
+    "HostCost",
     "HostDisks",
     "HostPage",
+    "HostPrice",
     "ImageGroup",
     "ImageRow",
     "MonthSpend",
@@ -116,6 +141,7 @@ __all__ = [
     "TemplateRow",
     "UnusedRental",
     "catalog_get",
+    "current_burn",
     "disk_get",
     "disk_list",
     "disk_operations_attach",
@@ -124,6 +150,8 @@ __all__ = [
     "disk_sync_state",
     "disk_version_get",
     "disks_version",
+    "figure_sum",
+    "host_cost",
     "host_delete_disks",
     "host_disks",
     "host_expiry_counts",
@@ -134,6 +162,9 @@ __all__ = [
     "host_operating_systems",
     "host_owner_names",
     "host_page",
+    "host_price",
+    "host_prices",
+    "host_prices_attach",
     "host_status_counts",
     "host_version_get",
     "hosts_any_changing",

@@ -21,6 +21,7 @@ from dashboard.models import (
     STATUS_SLUGS,
     Host,
     Label,
+    Lease,
     SyncState,
 )
 from dashboard.selectors.operations import operations_for_host
@@ -131,7 +132,7 @@ def host_list(
     Gone hosts are listed only with `status="gone"`. `owner` is "mine" (the hosts of `me`, the
     member asking), "none" (unowned) or an owner's name; `label` a label's name. The labels of
     the hosts listed come in one more query."""
-    hosts = Host.objects.prefetch_related(labels_prefetch())
+    hosts = Host.objects.prefetch_related(labels_prefetch(), lease_prefetch())
     if status == STATUS_GONE:
         hosts = hosts.filter(gone_at__isnull=False)
     elif status == STATUS_CHANGING:
@@ -211,8 +212,21 @@ def labels_prefetch() -> Prefetch:
     return Prefetch("labels", queryset=Label.objects.order_by("name"), to_attr="prefetched_labels")
 
 
+def lease_prefetch() -> Prefetch:
+    """Hosts' active leases in one query (`Host.lease`): who holds each row, until when."""
+    return Prefetch(
+        "leases",
+        queryset=Lease.objects.active(),
+        to_attr="active_leases",
+    )
+
+
 def host_get(*, host_id: str) -> Host | None:
-    return Host.objects.prefetch_related(labels_prefetch()).filter(id=host_id).first()
+    return (
+        Host.objects.prefetch_related(labels_prefetch(), lease_prefetch())
+        .filter(id=host_id)
+        .first()
+    )
 
 
 def host_version_get(*, host_id: str) -> int | None:
@@ -270,6 +284,9 @@ class HostPage:
     member_names: list[str]  # whom the host can be given to (for those who may assign it)
     may_annotate: bool
     may_manage_schedules: bool
+    may_lease: bool  # take the host (when nobody holds it)
+    may_change_lease: bool  # extend or give back the lease holding it
+    cost: object  # dashboard.selectors.spend.HostCost: this month so far, a day now
     disks: object = None  # its Disks card (dashboard.selectors.disks.HostDisks)
     # "Save a personal image": offered when the member may (on the host page and its delete
     # page); why not, when the host's state stops it.
@@ -281,6 +298,7 @@ def host_page(*, host_id: str, user) -> HostPage | None:
     """The page of the host `host_id` as `user` sees it, or None when there is no such host."""
     from dashboard.image_rules import host_image_refusal
     from dashboard.selectors.disks import host_disks
+    from dashboard.selectors.spend import host_cost  # spend reads hosts' labels from here
 
     host = host_get(host_id=host_id)
     if host is None:
@@ -301,6 +319,9 @@ def host_page(*, host_id: str, user) -> HostPage | None:
         ),
         may_annotate=permissions.can_annotate(user, host),
         may_manage_schedules=permissions.can_manage_schedules(user, host),
+        may_lease=permissions.can_lease(user, host) and not host.is_gone,
+        may_change_lease=host.lease is not None and permissions.can_change_lease(user, host.lease),
+        cost=host_cost(host=host),
         disks=host_disks(host=host, user=user),
         may_save_image=permissions.can_save_image(user, host),
         save_image_refusal=host_image_refusal(host),

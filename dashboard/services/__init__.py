@@ -13,7 +13,15 @@ from dashboard.services.approvals import (
     operation_reject,
 )
 from dashboard.services.audit import audit_record
+from dashboard.services.budgets import budget_changed, budgets_check
 from dashboard.services.bulk import BULK_KINDS, BulkOutcome, bulk_request
+from dashboard.services.leases import (
+    LeaseRefused,
+    lease_extend,
+    lease_release,
+    lease_take,
+    leases_run_due,
+)
 from dashboard.services.notifications import alerts_check
 from dashboard.services.notifications import deliver as notification_deliver
 from dashboard.services.operation_run import operation_run
@@ -48,6 +56,7 @@ from dashboard.services.sync import (
     hosts_sync,
     hosts_sync_request,
 )
+from dashboard.services.wallet import runway_check, wallet_record
 
 __all__ = [
     "BULK_KINDS",
@@ -56,6 +65,7 @@ __all__ = [
     "BulkOutcome",
     "CacheUnavailable",
     "CreateQuote",
+    "LeaseRefused",
     "OperationRefused",
     "SyncResult",
     "TaskQueueUnavailable",
@@ -66,6 +76,8 @@ __all__ = [
     "approvals_expire",
     "audit_record",
     "awaiting_count",
+    "budget_changed",
+    "budgets_check",
     "bulk_request",
     "catalog_refresh",
     "catalog_refresh_request",
@@ -79,6 +91,10 @@ __all__ = [
     "hosts_sync",
     "hosts_sync_request",
     "in_flight_message",
+    "lease_extend",
+    "lease_release",
+    "lease_take",
+    "leases_run_due",
     "notification_deliver",
     "operation_approve",
     "operation_cancel",
@@ -90,8 +106,10 @@ __all__ = [
     "operations_reconcile",
     "operations_requeue",
     "parse_labels",
+    "runway_check",
     "schedule_create",
     "schedule_delete",
     "schedule_skip_next",
     "schedules_run_due",
+    "wallet_record",
 ]

@@ -1,7 +1,8 @@
 """When a create needs another admin's approval (see dashboard.services.approvals): its price
-against the team's limit. Apart from the approvals themselves, so that asking for an operation
-can consult it without importing what approving needs; and changing that limit, where the
-two-person rule applies too (a raise waits for a second admin, see `policy_change`)."""
+against the team's limit, or a member over their monthly budget (dashboard.models.budgets).
+Apart from the approvals themselves, so that asking for an operation can consult it without
+importing what approving needs; and changing that limit, where the two-person rule applies too
+(a raise waits for a second admin, see `policy_change`)."""
 
 from __future__ import annotations
 
@@ -26,14 +27,31 @@ def create_price(operation_or_params) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
-def needs_approval(params: dict, *, kind: str = "") -> bool:
-    """Whether a purchase with `params` waits for another admin. A disk whose price cannot be
-    estimated (no disk of its area is known yet) waits whenever the team has a limit: it may be
-    above it."""
+def needs_approval(params: dict, *, kind: str = "", user=None) -> bool:
+    """Whether a purchase with `params` waits for another admin: above the team's limit, or
+    asked for by a member over their budget. A disk whose price cannot be estimated (no disk of
+    its area is known yet) waits whenever the team has a limit: it may be above it."""
     price = create_price(params)
     if price is None and kind == Operation.Kind.DISK_CREATE:
-        return TeamPolicy.current().approval_threshold is not None
-    return approval_limit_exceeded(price) is not None
+        if TeamPolicy.current().approval_threshold is not None:
+            return True
+    elif approval_limit_exceeded(price) is not None:
+        return True
+    return user is not None and over_budget(user, params) is not None
+
+
+def over_budget(user, params: dict | None = None):
+    """The member's budget status when it is used up, or when this create (a rental: its total
+    is paid at once) would use it up; else None."""
+    from dashboard.selectors.budgets import member_budget_status
+
+    status = member_budget_status(user)
+    if status is None:
+        return None
+    extra = Decimal(str((params or {}).get("total_price") or 0))
+    if status.used.high + extra >= status.budget.monthly_amount:
+        return status
+    return None
 
 
 def approval_limit_exceeded(price: Decimal | None) -> Decimal | None:

@@ -183,7 +183,7 @@ def approval_needed(operation: Operation) -> bool:
         key=f"approval:{operation.pk}",
         kind=Kind.APPROVAL_NEEDED,
         message=alert_stored(
-            "approval_needed",
+            _approval_key(operation),
             name=operation.requested_by_name,
             package=package,
             price=str(create_price(operation)),
@@ -194,6 +194,15 @@ def approval_needed(operation: Operation) -> bool:
         users=approvers,
         link=reverse("operation-detail", args=[operation.pk]),
     )
+
+
+def _approval_key(operation: Operation) -> str:
+    """Why a create waits: above the team's limit, or its member is over their budget."""
+    from dashboard.services.approval_policy import approval_limit_exceeded, create_price
+
+    if approval_limit_exceeded(create_price(operation)) is not None:
+        return "approval_needed"
+    return "approval_needed_over_budget"
 
 
 def policy_proposed(policy, in_force) -> bool:

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dashboard.models import Disk, Host, Operation, OperationEvent
-from dashboard.services import notifications, operation_audit
+from dashboard.services import notifications, operation_audit, wallet
 
 
 class OperationRefused(Exception):
@@ -93,6 +93,7 @@ def operation_finish(
         if finished:
             operation_audit.finished(operation)
             notifications.operation_finished(operation)
+            wallet.learn_from_refusal(operation)
     return finished
 
 

@@ -105,7 +105,9 @@ def operation_request(
         raise
 
     now = timezone.now()
-    awaiting = kind in Operation.PRICED_KINDS and approval_policy.needs_approval(params, kind=kind)
+    awaiting = kind in Operation.PRICED_KINDS and approval_policy.needs_approval(
+        params, kind=kind, user=user
+    )
     try:
         with transaction.atomic():
             operation = Operation.objects.create(

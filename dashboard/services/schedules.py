@@ -6,8 +6,10 @@ now, not when the schedule was made, and the request or refusal is audited like 
 records the run and why it did not happen when it did not, and moves the schedule to its next
 time. A run due longer ago than XDS_SCHEDULE_GRACE_MINUTES (the scheduler was down) is recorded
 as missed rather than fired late: switching a host off hours after the team expected is worse
-than not at all. The operation's key is derived from the schedule and the due time, and a run
-row is unique per due time, so two beats, or a task delivered twice, fire once.
+than not at all. While a lease holds the host, its power-offs are recorded as held by the lease
+and not fired (see dashboard.services.leases). The operation's key is derived from the schedule
+and the due time, and a run row is unique per due time, so two beats, or a task delivered twice,
+fire once.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dashboard import permissions
-from dashboard.models import AuditEvent, Host, Operation, PowerSchedule, ScheduleRun
+from dashboard.models import AuditEvent, Host, Lease, Operation, PowerSchedule, ScheduleRun
 from dashboard.services.audit import audit_record
 from dashboard.services.operations import OperationRefused, operation_request
 from vmclient.types import HostStatus
@@ -132,6 +134,10 @@ def _fire_once(pk: int, now: datetime) -> ScheduleRun | None:
     return run
 
 
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 def _fire(schedule: PowerSchedule, due: datetime, now: datetime):
     late = now - due
     if late > timedelta(minutes=settings.XDS_SCHEDULE_GRACE_MINUTES):
@@ -140,6 +146,15 @@ def _fire(schedule: PowerSchedule, due: datetime, now: datetime):
     if schedule.skip_reason:
         return Outcome.SKIPPED, f"{schedule.skip_reason} ({schedule.skip_by_name})", None
     host = Host.objects.get(pk=schedule.host_id)
+    if schedule.action == Operation.Kind.POWER_OFF:
+        # A lease wins over a scheduled power-off (dashboard.services.leases says why).
+        lease = Lease.objects.active().filter(host=host, ends_at__gt=due).first()
+        if lease is not None:
+            return (
+                Outcome.LEASED,
+                f"Held by {lease.holder_name} until {_local(lease.ends_at)}: {lease.purpose}",
+                None,
+            )
     if host.status == TARGET_STATUS[schedule.action] and not host.is_gone:
         return Outcome.NOTHING_TO_DO, f"The host is already {host.status_label.lower()}.", None
     try:

@@ -4,11 +4,13 @@ from decimal import Decimal
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import get_language, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from dashboard import permissions, selectors
 from dashboard.models import ACTION_SLUGS, PERIOD_LABELS, Operation
+from dashboard.selectors.host_prices import Basis
 from dashboard.services import approval_policy
 from dashboard.services.bulk import BULK_KINDS
 from vmclient.types import PeriodType
@@ -35,6 +37,26 @@ def money(value: Decimal | None, per: str = "") -> str:
         return "—"
     text = f"¥{Decimal(value):,.2f}"
     return f"{text} / {PRICE_UNITS.get(per, per)}" if per else text
+
+
+@register.filter
+def figure(value, per: str = "") -> str:
+    """A `Figure` as "¥63.00" or "¥58.00–¥72.00" (a range: the price is one of several), with
+    its marker: confirmed, inferred or estimated. None: "unknown"."""
+    if value is None:
+        return format_html('<span class="basis basis-unknown">{}</span>', Basis.UNKNOWN.label)
+    text = money(value.low) if not value.is_range else f"{money(value.low)}–{money(value.high)}"
+    if per:
+        text = f"{text} / {PRICE_UNITS.get(per, per)}"
+    return format_html(
+        '{} <span class="basis basis-{}">{}</span>', text, value.basis.slug, value.basis.label
+    )
+
+
+@register.filter
+def not_all_confirmed(rows) -> bool:
+    """Whether a chart's rows (dicts with a `figure`) hold a figure that is not confirmed."""
+    return any(not row["figure"].is_confirmed for row in rows)
 
 
 @register.filter

@@ -5,6 +5,7 @@ subject; the package exports the views the URLconf names."""
 
 from dashboard.views.account import alert_settings
 from dashboard.views.actions import host_action, host_delete
+from dashboard.views.budgets import budget_detail, budget_list
 from dashboard.views.bulk import host_bulk, host_bulk_live
 from dashboard.views.catalog import image_list, package_list
 from dashboard.views.create import host_create, host_create_price
@@ -29,6 +30,7 @@ from dashboard.views.images import (
     image_rename,
     personal_images_live,
 )
+from dashboard.views.leases import host_lease, lease_extend, lease_release
 from dashboard.views.operations import (
     operation_approve,
     operation_cancel,
@@ -51,6 +53,8 @@ from dashboard.views.tokens import token_list, token_revoke
 
 __all__ = [
     "alert_settings",
+    "budget_detail",
+    "budget_list",
     "disk_attach",
     "disk_create",
     "disk_destroy",
@@ -69,6 +73,7 @@ __all__ = [
     "host_detail_live",
     "host_disk_attach",
     "host_image_save",
+    "host_lease",
     "host_list",
     "host_list_live",
     "host_notes",
@@ -81,6 +86,8 @@ __all__ = [
     "image_detail_live",
     "image_list",
     "image_rename",
+    "lease_extend",
+    "lease_release",
     "operation_approve",
     "operation_cancel",
     "operation_detail",

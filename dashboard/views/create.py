@@ -74,10 +74,16 @@ def host_create(request: HttpRequest) -> HttpResponse:
     except services.OperationRefused as refused:
         return _review(request, form, quote, error=refused.message)
     if operation.state == Operation.State.AWAITING:
-        text = _(
-            "The price is above the team's limit: the order waits for another admin's approval. "
-            "Nothing is bought until then; this page shows when it is decided."
-        )
+        if approval_policy.approval_limit_exceeded(quote.price) is not None:
+            text = _(
+                "The price is above the team's limit: the order waits for another admin's "
+                "approval. Nothing is bought until then; this page shows when it is decided."
+            )
+        else:
+            text = _(
+                "You are over your monthly budget: the order waits for another admin's "
+                "approval. Nothing is bought until then; this page shows when it is decided."
+            )
         level = messages.WARNING
     elif operation.queue_error:
         text = _(
@@ -163,6 +169,9 @@ def _review(request, form: CreateHostForm, quote, *, error: str = "") -> HttpRes
         "confirmed_price": "" if price is None else f"{price:.2f}",
         # Said before the member confirms: above the team's limit the order waits for approval.
         "approval_limit": approval_policy.approval_limit_exceeded(price),
+        "over_budget": approval_policy.over_budget(
+            request.user, {"total_price": quote.total_price}
+        ),
         "error": error,
     }
     return render(request, TEMPLATE, context)

@@ -35,7 +35,9 @@ def _host_page(request: HttpRequest, params):
     filters, page_number = HostFilterForm(params).filters()
     hosts = selectors.host_list(**filters, me=request.user)
     page = Paginator(hosts, HOSTS_PER_PAGE).get_page(page_number)
-    page.object_list = selectors.operations_in_flight_attach(page.object_list)
+    page.object_list = selectors.host_prices_attach(
+        selectors.operations_in_flight_attach(page.object_list)
+    )
     return filters, page
 
 
@@ -159,6 +161,7 @@ def host_detail_context(page: selectors.HostPage, status=None, **extra) -> dict:
         "page": page,
         "host": host,  # the partials shared with the host list read `host`
         "schedule_form": ScheduleForm(initial={"action": "power_off"}),
+        "lease_max_hours": settings.XDS_LEASE_MAX_HOURS,
         "sync_status": status,
         "poll_url": poll_url(
             "host-detail-live", args=[host.id], at=_detail_version(host.version, status)

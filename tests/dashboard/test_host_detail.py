@@ -130,11 +130,12 @@ def test_a_changing_host_polls_fast_and_a_settled_one_slowly(member_client, make
 def test_the_detail_page_costs_a_fixed_number_of_queries(
     member_client, make_host, django_assert_max_num_queries
 ):
-    """Session, user, the member's permissions, host, its labels, its schedules, sync
-    state, its latest operations (which tell the one in flight), and the disks of its Disks
-    card (with the operations in flight on them, when there are disks: one more)."""
+    """Session, user, the member's permissions, host, its labels and lease, its schedules, sync
+    state, its latest operations (which tell the one in flight), the disks of its Disks card
+    (with the operations in flight on them, when there are disks: one more), and its cost: the
+    price it was bought at and this month's status history."""
     host = make_host()
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(13):
         assert member_client.get(f"/hosts/{host.id}/").status_code == 200
 
 
@@ -150,7 +151,9 @@ def test_the_disks_card_costs_the_same_whatever_the_number_of_disks(
         [Disk(id=f"on{n}", host=host, status=2, changed_at=now, **common) for n in range(29)]
         + [Disk(id=f"free{n}", status=0, changed_at=now, **common) for n in range(40)]
     )
-    with django_assert_max_num_queries(10):
+    # The page's 13 (test above) and the operations in flight on its disks: one more, whatever
+    # their number.
+    with django_assert_max_num_queries(14):
         page = member_client.get(f"/hosts/{host.id}/").content.decode()
     assert page.count('class="mounted-disk"') == 29
     assert page.count('<option value="free') == 40

@@ -236,12 +236,12 @@ def test_queries_do_not_grow_with_the_fleet(
     member_client, make_hosts, count, django_assert_max_num_queries
 ):
     """Session, user, the member's permissions, sync state, mirror version, count, page, the
-    labels and the operations in flight on the page; the full page adds the OS, owner and label
-    lists, the summary and the expiry counts."""
+    labels, the leases, the operations in flight and the purchase prices on the page; the full
+    page adds the OS, owner and label lists, the summary and the expiry counts."""
     make_hosts(count // 2, status=HostStatus.BOOTING)
     make_hosts(count - count // 2)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         assert member_client.get("/hosts/?sort=name&billing=payg").status_code == 200
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         assert member_client.get("/hosts/?page=2", headers=HTMX).status_code == 200
     assert Host.objects.count() == count

@@ -194,8 +194,9 @@ def test_a_poll_that_moved_costs_a_fixed_number_of_queries(
     url, _seconds = poller(member_client.get("/hosts/"))
     for host in booting[::2]:
         change(host, status=HostStatus.RUNNING)
-    # + the version reads, the page's count and rows, their labels and operations in flight
-    with django_assert_max_num_queries(10):
+    # + the version reads, the page's count and rows, their labels, leases, operations in flight
+    # and purchase prices
+    with django_assert_max_num_queries(11):
         response = member_client.get(url, headers=HTMX)
     assert response.status_code == 200
     assert response.content.decode().count("<tr ") == len(booting[::2])

@@ -13,6 +13,7 @@ import pytest
 
 from dashboard import selectors, services
 from dashboard.models import HostStatusChange, Operation
+from dashboard.selectors import Basis, Figure
 from vmclient.types import BillingType, HostStatus
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +21,10 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOVEMBER = date(2026, 11, 1)
 AFTER_NOVEMBER = datetime(2026, 12, 10, tzinfo=SHANGHAI)
+
+
+def confirmed(amount: str) -> Figure:
+    return Figure.exact(Decimal(amount), Basis.CONFIRMED)
 
 
 def at(day, hour, minute=0, month=11):
@@ -69,12 +74,12 @@ def test_a_month_of_known_history_adds_up(history):
 
     by_host = {h.host_id: h for h in spend.hosts}
     assert by_host[render.id].hours == Decimal("14.00")
-    assert by_host[render.id].amount == Decimal("63.00")  # 14 h x ¥4.50
+    assert by_host[render.id].amount == confirmed("63.00")  # 14 h x ¥4.50
     assert by_host[old.id].hours == Decimal("2.00") and by_host[old.id].amount is None
     assert spend.unpriced_hours == Decimal("2.00")
-    assert spend.rental == Decimal("756.00")
-    assert spend.total == Decimal("819.00")
-    assert spend.by_member() == [("bob", Decimal("756.00")), ("cleo", Decimal("63.00"))]
+    assert spend.rental == confirmed("756.00")
+    assert spend.total == confirmed("819.00")
+    assert spend.by_member() == [("bob", confirmed("756.00")), ("cleo", confirmed("63.00"))]
 
 
 def test_the_next_month_carries_the_host_that_was_left_running(history):
@@ -91,14 +96,14 @@ def test_the_spend_page_and_its_csv(client, history, make_member):
     client.force_login(make_member("vic", "Viewer"))  # everyone sees what was spent
     page = client.get("/spend/?month=2026-11").content.decode()
     assert "¥814.50" in page and "¥756.00" in page and "¥58.50" in page
-    assert "<svg" in page and 'class="chart-bar"' in page
+    assert "<svg" in page and 'class="chart-bar basis-confirmed"' in page
 
     exported = client.get("/spend.csv?month=2026-11").content.decode()
     rows = list(csv.DictReader(io.StringIO(exported)))
-    assert {(row["kind"], row["member"], row["amount"]) for row in rows} == {
-        ("pay-as-you-go", "cleo", "58.50"),
-        ("pay-as-you-go", "", ""),
-        ("rental", "bob", "756.00"),
+    assert {(row["kind"], row["member"], row["amount"], row["basis"]) for row in rows} == {
+        ("pay-as-you-go", "cleo", "58.50", "confirmed"),
+        ("pay-as-you-go", "", "", "unknown"),
+        ("rental", "bob", "756.00", "confirmed"),
     }
 
 
@@ -159,12 +164,15 @@ def test_cloud_disks_cost_their_hourly_price_for_every_hour_held_by_their_owner(
     spend = selectors.month_spend(month=NOVEMBER, now=AFTER_NOVEMBER)
 
     by_disk = {d.disk_id: d for d in spend.disks}
-    assert by_disk["dk1"].hours == Decimal("24.00") and by_disk["dk1"].amount == Decimal("4.80")
-    assert by_disk["dk2"].hours == Decimal("720.00") and by_disk["dk2"].amount == Decimal("72.00")
-    assert spend.disk == Decimal("76.80")
-    assert spend.total == Decimal("895.80")
-    assert dict(spend.by_member())["cleo"] == Decimal("67.80")  # 63.00 + 4.80
-    assert dict(spend.by_member())[""] == Decimal("72.00")
+    assert by_disk["dk1"].hours == Decimal("24.00")
+    assert by_disk["dk1"].amount.high == by_disk["dk1"].amount.low == Decimal("4.80")
+    assert by_disk["dk2"].hours == Decimal("720.00")
+    assert by_disk["dk2"].amount.high == Decimal("72.00")
+    assert spend.disk.high == Decimal("76.80") and spend.disk.basis.slug == "confirmed"
+    assert spend.total.high == Decimal("895.80")
+    assert dict(spend.by_member())["cleo"].high == Decimal("67.80")  # 63.00 + 4.80
+    assert dict(spend.by_member())[""].high == Decimal("72.00")
+    assert sum(day.high for _, day in spend.by_day()) == Decimal("895.80")  # disks in the days
 
     client.force_login(make_member("vic", "Viewer"))
     exported = client.get("/spend.csv?month=2026-11").content.decode()
@@ -173,3 +181,58 @@ def test_cloud_disks_cost_their_hourly_price_for_every_hour_held_by_their_owner(
         ("dk1", "cleo", "4.80"),
         ("dk2", "", "72.00"),
     }
+
+
+def test_each_chart_has_its_csv(client, history, make_member):
+    from dashboard.models import Label
+
+    render, _old = history
+    render.labels.add(Label.objects.create(name="=cmd"))  # a label a spreadsheet would run
+    client.force_login(make_member("vic", "Viewer"))
+
+    def rows(by):
+        text = client.get(f"/spend.csv?month=2026-11&by={by}").content.decode()
+        return list(csv.reader(io.StringIO(text)))
+
+    assert rows("member") == [
+        ["member", "amount_low", "amount_high", "basis"],
+        ["bob", "756.00", "756.00", "confirmed"],
+        ["cleo", "63.00", "63.00", "confirmed"],
+    ]
+    assert rows("label") == [
+        ["label", "amount_low", "amount_high", "basis"],
+        ["", "756.00", "756.00", "confirmed"],
+        ["'=cmd", "63.00", "63.00", "confirmed"],
+    ]
+    days = rows("day")
+    assert days[1:4] == [
+        ["2026-11-01", "45.00", "45.00", "confirmed"],  # 10 h at ¥4.50
+        ["2026-11-02", "13.50", "13.50", "confirmed"],  # 3 h
+        ["2026-11-05", "756.00", "756.00", "confirmed"],  # bob's rental
+    ]
+    assert days[-1] == ["2026-11-30", "4.50", "4.50", "confirmed"]  # the last evening's hour
+    assert client.get("/spend.csv?month=2026-11&by=nothing").status_code == 404
+
+
+def test_the_page_draws_a_chart_per_member_label_and_day(client, history, make_member):
+    client.force_login(make_member("vic", "Viewer"))
+    page = client.get("/spend/?month=2026-11").content.decode()
+    for name in ("Spend by member", "Spend by label", "Spend by day"):
+        assert f'aria-label="{name}"' in page
+    assert page.count("This chart as CSV") == 3
+    assert "* inferred or estimated" not in page  # every figure here is confirmed
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_the_spend_page_costs_a_fixed_number_of_queries(
+    client, make_member, make_host, count, django_assert_max_num_queries
+):
+    from dashboard.models import WalletBalance
+
+    for n in range(count):
+        host = make_host(name=f"h{n}", first_seen_at=at(1, 0))
+        HostStatusChange.objects.create(host=host, status=HostStatus.RUNNING, at=at(1, 0))
+    WalletBalance.objects.create(amount=Decimal("100"), at=at(1, 0))
+    client.force_login(make_member("vic", "Viewer"))
+    with django_assert_max_num_queries(40):
+        assert client.get("/spend/").status_code == 200

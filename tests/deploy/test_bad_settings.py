@@ -247,6 +247,9 @@ BAD_SETTINGS = [
         "XDS_METRICS_ALLOWED_NETWORKS",
         "every",
     ),
+    bad({"XDS_LEASE_MAX_HOURS": "0"}, "XDS_LEASE_MAX_HOURS", "0"),
+    bad({"XDS_LEASE_REMIND_MINUTES": "soon"}, "XDS_LEASE_REMIND_MINUTES", "soon"),
+    bad({"XDS_RUNWAY_ALERT_HOURS": "-1"}, "XDS_RUNWAY_ALERT_HOURS", "-1"),
     # --- E-mail ---
     bad({"DJANGO_EMAIL_BACKEND": "smtp"}, "DJANGO_EMAIL_BACKEND", "smtp"),
     bad({"DJANGO_EMAIL_BACKEND": "nowhere.mail.Backend"}, "DJANGO_EMAIL_BACKEND", "nowhere"),

@@ -114,6 +114,7 @@ def member_pages(team) -> dict[str, str]:
         "operations": "/operations/",
         "operation": f"/operations/{team['operation'].pk}/",
         "spend": "/spend/",
+        "budgets": "/budgets/",
         "schedules": "/schedules/",
         "password": "/accounts/password/",
     }
