@@ -781,17 +781,19 @@ ALERTS: dict[str, tuple[Promise, Promise]] = {
     "runway_low": (
         gettext_lazy("The wallet lasts about %(hours)s h at the current burn"),
         gettext_lazy(
-            "At ¥%(hourly)s an hour for the pay-as-you-go hosts on now, the wallet lasts about "
-            "%(hours)s hours; then these hosts stop: %(names)s. Top up in the Xuandashi console, "
-            "then record the new balance (Admin, Wallet balances)."
+            "At ¥%(hourly)s an hour for the pay-as-you-go hosts on now and the disks held, the "
+            "wallet lasts about %(hours)s hours; then these hosts and disks stop: %(names)s. "
+            "Top up in the Xuandashi console, then record the new balance (Admin, Wallet "
+            "balances)."
         ),
     ),
     "runway_low_at_most": (
         gettext_lazy("The wallet lasts at most %(hours)s h at the current burn"),
         gettext_lazy(
-            "At ¥%(hourly)s an hour for the pay-as-you-go hosts on now, the wallet lasts at most "
-            "%(hours)s hours; then these hosts stop: %(names)s. Top up in the Xuandashi console, "
-            "then record the new balance (Admin, Wallet balances)."
+            "At ¥%(hourly)s an hour for the pay-as-you-go hosts on now and the disks held, the "
+            "wallet lasts at most %(hours)s hours; then these hosts and disks stop: %(names)s. "
+            "Top up in the Xuandashi console, then record the new balance (Admin, Wallet "
+            "balances)."
         ),
     ),
     "lease_ending": (

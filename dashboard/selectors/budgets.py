@@ -4,10 +4,11 @@
 - committed: rentals bought this month (paid up front);
 - used: spent + committed, what the 80 % and 100 % alerts and the approval rule compare with
   the budget. The high end of a range counts: an estimate warns early rather than late;
-- projected: used + what the hosts behind the budget that are on now cost until the month ends.
+- projected: used + what the hosts behind the budget that are on now (and, for a member, the
+  disks they hold: disks have no labels) cost until the month ends.
 
-A member's budget counts the hosts they own and the rentals they bought; a label's budget the
-hosts with that label.
+A member's budget counts the hosts and disks they own and the rentals they bought; a label's
+budget the hosts with that label.
 """
 
 from __future__ import annotations
@@ -98,7 +99,10 @@ def budget_status(
     burn = burn or current_burn()
     if budget.member_id is not None:
         lines = spend.for_member(budget.member_id)
-        behind = burn.of(lambda host: host.owner_id == budget.member_id)
+        behind = burn.of(
+            lambda host: host.owner_id == budget.member_id,
+            lambda disk: disk.owner_id == budget.member_id,
+        )
     else:
         lines = spend.for_label(budget.label.name)
         behind = burn.of(

@@ -1,6 +1,7 @@
 """How long the wallet lasts: the latest balance the dashboard knows (recorded by an admin, or
 learnt from a refusal for money), less what was spent since (dashboard.selectors.spend), divided
-by what the pay-as-you-go hosts on now cost an hour. "About N hours left, then these hosts stop."
+by what the pay-as-you-go hosts on now and the disks held cost an hour. "About N hours left, then
+these hosts and N disks stop."
 
 Everything here is an estimate: the provider gives no balance, the spend since the record is the
 dashboard's own, and a refusal only says the balance was below what was needed (then the hours

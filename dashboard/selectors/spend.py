@@ -421,27 +421,41 @@ def _seconds_per_day(intervals) -> dict[date, float]:
 
 @dataclass(frozen=True)
 class Burn:
-    """What the pay-as-you-go hosts on now cost an hour, and which they are."""
+    """What the wallet pays an hour now, and for what: the pay-as-you-go hosts on and every
+    disk held (mounted or not: a disk costs its price every hour it exists)."""
 
     hourly: Figure
     hosts: tuple[Host, ...]
     unpriced: tuple[Host, ...]  # on, but at a price nobody knows
     prices: dict[str, HostPrice] = field(default_factory=dict)
+    disks: tuple[Disk, ...] = ()  # held, at the price the provider lists
+    unpriced_disks: tuple[Disk, ...] = ()  # held, at a price the provider did not list
 
-    def of(self, keep) -> Burn:
-        """The part of this burn from the hosts `keep(host)` is true of (no query)."""
+    def of(self, keep, keep_disk=lambda disk: False) -> Burn:
+        """The part of this burn from the hosts `keep(host)` and the disks `keep_disk(disk)`
+        is true of (no query). Disks have no labels: by default none is kept."""
         hosts = tuple(host for host in self.hosts if keep(host))
+        disks = tuple(disk for disk in self.disks if keep_disk(disk))
         return Burn(
-            hourly=figure_sum(self.prices[host.id].hourly for host in hosts),
+            hourly=_burn_hourly(hosts, self.prices, disks),
             hosts=hosts,
             unpriced=tuple(host for host in self.unpriced if keep(host)),
             prices=self.prices,
+            disks=disks,
+            unpriced_disks=tuple(disk for disk in self.unpriced_disks if keep_disk(disk)),
         )
+
+
+def _burn_hourly(hosts, prices: dict[str, HostPrice], disks) -> Figure:
+    return figure_sum(prices[host.id].hourly for host in hosts) + figure_sum(
+        Figure.exact(disk.price_per_hour) for disk in disks
+    )
 
 
 def current_burn() -> Burn:
     """The hourly cost of the present pay-as-you-go hosts in a billed status, their labels
-    fetched (`Burn.of` takes a budget's part). Three queries and a cache read."""
+    fetched (`Burn.of` takes a budget's part), and of every present disk. Four queries and a
+    cache read."""
     running = list(
         Host.objects.present()
         .filter(
@@ -452,12 +466,20 @@ def current_burn() -> Burn:
         .order_by("name", "id")
     )
     prices = host_prices(running)
-    priced = [host for host in running if prices[host.id].hourly is not None]
+    priced = tuple(host for host in running if prices[host.id].hourly is not None)
+    held = list(
+        Disk.objects.present()
+        .only("id", "name", "owner_id", "owner_name", "price_per_hour")
+        .order_by("name", "id")
+    )
+    disks = tuple(disk for disk in held if disk.price_per_hour is not None)
     return Burn(
-        hourly=figure_sum(prices[host.id].hourly for host in priced),
-        hosts=tuple(priced),
+        hourly=_burn_hourly(priced, prices, disks),
+        hosts=priced,
         unpriced=tuple(host for host in running if prices[host.id].hourly is None),
         prices=prices,
+        disks=disks,
+        unpriced_disks=tuple(disk for disk in held if disk.price_per_hour is None),
     )
 
 

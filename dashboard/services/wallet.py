@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.models import AuditEvent, Notification, Operation, WalletBalance
-from dashboard.selectors.host_prices import host_prices
+from dashboard.selectors.host_prices import CENT, host_prices
 from dashboard.selectors.runway import runway_get
 from dashboard.services import notifications
 from dashboard.services.audit import audit_record
@@ -86,8 +86,10 @@ def runway_check(*, now: datetime | None = None) -> int:
     key = f"runway:{runway.record.pk}:{threshold}"
     if Notification.objects.filter(key=key).exists():
         return 0
-    names = ", ".join(str(host) for host in runway.burn.hosts[:20])
-    more = len(runway.burn.hosts) - 20
+    # What stops: the hosts on, then the disks held.
+    burning = [str(host) for host in runway.burn.hosts] + [d.label for d in runway.burn.disks]
+    names = ", ".join(burning[:20])
+    more = len(burning) - 20
     if more > 0:
         names += f" and {more} more"
     return notifications.notify(
@@ -96,7 +98,7 @@ def runway_check(*, now: datetime | None = None) -> int:
         message=alert_stored(
             "runway_low_at_most" if runway.is_upper_bound else "runway_low",
             hours=str(hours),
-            hourly=str(runway.burn.hourly.high),
+            hourly=str(runway.burn.hourly.high.quantize(CENT)),  # disks list 4 places
             names=names,
         ),
         users=list(notifications.admins()),

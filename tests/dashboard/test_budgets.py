@@ -65,6 +65,36 @@ def render_box(make_host, cleo):
     return host
 
 
+def test_a_members_disks_count_in_the_projection_not_a_labels(cleo, render_box, make_member):
+    """Disks have no labels: a member's budget projects what their disks cost to the month's end;
+    a label's budget does not."""
+    from dashboard.models import Disk
+
+    held = {"size_gb": 100, "area": 0, "status": 0, "first_seen_at": at(1, 0),
+            "last_seen_at": at(1, 0), "changed_at": at(1, 0), "created_at": at(1, 0)}  # fmt: skip
+    Disk.objects.create(id="dk-1", name="data-01", price_per_hour=Decimal("0.50"), owner=cleo,
+                        owner_name="cleo", **held)  # fmt: skip
+    other = make_member("otto", "Creator")
+    Disk.objects.create(id="dk-2", name="theirs", price_per_hour=Decimal("3.00"), owner=other,
+                        owner_name="otto", **held)  # fmt: skip
+    budget = Budget.objects.create(member=cleo, monthly_amount=Decimal("5000.00"))
+    label = Label.objects.create(name="render")
+    render_box.labels.add(label)
+    by_label = Budget.objects.create(label=label, monthly_amount=Decimal("5000.00"))
+
+    # On the 11th at 08:00: the box ran 9 days (216 h x ¥10 = ¥2160), the disk was held 10 days
+    # and 8 h (248 h x ¥0.50 = ¥124); 19 days and 16 h (472 h) are left in November.
+    status = budget_status(budget, now=at(11, 8))
+    assert status.used.high == Decimal("2284.00")
+    assert status.burn.hourly.high == Decimal("10.50")  # the box and cleo's disk, not otto's
+    assert [d.id for d in status.burn.disks] == ["dk-1"]
+    assert status.projected.high == Decimal("2284.00") + Decimal("10.50") * 472
+
+    labelled = budget_status(by_label, now=at(11, 8))
+    assert labelled.burn.hourly.high == Decimal("10.00") and labelled.burn.disks == ()
+    assert labelled.projected.high == Decimal("2160.00") + Decimal("10.00") * 472
+
+
 def check(now, capture):
     with capture(execute=True):
         return services.budgets_check(now=now)

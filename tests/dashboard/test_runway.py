@@ -73,7 +73,7 @@ def test_the_runway_falls_below_its_threshold_and_is_told_once(
 
     told = Notification.objects.get(kind=Notification.Kind.RUNWAY)
     assert told.subject == "The wallet lasts about 17.0 h at the current burn"
-    assert "then these hosts stop: render-01" in told.body and told.recipients == ["ada"]
+    assert "then these hosts and disks stop: render-01" in told.body and told.recipients == ["ada"]
     assert mailoutbox[0].to == ["ada@example.test"]
 
     # A top-up is a new record: the count starts again.
@@ -130,3 +130,51 @@ def test_an_admin_records_the_balance_in_the_admin(client, ada, make_member):
     assert WalletBalance.objects.count() == 1
     client.force_login(make_member("cleo", "Creator"))
     assert client.get("/admin/dashboard/walletbalance/add/").status_code in (302, 403)
+
+
+def _disk(id, name, price, start, owner=None):
+    from dashboard.models import Disk
+
+    return Disk.objects.create(
+        id=id, name=name, size_gb=100, area=0, status=0, price_per_hour=price, created_at=start,
+        first_seen_at=start, last_seen_at=start, changed_at=start, owner=owner,
+        owner_name=owner.username if owner else "",
+    )  # fmt: skip
+
+
+def test_a_disk_held_burns_the_wallet_and_stops_with_the_hosts(
+    client, ada, burning, start, settings, django_capture_on_commit_callbacks
+):
+    # ¥5.00 / h for the host and ¥1.00 / h for an unmounted disk, held since `start`.
+    _disk("dk-1", "data-01", Decimal("1.00"), start)
+    gone = _disk("dk-2", "old-scratch", Decimal("9.00"), start)
+    gone.gone_at = start  # destroyed: it burns nothing now, and cost nothing since
+    gone.save()
+    services.wallet_record(user=ada, amount=Decimal("120.00"), at=start)
+
+    runway = runway_get(now=start + timedelta(hours=10))
+    assert runway.burn.hourly.high == runway.burn.hourly.low == Decimal("6.00")
+    assert [d.id for d in runway.burn.disks] == ["dk-1"]
+    assert runway.balance.high == Decimal("60.00")  # 120 - 10 h x (5 + 1)
+    assert runway.hours_shown == Decimal("10.0")  # 60 / 6, not 60 / 5
+
+    client.force_login(ada)
+    page = client.get("/spend/").content.decode()
+    assert "then these hosts stop:" in page and "; and 1 disk:" in page
+    assert "data-01" in page and "old-scratch" not in page
+
+    settings.XDS_RUNWAY_ALERT_HOURS = 18
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.runway_check(now=start + timedelta(hours=10)) == 1
+    told = Notification.objects.get(kind=Notification.Kind.RUNWAY)
+    assert "At ¥6.00 an hour" in told.body
+    assert "then these hosts and disks stop: render-01, data-01" in told.body
+
+
+def test_disks_alone_burn_the_wallet(client, ada, start):
+    _disk("dk-1", "data-01", Decimal("2.00"), start)
+    services.wallet_record(user=ada, amount=Decimal("100.00"), at=start)  # 10 h: ¥20 spent
+    client.force_login(ada)
+    page = client.get("/spend/").content.decode()
+    assert "About 40.0 hours left, then these disks stop:" in page and "data-01" in page
+    assert "then these hosts stop" not in page
