@@ -568,6 +568,13 @@ OUTCOMES: dict[str, Promise] = {
         "The create bought host %(host)s, as %(name)s found: %(reason)s"
     ),
     "resolved_nothing": gettext_lazy("Nothing was bought, as %(name)s found: %(reason)s"),
+    "resolved_made_disk": gettext_lazy(
+        "The create made disk %(disk)s, as %(name)s found: %(reason)s"
+    ),
+    "resolved_made_image": gettext_lazy(
+        "The save made personal image %(image)s, as %(name)s found: %(reason)s"
+    ),
+    "resolved_nothing_made": gettext_lazy("Nothing was made, as %(name)s found: %(reason)s"),
     "resolved_note": gettext_lazy("%(name)s: %(reason)s"),
     # Power, reboot, delete
     "action_worker_stopped": gettext_lazy(

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from dashboard.models import Host, Operation
+from dashboard.models import Disk, Host, Operation, PersonalImage
 
 STATE_ACTIVE = "active"  # pseudo state of the filter: queued, submitted or waiting
 
@@ -83,13 +83,30 @@ def operation_resolve_hosts(*, operation: Operation) -> QuerySet[Host]:
     """The hosts an admin may say a create left "outcome unknown" bought: in the mirror, not
     gone, claimed by no create, and new since the create was sent (a host the mirror had seen
     by then cannot be it). Newest first."""
-    claimed = Operation.objects.filter(
-        kind__in=Operation.CREATE_KINDS, host_id__isnull=False
-    ).values("host_id")
-    hosts = Host.objects.filter(gone_at__isnull=True).exclude(id__in=claimed)
+    return _unclaimed_since(Host.objects.all(), operation, Operation.CREATE_KINDS, "host_id")
+
+
+def operation_resolve_disks(*, operation: Operation) -> QuerySet[Disk]:
+    """The disks an admin may say a disk create left "outcome unknown" made, as for hosts."""
+    return _unclaimed_since(Disk.objects.all(), operation, (Operation.Kind.DISK_CREATE,), "disk_id")
+
+
+def operation_resolve_images(*, operation: Operation) -> QuerySet[PersonalImage]:
+    """The personal images an admin may say an image save left "outcome unknown" made, as for
+    hosts."""
+    return _unclaimed_since(
+        PersonalImage.objects.all(), operation, (Operation.Kind.IMAGE_CREATE,), "image_id"
+    )
+
+
+def _unclaimed_since(rows: QuerySet, operation: Operation, kinds, claim: str) -> QuerySet:
+    """`rows` not gone, claimed (`claim`) by no operation of `kinds`, first seen after
+    `operation` was sent. Newest first."""
+    claimed = Operation.objects.filter(kind__in=kinds, **{f"{claim}__isnull": False}).values(claim)
+    rows = rows.filter(gone_at__isnull=True).exclude(id__in=claimed)
     if operation.mirror_watermark is not None:
-        hosts = hosts.filter(first_seen_at__gt=operation.mirror_watermark)
-    return hosts.order_by("-created_at", "-first_seen_at", "id")
+        rows = rows.filter(first_seen_at__gt=operation.mirror_watermark)
+    return rows.order_by("-created_at", "-first_seen_at", "id")
 
 
 def operation_by_key(*, key: str, user) -> Operation | None:

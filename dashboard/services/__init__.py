@@ -37,7 +37,7 @@ from dashboard.services.operations import (
 )
 from dashboard.services.ownership import host_assign_owner
 from dashboard.services.pricing import CreateQuote, create_quote
-from dashboard.services.resolutions import check_resolver, operation_resolve
+from dashboard.services.resolutions import check_resolver, operation_resolve, resolvable
 from dashboard.services.schedules import (
     schedule_create,
     schedule_delete,
@@ -106,6 +106,7 @@ __all__ = [
     "operations_reconcile",
     "operations_requeue",
     "parse_labels",
+    "resolvable",
     "runway_check",
     "schedule_create",
     "schedule_delete",

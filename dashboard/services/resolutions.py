@@ -1,30 +1,120 @@
 """An admin settles what a create left "outcome unknown" did.
 
-A create whose answer was lost and whose host was never recognised in the listing ends
-"unknown": it may or may not have bought a host. An admin checks the provider's console and
-says which: it bought host X (one of the hosts in the mirror no create claimed; the create then
-succeeded, and X belongs to the member who asked, as any host a create bought), or nothing was
-bought (the create failed). Either way with a reason, on the operation's timeline and in the
-audit trail.
+A create whose answer was lost and whose result was never recognised in the listing ends
+"unknown": it may or may not have made something. An admin checks the provider's console and
+says which, with a reason, on the operation's timeline and in the audit trail:
+
+- a host create bought host X (one of the hosts in the mirror no create claimed, new since the
+  create was sent), or nothing was bought;
+- a disk create made disk X (likewise among the disks), or nothing was made;
+- a personal image save made image X (likewise among the images), or nothing was made.
+
+Something made: the create succeeded, and X belongs to the member who asked, as when a create
+finds its result itself. Nothing: the create failed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dashboard import permissions, selectors
 from dashboard.models import AuditEvent, Host, Operation, OperationEvent
 from dashboard.services.audit import audit_record
+from dashboard.services.disk_run import disk_owner_from_create
+from dashboard.services.image_sync import image_owner_from_create
 from dashboard.services.operation_run import host_owner_from_create
 from dashboard.services.operation_state import OperationRefused, operation_change
 from dashboard.wording import note, said, stored
 
 State = Operation.State
-BOUGHT = "bought"
+Kind = Operation.Kind
+BOUGHT = "bought"  # a host create's "it made something"
+MADE = "made"  # a disk create's or image save's
 NOTHING = "nothing"
 MAX_REASON = 300
+
+
+@dataclass(frozen=True)
+class Made:
+    """What one kind of create makes, as resolving it needs to know."""
+
+    outcome: str  # the form's value for "it made this one"
+    field: str  # the operation's field naming it, and the form's field: host, disk, image
+    candidates: Callable  # (operation=) -> the rows it may have made
+    give: Callable  # (operation, id): the row goes to the member who asked
+    said_made: str  # wording keys of the operation's new message
+    said_nothing: str
+    noun: str  # the audit's English words: what it made, and what it was
+    doing: str
+    choose: object  # lazy words: "choose the X it made"
+    not_candidate: object
+
+
+HOST_MADE = Made(
+    outcome=BOUGHT,
+    field="host",
+    candidates=selectors.operation_resolve_hosts,
+    give=host_owner_from_create,
+    said_made="resolved_bought",
+    said_nothing="resolved_nothing",
+    noun="host",
+    doing="Purchase",
+    choose=gettext_lazy("Choose the host it bought."),
+    not_candidate=gettext_lazy(
+        "This host is not one the create may have bought: it is gone, another create claimed "
+        "it, or the mirror knew it before the create was sent."
+    ),
+)
+DISK_MADE = Made(
+    outcome=MADE,
+    field="disk",
+    candidates=selectors.operation_resolve_disks,
+    give=disk_owner_from_create,
+    said_made="resolved_made_disk",
+    said_nothing="resolved_nothing_made",
+    noun="disk",
+    doing="Disk create",
+    choose=gettext_lazy("Choose the disk it made."),
+    not_candidate=gettext_lazy(
+        "This disk is not one the create may have made: it is gone, another create claimed it, "
+        "or the mirror knew it before the create was sent."
+    ),
+)
+IMAGE_MADE = Made(
+    outcome=MADE,
+    field="image",
+    candidates=selectors.operation_resolve_images,
+    give=image_owner_from_create,
+    said_made="resolved_made_image",
+    said_nothing="resolved_nothing_made",
+    noun="image",
+    doing="Personal image save",
+    choose=gettext_lazy("Choose the personal image it made."),
+    not_candidate=gettext_lazy(
+        "This image is not one the save may have made: it is gone, another save claimed it, or "
+        "the mirror knew it before the save was sent."
+    ),
+)
+MADE_BY_KIND = {
+    Kind.CREATE_PAY_AS_YOU_GO: HOST_MADE,
+    Kind.CREATE_RENTAL: HOST_MADE,
+    Kind.DISK_CREATE: DISK_MADE,
+    Kind.IMAGE_CREATE: IMAGE_MADE,
+}
+
+
+def resolvable(operation: Operation) -> Made | None:
+    """What `operation` may have made, when an admin may resolve it; None when it is not a
+    create whose outcome is unknown."""
+    if operation.state != State.UNKNOWN:
+        return None
+    return MADE_BY_KIND.get(operation.kind)
 
 
 def check_resolver(user) -> None:
@@ -36,21 +126,28 @@ def check_resolver(user) -> None:
 
 
 def operation_resolve(
-    *, user, operation: Operation, outcome: str, host_id: str = "", reason: str = ""
+    *, user, operation: Operation, outcome: str, made_id: str = "", reason: str = ""
 ) -> Operation:
-    """Say that `operation` (a create whose outcome is unknown) bought `host_id` (`outcome`
-    "bought") or nothing ("nothing"). Raises `Forbidden` for anyone but an admin and
-    `OperationRefused` (why, for the admin) for what cannot be said."""
+    """Say that `operation` (a create whose outcome is unknown) made `made_id` (`outcome`
+    "bought" for a host create, "made" for a disk create or image save) or nothing
+    ("nothing"). Raises `Forbidden` for anyone but an admin and `OperationRefused` (why, for
+    the admin) for what cannot be said."""
     check_resolver(user)
     reason = " ".join(reason.split())[:MAX_REASON]
-    if outcome not in (BOUGHT, NOTHING):
-        raise OperationRefused(_("Choose what it did: it bought a host, or nothing was bought."))
+    made = MADE_BY_KIND.get(operation.kind)
+    if made is not None and outcome not in (made.outcome, NOTHING):
+        raise OperationRefused(
+            _("Choose what it did: it bought a host, or nothing was bought.")
+            if made is HOST_MADE
+            else _("Choose what it did: it made this one, or nothing was made.")
+        )
     if not reason:
         raise OperationRefused(_("Say why: what the provider's console shows."))
     name = user.get_username()
     with transaction.atomic():
         operation = Operation.objects.select_for_update().get(pk=operation.pk)
-        if operation.state != State.UNKNOWN or not operation.is_create:
+        made = resolvable(operation)
+        if made is None:
             raise OperationRefused(
                 _(
                     "Only an operation whose outcome is unknown can be resolved; this one is "
@@ -58,61 +155,63 @@ def operation_resolve(
                 )
                 % {"state": operation.get_state_display().lower()}
             )
-        if outcome == BOUGHT:
-            host = _bought_host(operation, host_id)
-            label = f"{host.name} ({host.id})" if host.name else host.id
-            values = {
-                "state": State.SUCCEEDED,
-                "host_id": host.id,
-                "host_name": host.name or host.id,
-                **stored(said("resolved_bought", host=label, name=name, reason=reason)),
-            }
-        else:
-            host = None
+        if outcome == NOTHING:
+            row = None
             values = {
                 "state": State.FAILED,
-                **stored(said("resolved_nothing", name=name, reason=reason)),
+                **stored(said(made.said_nothing, name=name, reason=reason)),
+            }
+        else:
+            row = _made_row(made, operation, made_id)
+            label = f"{row.name} ({row.id})" if row.name else row.id
+            values = {
+                "state": State.SUCCEEDED,
+                f"{made.field}_id": row.id,
+                f"{made.field}_name": row.name or row.id,
+                **stored(said(made.said_made, **{made.field: label}, name=name, reason=reason)),
             }
         now = timezone.now()
         try:
-            with transaction.atomic():  # a savepoint: the unique constraint may refuse the host
+            with transaction.atomic():  # a savepoint: a unique constraint may refuse the row
                 operation_change(
                     operation,
                     expect=(State.UNKNOWN,),
                     event=OperationEvent.Event.RESOLVED,
                     note=note(said("resolved_note", name=name, reason=reason)),
                     now=now,
-                    **values,  # finished_at stays: the purchase, if any, was made back then
+                    **values,  # finished_at stays: what was made, if anything, was made then
                 )
         except IntegrityError:
-            raise OperationRefused(_not_a_candidate()) from None
-        if host is not None:
-            host_owner_from_create(operation, host.id)
-        what = f"bought {host.name or host.id}" if host is not None else "bought nothing"
-        audit_record(
-            AuditEvent.Action.OPERATION_RESOLVED,
-            f"Purchase #{operation.pk} by {operation.requested_by_name} resolved: {what}. "
-            f"Reason: {reason}",
-            actor=user,
-            operation=operation,
-            host=host,
-            details={"outcome": outcome, "reason": reason, "host": host.id if host else ""},
-        )
+            raise OperationRefused(str(made.not_candidate)) from None
+        if row is not None:
+            made.give(operation, row.id)
+        _audit(user, operation, made, outcome, row, reason)
     return operation
 
 
-def _bought_host(operation: Operation, host_id: str) -> Host:
-    """The host an admin names, if the create may have bought it (see the selector)."""
-    if not host_id:
-        raise OperationRefused(_("Choose the host it bought."))
-    host = selectors.operation_resolve_hosts(operation=operation).filter(id=host_id).first()
-    if host is None:
-        raise OperationRefused(_not_a_candidate())
-    return host
+def _made_row(made: Made, operation: Operation, made_id: str):
+    """The row an admin names, if the create may have made it (see the selectors)."""
+    if not made_id:
+        raise OperationRefused(str(made.choose))
+    row = made.candidates(operation=operation).filter(id=made_id).first()
+    if row is None:
+        raise OperationRefused(str(made.not_candidate))
+    return row
 
 
-def _not_a_candidate() -> str:
-    return _(
-        "This host is not one the create may have bought: it is gone, another create claimed "
-        "it, or the mirror knew it before the create was sent."
+def _audit(user, operation: Operation, made: Made, outcome: str, row, reason: str) -> None:
+    verb = "bought" if made is HOST_MADE else f"made {made.noun}"
+    what = f"{verb} {row.name or row.id}" if row is not None else f"{verb.split()[0]} nothing"
+    summary = f"{made.doing} #{operation.pk} by {operation.requested_by_name} resolved: {what}."
+    audit_record(
+        AuditEvent.Action.OPERATION_RESOLVED,
+        f"{summary} Reason: {reason}",
+        actor=user,
+        operation=operation,
+        host=row if isinstance(row, Host) else None,
+        details={
+            "outcome": outcome,
+            "reason": reason,
+            made.field: row.id if row is not None else "",
+        },
     )

@@ -8,10 +8,10 @@ from django.utils.html import format_html
 from django.utils.translation import get_language, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
-from dashboard import permissions, selectors
+from dashboard import permissions
 from dashboard.models import ACTION_SLUGS, PERIOD_LABELS, Operation
 from dashboard.selectors.host_prices import Basis
-from dashboard.services import approval_policy
+from dashboard.services import approval_policy, resolutions
 from dashboard.services.bulk import BULK_KINDS
 from vmclient.types import PeriodType
 
@@ -139,19 +139,19 @@ def can_approve(context, operation) -> bool:
     return permissions.can_approve(context.get("user"), operation)
 
 
-# The most hosts the form that resolves an unknown create lists.
-RESOLVE_HOSTS_SHOWN = 200
+# The most hosts (disks, images) the form that resolves an unknown create lists.
+RESOLVE_CHOICES_SHOWN = 200
 
 
 @register.simple_tag(takes_context=True)
-def resolve_hosts(context, operation):
-    """The hosts an admin may say an unknown create bought, or None when there is nothing for
-    this member to resolve here (not an admin, or not a create whose outcome is unknown)."""
-    if operation.state != Operation.State.UNKNOWN or not operation.is_create:
+def resolve_choices(context, operation):
+    """What an admin may say an unknown create made (hosts, disks or images, per its kind), or
+    None when there is nothing for this member to resolve here (not an admin, or not a create
+    whose outcome is unknown)."""
+    made = resolutions.resolvable(operation)
+    if made is None or not permissions.can_resolve(context.get("user")):
         return None
-    if not permissions.can_resolve(context.get("user")):
-        return None
-    return list(selectors.operation_resolve_hosts(operation=operation)[:RESOLVE_HOSTS_SHOWN])
+    return list(made.candidates(operation=operation)[:RESOLVE_CHOICES_SHOWN])
 
 
 @register.filter

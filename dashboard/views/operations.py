@@ -124,15 +124,17 @@ def operation_reject(request: HttpRequest, operation_id: int) -> HttpResponse:
 
 @require_POST
 def operation_resolve(request: HttpRequest, operation_id: int) -> HttpResponse:
-    """An admin says what a create left "outcome unknown" did: it bought host X, or nothing."""
+    """An admin says what a create left "outcome unknown" did: it bought host X (made disk X,
+    made image X), or nothing."""
     operation = _operation_or_404(operation_id)
     services.check_resolver(request.user)  # 403 for anyone else
+    made = services.resolvable(operation)
     try:
         services.operation_resolve(
             user=request.user,
             operation=operation,
             outcome=request.POST.get("outcome", ""),
-            host_id=request.POST.get("host", ""),
+            made_id=request.POST.get(made.field, "") if made is not None else "",
             reason=request.POST.get("reason", ""),
         )
     except services.OperationRefused as refused:
