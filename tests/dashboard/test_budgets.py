@@ -65,7 +65,9 @@ def render_box(make_host, cleo):
     return host
 
 
-def test_a_members_disks_count_in_the_projection_not_a_labels(cleo, render_box, make_member):
+def test_a_members_disks_count_in_the_projection_not_a_labels(
+    client, cleo, render_box, make_member
+):
     """Disks have no labels: a member's budget projects what their disks cost to the month's end;
     a label's budget does not."""
     from dashboard.models import Disk
@@ -89,6 +91,10 @@ def test_a_members_disks_count_in_the_projection_not_a_labels(cleo, render_box, 
     assert status.burn.hourly.high == Decimal("10.50")  # the box and cleo's disk, not otto's
     assert [d.id for d in status.burn.disks] == ["dk-1"]
     assert status.projected.high == Decimal("2284.00") + Decimal("10.50") * 472
+
+    client.force_login(make_member("vic", "Viewer"))
+    page = client.get(f"/budgets/{budget.pk}/").content.decode()
+    assert "Disks held now" in page and 'href="/disks/dk-1/"' in page and "theirs" not in page
 
     labelled = budget_status(by_label, now=at(11, 8))
     assert labelled.burn.hourly.high == Decimal("10.00") and labelled.burn.disks == ()
