@@ -185,3 +185,22 @@ def test_a_personal_image_is_saved_renamed_and_deleted_through_the_image_operati
     assert client.delete(f"{url}?confirm_name=nope", **bearer(secret)).status_code == 400
     deleted = client.delete(f"{url}?confirm_name=gold", **bearer(secret))
     assert deleted.status_code == 202 and deleted.json()["kind"] == "image_delete"
+
+
+def test_personal_images_still_there_are_listed_before_those_gone(
+    client, make_token, mirrored, image_mirrored
+):
+    from django.utils import timezone
+
+    from dashboard.models import PersonalImage
+
+    _user, secret = make_token("Viewer")
+    host = mirrored(status=0)
+    gone = image_mirrored(host, "old")
+    kept = image_mirrored(host, "new")
+    PersonalImage.objects.filter(pk=gone.pk).update(gone_at=timezone.now())
+    listed = client.get("/api/v1/personal-images/", **bearer(secret)).json()["results"]
+    assert [(row["id"], row["status"]) for row in listed] == [
+        (kept.id, "usable"),
+        (gone.id, "gone"),
+    ]
