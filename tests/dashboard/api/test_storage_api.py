@@ -204,3 +204,22 @@ def test_personal_images_still_there_are_listed_before_those_gone(
         (kept.id, "usable"),
         (gone.id, "gone"),
     ]
+
+
+def test_a_key_replayed_for_another_host_or_name_is_refused_not_mistaken(
+    client, make_token, stopped_host, disk_mirrored
+):
+    user, secret = make_token("Creator", scopes=ALL)
+    here, there = stopped_host(owner=user), stopped_host(owner=user)
+    disk = disk_mirrored(owner=user)
+    url = f"/api/v1/disks/{disk.id}/attach/"
+    first = post(client, secret, url, {"host_id": here.id}, key="mount-1")
+    assert (
+        post(client, secret, url, {"host_id": here.id}, key="mount-1").json()["id"]
+        == (first.json()["id"])
+    )
+    assert post(client, secret, url, {"host_id": there.id}, key="mount-1").status_code == 422
+    save = f"/api/v1/hosts/{there.id}/personal-image/"
+    assert post(client, secret, save, {"name": "a"}, key="img-1").status_code == 202
+    assert post(client, secret, save, {"name": "b"}, key="img-1").status_code == 422
+    assert Operation.objects.count() == 2
