@@ -306,6 +306,15 @@ SCOPE_OF_KIND = {
     Operation.Kind.DELETE: SCOPE_MANAGE,
     Operation.Kind.CREATE_PAY_AS_YOU_GO: SCOPE_MANAGE,
     Operation.Kind.CREATE_RENTAL: SCOPE_MANAGE,
+    # Mounting and unmounting a disk is an everyday action, like powering a host; making or
+    # destroying one costs money or data, and so do the personal images.
+    Operation.Kind.DISK_ATTACH: SCOPE_OPERATE,
+    Operation.Kind.DISK_DETACH: SCOPE_OPERATE,
+    Operation.Kind.DISK_CREATE: SCOPE_MANAGE,
+    Operation.Kind.DISK_DESTROY: SCOPE_MANAGE,
+    Operation.Kind.IMAGE_CREATE: SCOPE_MANAGE,
+    Operation.Kind.IMAGE_RENAME: SCOPE_MANAGE,
+    Operation.Kind.IMAGE_DELETE: SCOPE_MANAGE,
 }
 
 

@@ -108,6 +108,6 @@ class Client:
         headers = {"Idempotency-Key": key} if key else {}
         return self.request("POST", path, json=body, headers=headers)[0]
 
-    def delete(self, path: str, *, key: str | None = None) -> Any:
+    def delete(self, path: str, *, key: str | None = None, **params) -> Any:
         headers = {"Idempotency-Key": key} if key else {}
-        return self.request("DELETE", path, headers=headers)[0]
+        return self.request("DELETE", path, headers=headers, params=params or None)[0]

@@ -10,6 +10,17 @@
     xds delete ID --yes [--wait]
     xds ops [--host H] [--person P] [--kind K] [--state S] [--limit N]
     xds op ID [--wait]
+    xds disks [--status S] [--area A] [--owner O] [--mounted yes|no]
+    xds disk ID
+    xds disk-create --area A --size GB [--host H] [--key K] [--wait]
+    xds disk-attach ID --host H [--power-off-first] [--wait]
+    xds disk-detach ID [--wait]
+    xds disk-destroy ID --yes [--wait]
+    xds images                            the personal images (system-images: the catalog's)
+    xds image ID
+    xds image-save HOST --name N [--key K] [--wait]
+    xds image-rename ID --name N [--wait]
+    xds image-delete ID --yes [--wait]
 
 Every command takes --json (JSON on stdout, for programs), --url and --token (else
 XDS_API_URL / XDS_API_TOKEN, else `xds login`'s file). `--wait` follows the operation with a
@@ -37,8 +48,8 @@ EXIT_CODES = {
     EXIT_USAGE: "a command or value not valid (the API's 400 too)",
     api.EXIT_UNAUTHORIZED: "not signed in, or the token is not valid (revoked, expired)",
     api.EXIT_FORBIDDEN: "beyond the token's scope or your role",
-    api.EXIT_NOT_FOUND: "no such host or operation",
-    api.EXIT_CONFLICT: "the host is busy with another action, or its state does not allow it",
+    api.EXIT_NOT_FOUND: "no such host, disk, image or operation",
+    api.EXIT_CONFLICT: "the host, disk or image is busy, or its state does not allow it",
     api.EXIT_RATE_LIMITED: "too many requests (still, after waiting as asked)",
     api.EXIT_UNAVAILABLE: "the dashboard cannot be reached, or failed",
     EXIT_UNKNOWN: "the operation's outcome is unknown: check before trying again (--wait)",
@@ -80,7 +91,7 @@ OP_COLUMNS = [
     ("ID", "id"),
     ("KIND", "kind"),
     ("STATE", "state"),
-    ("HOST", "host"),
+    ("ON", "target"),
     ("BY", "requested_by"),
     ("AT", "created_at"),
     ("CODE", "code"),
@@ -106,6 +117,8 @@ OP_FIELDS = [
     ("kind", "kind_label"),
     ("state", "state_label"),
     ("host", "host"),
+    ("disk", "disk"),
+    ("image", "image"),
     ("by", "requested_by"),
     ("code", "code"),
     ("message", "message"),
@@ -121,6 +134,52 @@ PACKAGE_COLUMNS = [
     ("MEMORY", "memory_gb"),
     ("AREA", "area"),
     ("IMAGES", "image_ids"),
+]
+DISK_COLUMNS = [
+    ("ID", "id"),
+    ("NAME", "name"),
+    ("STATUS", "status"),
+    ("GB", "size_gb"),
+    ("AREA", "area"),
+    ("HOST", "host"),
+    ("PER HOUR", "price_per_hour"),
+    ("OWNER", "owner"),
+]
+DISK_FIELDS = [
+    ("id", "id"),
+    ("name", "name"),
+    ("status", "status"),
+    ("size GB", "size_gb"),
+    ("area", "area"),
+    ("mounted on", "host"),
+    ("per hour", "price_per_hour"),
+    ("created", "created_at"),
+    ("owner", "owner"),
+    ("in flight", "operation_in_flight"),
+    ("you may", "actions"),
+]
+DISK_FILTERS = ("status", "area", "owner", "mounted")
+AREAS = ("south-china", "west-china", "international")
+PERSONAL_IMAGE_COLUMNS = [
+    ("ID", "id"),
+    ("NAME", "name"),
+    ("STATUS", "status"),
+    ("SYSTEM", "system"),
+    ("CREATED", "created_at"),
+    ("OWNER", "owner"),
+]
+PERSONAL_IMAGE_FIELDS = [
+    ("id", "id"),
+    ("image id", "image_id"),
+    ("name", "name"),
+    ("status", "status"),
+    ("system", "system"),
+    ("size", "size"),
+    ("datacenter", "datacenter"),
+    ("created", "created_at"),
+    ("owner", "owner"),
+    ("in flight", "operation_in_flight"),
+    ("you may", "actions"),
 ]
 FINAL_EXIT = {"succeeded": EXIT_OK, "unknown": EXIT_UNKNOWN}
 PERIODS = ("day", "week", "month", "quarter", "year")
@@ -184,8 +243,43 @@ def parser() -> argparse.ArgumentParser:
     ops.add_argument("--limit", type=int, default=20)
     command("op", "one operation", wait=True).add_argument("operation_id", type=int, metavar="ID")
     command("packages", "the templates, with prices and the images that fit")
-    command("images", "the system images")
+    command("system-images", "the system images of the catalog")
+    _storage_commands(command)
     return top
+
+
+def _storage_commands(command) -> None:
+    disks = command("disks", "list cloud disks (with the disks page's filters)")
+    for name in DISK_FILTERS:
+        disks.add_argument(f"--{name}")
+    command("disk", "one cloud disk").add_argument("disk_id", metavar="ID")
+    create = command("disk-create", "create a cloud disk (billed by the hour)", wait=True)
+    create.add_argument("--area", required=True, choices=AREAS)
+    create.add_argument("--size", required=True, type=int, metavar="GB", help="20 GB or more")
+    create.add_argument("--host", help="mount it at once on this host (off, of that area)")
+    create.add_argument("--key", help="an idempotency key: the same key never makes two")
+    attach = command("disk-attach", "mount a disk on a host", wait=True)
+    attach.add_argument("disk_id", metavar="ID")
+    attach.add_argument("--host", required=True)
+    attach.add_argument(
+        "--power-off-first", action="store_true", help="the host runs: power it off first"
+    )
+    command("disk-detach", "unmount a disk", wait=True).add_argument("disk_id", metavar="ID")
+    destroy = command("disk-destroy", "destroy a disk and its data (for ever)", wait=True)
+    destroy.add_argument("disk_id", metavar="ID")
+    destroy.add_argument("--yes", action="store_true", help="yes, destroy it")
+    command("images", "list the personal images")
+    command("image", "one personal image").add_argument("image_id", metavar="ID")
+    save = command("image-save", "save a personal image of a host", wait=True)
+    save.add_argument("host_id", metavar="HOST")
+    save.add_argument("--name", required=True)
+    save.add_argument("--key", help="an idempotency key: the same key never makes two")
+    rename = command("image-rename", "rename a personal image", wait=True)
+    rename.add_argument("image_id", metavar="ID")
+    rename.add_argument("--name", required=True)
+    delete = command("image-delete", "delete a personal image (for ever)", wait=True)
+    delete.add_argument("image_id", metavar="ID")
+    delete.add_argument("--yes", action="store_true", help="yes, delete it")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,7 +397,16 @@ def cmd_delete(args) -> int:
 
 
 def _op_row(operation: dict) -> dict:
-    return {**operation, "host": operation.get("host_name") or operation.get("host_id")}
+    host = operation.get("host_name") or operation.get("host_id")
+    disk = operation.get("disk_name") or operation.get("disk_id")
+    image = operation.get("image_name") or operation.get("image_id")
+    return {
+        **operation,
+        "host": host,
+        "disk": disk,
+        "image": image,
+        "target": disk or image or host,
+    }
 
 
 def cmd_ops(args) -> int:
@@ -333,9 +436,94 @@ def cmd_packages(args) -> int:
     )
 
 
-def cmd_images(args) -> int:
+def cmd_system_images(args) -> int:
     images = _client(args).all_pages("images/")
     return _show(args, images, lambda rows: print_table(rows, IMAGE_COLUMNS))
+
+
+# --- Cloud disks and personal images ---------------------------------------------------------
+
+
+def _disk_row(disk: dict) -> dict:
+    return {**disk, "host": disk.get("host_name") or disk.get("host_id")}
+
+
+def cmd_disks(args) -> int:
+    filters = {name: getattr(args, name) for name in DISK_FILTERS}
+    disks = _client(args).all_pages("disks/", **filters)
+    return _show(args, disks, lambda rows: print_table(list(map(_disk_row, rows)), DISK_COLUMNS))
+
+
+def cmd_disk(args) -> int:
+    disk = _client(args).get(f"disks/{_quoted(args.disk_id)}/")
+    return _show(args, disk, lambda row: print_fields(_disk_row(row), DISK_FIELDS))
+
+
+def cmd_disk_create(args) -> int:
+    body = {"area": args.area, "size_gb": args.size}
+    if args.host:
+        body["host_id"] = args.host
+    client = _client(args)
+    operation = client.post("disks/", body, key=args.key or str(uuid.uuid4()))
+    return _started(args, client, operation)
+
+
+def cmd_disk_attach(args) -> int:
+    body = {"host_id": args.host, "power_off_first": args.power_off_first}
+    client = _client(args)
+    path = f"disks/{_quoted(args.disk_id)}/attach/"
+    return _started(args, client, client.post(path, body, key=str(uuid.uuid4())))
+
+
+def cmd_disk_detach(args) -> int:
+    client = _client(args)
+    path = f"disks/{_quoted(args.disk_id)}/detach/"
+    return _started(args, client, client.post(path, key=str(uuid.uuid4())))
+
+
+def _destroy(args, what: str, path: str) -> int:
+    """`--yes` is the shell's confirmation: the command then sends the name the API asks for
+    (`confirm_name`), read from the thing itself."""
+    if not args.yes:
+        return _fail(args, f"{what} cannot be undone: add --yes", EXIT_USAGE)
+    client = _client(args)
+    found = client.get(path)
+    name = found.get("name") or found["id"]
+    operation = client.delete(path, key=str(uuid.uuid4()), confirm_name=name)
+    return _started(args, client, operation)
+
+
+def cmd_disk_destroy(args) -> int:
+    path = f"disks/{_quoted(args.disk_id)}/"
+    return _destroy(args, f"destroying disk {args.disk_id} and its data", path)
+
+
+def cmd_images(args) -> int:
+    images = _client(args).all_pages("personal-images/")
+    return _show(args, images, lambda rows: print_table(rows, PERSONAL_IMAGE_COLUMNS))
+
+
+def cmd_image(args) -> int:
+    image = _client(args).get(f"personal-images/{_quoted(args.image_id)}/")
+    return _show(args, image, lambda row: print_fields(row, PERSONAL_IMAGE_FIELDS))
+
+
+def cmd_image_save(args) -> int:
+    client = _client(args)
+    path = f"hosts/{_quoted(args.host_id)}/personal-image/"
+    operation = client.post(path, {"name": args.name}, key=args.key or str(uuid.uuid4()))
+    return _started(args, client, operation)
+
+
+def cmd_image_rename(args) -> int:
+    client = _client(args)
+    path = f"personal-images/{_quoted(args.image_id)}/rename/"
+    return _started(args, client, client.post(path, {"name": args.name}, key=str(uuid.uuid4())))
+
+
+def cmd_image_delete(args) -> int:
+    path = f"personal-images/{_quoted(args.image_id)}/"
+    return _destroy(args, f"deleting personal image {args.image_id}", path)
 
 
 # --- Operations: started, shown, followed --------------------------------------------------
@@ -354,7 +542,7 @@ def _show_operation(args, operation: dict) -> None:
 
 def _progress(operation: dict, started: float) -> str:
     last = (operation.get("timeline") or [{}])[-1]
-    what = operation.get("host_name") or operation.get("host_id") or ""
+    what = _op_row(operation)["target"] or ""
     step = last.get("detail") or last.get("label") or ""
     elapsed = int(time.monotonic() - started)
     subject = " ".join(
@@ -409,5 +597,16 @@ COMMANDS = {
     "ops": cmd_ops,
     "op": cmd_op,
     "packages": cmd_packages,
+    "system-images": cmd_system_images,
+    "disks": cmd_disks,
+    "disk": cmd_disk,
+    "disk-create": cmd_disk_create,
+    "disk-attach": cmd_disk_attach,
+    "disk-detach": cmd_disk_detach,
+    "disk-destroy": cmd_disk_destroy,
     "images": cmd_images,
+    "image": cmd_image,
+    "image-save": cmd_image_save,
+    "image-rename": cmd_image_rename,
+    "image-delete": cmd_image_delete,
 }

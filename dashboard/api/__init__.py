@@ -8,7 +8,8 @@ there is no second path to the provider. Reads come from the selectors, as the p
 - `authentication`: the bearer token.
 - `access`: scopes, and the rate each token may make requests at.
 - `errors`: every error as JSON with a `detail` in the asked language (Accept-Language).
-- `serializers`: what a host, an operation, a template and an image look like.
-- `views`, `urls`: the endpoints; the OpenAPI document at /api/v1/schema/, its page at
-  /api/v1/docs/.
+- `serializers`: what a host, a disk, a personal image, an operation, a template and an image
+  look like.
+- `views`, `storage` (cloud disks, personal images), `urls`: the endpoints; the OpenAPI
+  document at /api/v1/schema/, its page at /api/v1/docs/.
 """

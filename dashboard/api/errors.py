@@ -3,9 +3,9 @@ for (Accept-Language, through the same catalogs as the pages), and a status a sc
 branch on:
 
 - 400 a request that is not valid (`errors` says which field and why), 401 no or a bad token,
-  403 beyond the token's scope or the member's role (with the reason), 404, 409 a host busy with
-  another action (`operation` names it) or in a state that does not allow the action, 429 too
-  many requests (with Retry-After), 503 the catalog cannot be read yet.
+  403 beyond the token's scope or the member's role (with the reason), 404, 409 a host, disk or
+  image busy with another action (`operation` names it) or in a state that does not allow the
+  action, 429 too many requests (with Retry-After), 503 the catalog cannot be read yet.
 
 A refusal (403) is audited, as the pages' are, unless the service that refused already did.
 """

@@ -15,7 +15,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dashboard import permissions
-from dashboard.models import AREA_SLUGS, Host, Operation
+from dashboard.forms.disks import MAX_DISK_GB
+from dashboard.models import (
+    AREA_SLUGS,
+    DISK_MIN_GB,
+    IMAGE_NAME_MAX_LENGTH,
+    Disk,
+    Host,
+    Operation,
+)
 from dashboard.services.pricing import MAX_PERIOD_NUMBER
 from vmclient.types import RENTAL_PERIODS, Area, BillingType, PeriodType
 
@@ -23,6 +31,7 @@ BILLING_NAMES = {BillingType.PAY_AS_YOU_GO: "pay-as-you-go", BillingType.RENTAL:
 BILLING_BY_NAME = {name: billing for billing, name in BILLING_NAMES.items()}
 PERIOD_NAMES = {period: period.name.lower() for period in RENTAL_PERIODS}
 PERIOD_BY_NAME = {name: period for period, name in PERIOD_NAMES.items()}
+AREA_BY_NAME = {name: area.value for area, name in AREA_SLUGS.items()}
 # The OpenAPI document names these choice sets once each (SPECTACULAR_SETTINGS).
 KIND_VALUES = list(Operation.Kind.values)
 STATE_VALUES = list(Operation.State.values)
@@ -114,6 +123,12 @@ class OperationSerializer(serializers.Serializer):
     final = serializers.BooleanField(source="is_final")
     host_id = serializers.CharField(allow_null=True)
     host_name = serializers.CharField()
+    disk_id = serializers.CharField(allow_null=True, help_text="For a disk operation.")
+    disk_name = serializers.CharField()
+    image_id = serializers.CharField(
+        allow_null=True, help_text="For a personal image operation: the image's id."
+    )
+    image_name = serializers.CharField()
     requested_by = serializers.CharField(source="requested_by_name")
     params = serializers.SerializerMethodField()
     code = serializers.CharField(source="error_code", help_text="The provider's error code.")
@@ -136,8 +151,20 @@ class OperationSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.DictField())
     def get_params(self, operation: Operation) -> dict:
-        """What a create buys (template, image, billing, period, price); empty for an action."""
+        """What a create buys (template, image, billing, period, price), a disk create its area
+        and size, an image create or rename its name; empty for an action."""
         params = operation.params or {}
+        if operation.kind == Operation.Kind.DISK_CREATE:
+            return {
+                "area": area_name(params.get("area")),
+                "size_gb": params.get("size_gb"),
+                "host_id": params.get("host_id"),
+                "hourly_price": params.get("hourly_price"),
+            }
+        if operation.kind == Operation.Kind.DISK_ATTACH:
+            return {"power_off_first": bool(params.get("power_off_first"))}
+        if operation.kind in (Operation.Kind.IMAGE_CREATE, Operation.Kind.IMAGE_RENAME):
+            return {"name": params.get("name")}
         if not operation.is_create:
             return {}
         period = params.get("period_type")
@@ -241,3 +268,120 @@ class CreateHost(serializers.Serializer):
             "period_number": data.get("period_number") if rental else None,
             "confirmed_price": None if confirmed is None else str(confirmed),
         }
+
+
+class DiskSerializer(serializers.Serializer):
+    """A cloud disk of the mirror, with what the member may do with it now."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField(
+        source="status_slug", help_text="unmounted, mounting, in-use, arrears, destroying, gone"
+    )
+    status_label = serializers.CharField()
+    changing = serializers.BooleanField(source="is_changing")
+    area = serializers.SerializerMethodField()
+    size_gb = serializers.IntegerField(allow_null=True)
+    price_per_hour = serializers.DecimalField(12, 4, allow_null=True)
+    host_id = serializers.CharField(allow_null=True, help_text="The host it is mounted on.")
+    host_name = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(allow_null=True)
+    gone_at = serializers.DateTimeField(allow_null=True)
+    owner = serializers.SerializerMethodField()
+    operation_in_flight = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_area(self, disk: Disk):
+        return area_name(disk.area)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_host_name(self, disk: Disk):
+        try:
+            host = disk.host  # a host the mirror has not seen yet: none
+        except Host.DoesNotExist:
+            host = None
+        return None if host is None else (host.name or host.id)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_owner(self, disk: Disk):
+        return disk.owner_name or None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_operation_in_flight(self, disk: Disk):
+        operation = disk.operation_in_flight
+        return None if operation is None else operation.pk
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=KIND_VALUES)))
+    def get_actions(self, disk: Disk):
+        """What the member may do with the disk now (its state and their role); an attach is
+        then checked against the host named."""
+        return list(permissions.disk_actions_offered(self.context["request"].user, disk))
+
+
+class PersonalImageSerializer(serializers.Serializer):
+    """A personal image of the mirror (`source` a row of the selectors), with what the member
+    may do with it now."""
+
+    id = serializers.CharField(source="image.id", help_text="What rename and delete take.")
+    image_id = serializers.CharField(
+        source="image.image_id", help_text="The provider's imageId (what a host create is sent)."
+    )
+    name = serializers.CharField(source="image.name")
+    status = serializers.CharField(
+        source="image.status_slug", help_text="making, usable, failed, expired, gone"
+    )
+    status_label = serializers.CharField(source="image.status_label")
+    changing = serializers.BooleanField(source="image.is_changing")
+    system = serializers.CharField(source="image.image_type")
+    size = serializers.IntegerField(source="image.size", allow_null=True)
+    datacenter = serializers.CharField(source="image.datacenter")
+    created_at = serializers.DateTimeField(source="image.created_at", allow_null=True)
+    gone_at = serializers.DateTimeField(source="image.gone_at", allow_null=True)
+    owner = serializers.SerializerMethodField()
+    operation_in_flight = serializers.SerializerMethodField()
+    actions = serializers.ListField(
+        source="offered", child=serializers.ChoiceField(choices=KIND_VALUES)
+    )
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_owner(self, row):
+        return row.image.owner_name or None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_operation_in_flight(self, row):
+        operation = row.image.operation_in_flight
+        return None if operation is None else operation.pk
+
+
+class CreateDisk(serializers.Serializer):
+    area = serializers.ChoiceField(choices=list(AREA_BY_NAME))
+    size_gb = serializers.IntegerField(min_value=DISK_MIN_GB, max_value=MAX_DISK_GB)
+    host_id = serializers.CharField(
+        max_length=64, required=False, allow_null=True, allow_blank=True,
+        help_text="A pay-as-you-go host of that area, off, to mount it on at once.",
+    )  # fmt: skip
+
+    def operation_params(self) -> dict:
+        data = self.validated_data
+        return {"area": AREA_BY_NAME[data["area"]], "size_gb": data["size_gb"]}
+
+
+class AttachDisk(serializers.Serializer):
+    host_id = serializers.CharField(max_length=64)
+    power_off_first = serializers.BooleanField(
+        default=False, help_text="The host runs: power it off first, then mount the disk."
+    )
+
+
+class ImageName(serializers.Serializer):
+    name = serializers.CharField(max_length=IMAGE_NAME_MAX_LENGTH)
+
+    def operation_params(self) -> dict:
+        return {"name": self.validated_data["name"].strip()}
+
+
+class ConfirmName(serializers.Serializer):
+    confirm_name = serializers.CharField(
+        max_length=255, help_text="The name, typed again (its id when it has none)."
+    )

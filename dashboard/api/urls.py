@@ -13,7 +13,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authentication import SessionAuthentication
 
-from dashboard.api import views
+from dashboard.api import storage, views
 from dashboard.api.access import SchemaReaders
 from dashboard.api.authentication import BearerTokenAuthentication
 from dashboard.middleware import role_not_required
@@ -51,6 +51,26 @@ urlpatterns = [
             name=f"api-host-{ACTION_SLUGS[kind]}",
         )
         for kind in _ACTIONS
+    ),
+    path(
+        "hosts/<host_id:host_id>/personal-image/",
+        endpoint(storage.HostImageSave),
+        name="api-host-personal-image",
+    ),
+    path("disks/", endpoint(storage.DiskList), name="api-disk-list"),
+    path("disks/<host_id:disk_id>/", endpoint(storage.DiskDetail), name="api-disk-detail"),
+    path("disks/<host_id:disk_id>/attach/", endpoint(storage.DiskAttach), name="api-disk-attach"),
+    path("disks/<host_id:disk_id>/detach/", endpoint(storage.DiskDetach), name="api-disk-detach"),
+    path("personal-images/", endpoint(storage.PersonalImageList), name="api-personal-image-list"),
+    path(
+        "personal-images/<host_id:image_id>/",
+        endpoint(storage.PersonalImageDetail),
+        name="api-personal-image-detail",
+    ),
+    path(
+        "personal-images/<host_id:image_id>/rename/",
+        endpoint(storage.PersonalImageRename),
+        name="api-personal-image-rename",
     ),
     path("operations/", endpoint(views.OperationList), name="api-operation-list"),
     path(

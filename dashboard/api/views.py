@@ -135,30 +135,81 @@ def _idempotency_key(request, *, required: bool) -> uuid.UUID:
     return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{request.user.pk}:{raw}")
 
 
-def _same_request(operation: Operation, *, kind: str, host: Host | None, params: dict) -> bool:
-    """Whether the operation a key made is the one asked for again (a create's host is the one it
-    found, so a create is compared by what it buys)."""
+# What a replayed key must ask for again, beyond the kind and its targets: what a create buys
+# (a host create's host is the one it found, so it is compared by its template and image).
+SAME_PARAMS = {
+    Operation.Kind.CREATE_PAY_AS_YOU_GO: ("package_id", "image_id", "period_type", "period_number"),
+    Operation.Kind.CREATE_RENTAL: ("package_id", "image_id", "period_type", "period_number"),
+    Operation.Kind.DISK_CREATE: ("area", "size_gb"),
+    Operation.Kind.IMAGE_CREATE: ("name",),
+    Operation.Kind.IMAGE_RENAME: ("name",),
+}
+
+
+# The kinds whose request names the host (the others' host is the one the operation found, or
+# the disk's).
+HOST_NAMED = (
+    *permissions.HOST_ACTION_KINDS,
+    Operation.Kind.DISK_CREATE,
+    Operation.Kind.DISK_ATTACH,
+    Operation.Kind.IMAGE_CREATE,
+)
+
+
+def _same_request(
+    operation: Operation, *, kind: str, host: Host | None, disk=None, image=None, params: dict
+) -> bool:
+    """Whether the operation a key made is the one asked for again: its kind, what it acts on,
+    and what a create buys."""
     if operation.kind != kind:
         return False
-    if not operation.is_create:
-        return host is not None and operation.host_id == host.id
+    if kind in HOST_NAMED and operation.host_id != (host.id if host is not None else None):
+        return False
+    if disk is not None and operation.disk_id != disk.pk:
+        return False
+    if image is not None and operation.image_id != image.pk:
+        return False
     stored = operation.params or {}
-    compared = ("package_id", "image_id", "period_type", "period_number")
-    return all(stored.get(name) == params.get(name) for name in compared)
+    return all(stored.get(name) == params.get(name) for name in SAME_PARAMS.get(kind, ()))
 
 
-def _ask(request, *, kind: str, host: Host | None = None, params=None, key_required=False):
+def _ask(request, *, kind: str, host=None, disk=None, image=None, params=None, key_required=False):
     """Ask for an operation as the pages do, with the request's idempotency key."""
     key = _idempotency_key(request, required=key_required)
     made = selectors.operation_by_key(key=key, user=request.user)
     if made is not None:
-        if not _same_request(made, kind=kind, host=host, params=params or {}):
+        same = _same_request(
+            made, kind=kind, host=host, disk=disk, image=image, params=params or {}
+        )
+        if not same:
             raise KeyReused(_("This Idempotency-Key was already used for another request."))
         return _operation_answer(request, made, replayed=True)
-    operation = services.operation_request(
-        user=request.user, kind=kind, host=host, params=params, idempotency_key=key
-    )
+    try:
+        operation = services.operation_request(
+            user=request.user,
+            kind=kind,
+            host=host,
+            disk=disk,
+            image=image,
+            params=params,
+            idempotency_key=key,
+        )
+    except services.OperationRefused as refused:
+        if refused.in_flight is None:
+            refused.in_flight = _blocking(disk, image, host)
+        raise
     return _operation_answer(request, operation)
+
+
+def _blocking(*targets) -> Operation | None:
+    """The operation in flight on a disk, image or host the refused request named (the rules
+    of disks and images refuse a busy one in words only): a script reads which in `operation`."""
+    for target in targets:
+        if target is not None:
+            in_flight = target.operations.in_flight().first()
+            if in_flight is not None:
+                return in_flight
+    return None
 
 
 HOST_FILTERS = [
@@ -177,7 +228,7 @@ BILLING_RENAMES = {"billing": {name: BILLING_SLUGS[b] for name, b in BILLING_BY_
 
 class HostList(GenericAPIView):
     serializer_class = HostSerializer
-    scopes = {"POST": permissions.SCOPE_MANAGE}
+    scopes = {"POST": permissions.SCOPE_OF_KIND[Operation.Kind.CREATE_PAY_AS_YOU_GO]}
 
     @extend_schema(parameters=HOST_FILTERS, responses={200: HostSerializer(many=True), **ERRORS})
     def get(self, request):
@@ -203,7 +254,7 @@ class HostList(GenericAPIView):
 
 class HostDetail(GenericAPIView):
     serializer_class = HostSerializer
-    scopes = {"DELETE": permissions.SCOPE_MANAGE}
+    scopes = {"DELETE": permissions.SCOPE_OF_KIND[Operation.Kind.DELETE]}
 
     @extend_schema(responses={200: HostSerializer, **ERRORS})
     def get(self, request, host_id: str):
@@ -241,7 +292,11 @@ def host_action(kind: str):
     return type(
         f"Host{kind.title().replace('_', '')}",
         (HostAction,),
-        {"kind": kind, "__doc__": f"{label}: 202 with the operation."},
+        {
+            "kind": kind,
+            "scopes": {"POST": permissions.SCOPE_OF_KIND[kind]},
+            "__doc__": f"{label}: 202 with the operation.",
+        },
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 
 from dashboard import permissions
 from dashboard.image_rules import image_action_refusal
@@ -40,7 +40,9 @@ def images_version() -> str:
 def personal_image_rows(*, user) -> list[PersonalImageRow]:
     """Every image of the mirror, present first, with its operation in flight and what `user`
     may do with it (and why not). Two queries, whatever the number of images."""
-    images = list(PersonalImage.objects.order_by("gone_at", "-created_at", "id")[:IMAGES_SHOWN])
+    # Present first on every database (PostgreSQL sorts NULLs last, SQLite first).
+    present_first = F("gone_at").asc(nulls_first=True)
+    images = list(PersonalImage.objects.order_by(present_first, "-created_at", "id")[:IMAGES_SHOWN])
     in_flight = {
         op.image_id: op
         for op in Operation.objects.in_flight().filter(image_id__in=[i.id for i in images])

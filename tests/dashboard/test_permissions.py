@@ -413,3 +413,19 @@ def test_every_role_against_every_image_action(
     assert operation.kind == action.replace("-", "_")
     assert operation.requested_by == member
     assert [call[0] for call in dispatched] == [operation.pk]
+
+
+def test_every_operation_kind_needs_a_token_scope():
+    """An API request for any kind of operation needs a scope beyond `read`: a kind added without
+    one would leave a read-only token able to ask for it."""
+    from dashboard import permissions
+    from dashboard.models import Operation
+
+    assert set(permissions.SCOPE_OF_KIND) == set(Operation.Kind.values)
+    assert set(permissions.SCOPE_OF_KIND.values()) == {
+        permissions.SCOPE_OPERATE,
+        permissions.SCOPE_MANAGE,
+    }
+    for kind in (*Operation.DISK_KINDS, *Operation.IMAGE_KINDS, Operation.Kind.DELETE):
+        operate = kind in (Operation.Kind.DISK_ATTACH, Operation.Kind.DISK_DETACH)
+        assert permissions.SCOPE_OF_KIND[kind] == ("operate" if operate else "manage"), kind

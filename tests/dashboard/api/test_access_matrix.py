@@ -30,8 +30,64 @@ ENDPOINTS = {
     "reboot": ("operate", {"Operator", "Admin"}),
     "delete": ("manage", {"Admin"}),
     "create": ("manage", {"Creator", "Admin"}),
+    "list disks": ("read", set(ROLES)),
+    "one disk": ("read", set(ROLES)),
+    "disk create": ("manage", {"Creator", "Admin"}),
+    "disk attach": ("operate", {"Operator", "Admin"}),
+    "disk detach": ("operate", {"Operator", "Admin"}),
+    "disk destroy": ("manage", {"Admin"}),
+    "personal images": ("read", set(ROLES)),
+    "one personal image": ("read", set(ROLES)),
+    "image save": ("manage", {"Admin"}),
+    "image rename": ("manage", {"Admin"}),
+    "image delete": ("manage", {"Admin"}),
 }
 CATALOG_ENDPOINTS = ("packages", "images", "create")
+STORAGE_ENDPOINTS = tuple(list(ENDPOINTS)[list(ENDPOINTS).index("list disks") :])
+
+
+def _storage(request, other):
+    """Someone else's disks (one waiting, one mounted on their host that is off) and image."""
+    from vmclient.types import DiskStatus
+
+    off = request.getfixturevalue("stopped_host")(owner=other)
+    disk = request.getfixturevalue("disk_mirrored")
+    waiting = disk(owner=other, name="theirs")
+    mounted = disk(owner=other, status=DiskStatus.IN_USE, pve_id=off.id)
+    image = request.getfixturevalue("image_mirrored")(off, "their-image", owner=other)
+    return {"off": off, "waiting": waiting, "mounted": mounted, "image": image}
+
+
+def _call_storage(client, endpoint: str, host, headers, storage):
+    json = {"content_type": "application/json", **headers}
+    disk, image = storage["waiting"], storage["image"]
+    if endpoint == "list disks":
+        return client.get("/api/v1/disks/", **headers)
+    if endpoint == "one disk":
+        return client.get(f"/api/v1/disks/{disk.id}/", **headers)
+    if endpoint == "disk create":
+        body = {"area": "south-china", "size_gb": 40}
+        return client.post("/api/v1/disks/", body, HTTP_IDEMPOTENCY_KEY="matrix-d", **json)
+    if endpoint == "disk attach":
+        body = {"host_id": storage["off"].id}
+        return client.post(f"/api/v1/disks/{disk.id}/attach/", body, **json)
+    if endpoint == "disk detach":
+        return client.post(f"/api/v1/disks/{storage['mounted'].id}/detach/", **headers)
+    if endpoint == "disk destroy":
+        return client.delete(f"/api/v1/disks/{disk.id}/?confirm_name=theirs", **headers)
+    if endpoint == "personal images":
+        return client.get("/api/v1/personal-images/", **headers)
+    if endpoint == "one personal image":
+        return client.get(f"/api/v1/personal-images/{image.id}/", **headers)
+    if endpoint == "image save":
+        url = f"/api/v1/hosts/{host.id}/personal-image/"
+        return client.post(url, {"name": "mine-now"}, HTTP_IDEMPOTENCY_KEY="matrix-i", **json)
+    if endpoint == "image rename":
+        url = f"/api/v1/personal-images/{image.id}/rename/"
+        return client.post(url, {"name": "renamed"}, **json)
+    assert endpoint == "image delete"
+    url = f"/api/v1/personal-images/{image.id}/?confirm_name=their-image"
+    return client.delete(url, **headers)
 
 
 def _call(client, endpoint: str, host, headers, *, off_host, operation):
@@ -85,7 +141,13 @@ def test_role_scope_endpoint(
     user, secret = make_token(role, scopes=(scope,))
     needed, roles_allowed = ENDPOINTS[endpoint]
 
-    response = _call(client, endpoint, host, bearer(secret), off_host=off_host, operation=theirs)
+    if endpoint in STORAGE_ENDPOINTS:
+        storage = _storage(request, other)
+        response = _call_storage(client, endpoint, host, bearer(secret), storage)
+    else:
+        response = _call(
+            client, endpoint, host, bearer(secret), off_host=off_host, operation=theirs
+        )
     mine = Operation.objects.filter(requested_by=user)
 
     if scope != needed:

@@ -22,14 +22,17 @@ from tests.dashboard.workers import in_process_worker, own_queue
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_worker]
 
 XDS = Path(sys.executable).parent / "xds"
+# The checkout under test first: the virtualenv's editable install may point at another one.
+CHECKOUT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
 def dashboard(live_server, make_simulator, settings):
     """A live dashboard whose worker follows actions every 0.3 s; hosts boot and stop in 1 s."""
     sim = make_simulator(
-        hosts=0, boot_seconds=1.0, shutdown_seconds=1.0, reboot_seconds=1.0, charging_seconds=0.5
-    )
+        hosts=0, boot_seconds=1.0, shutdown_seconds=1.0, reboot_seconds=1.0, charging_seconds=0.5,
+        destroy_seconds=0.5,
+    )  # fmt: skip
     settings.XDS_BASE_URL, settings.XDS_UUID, settings.XDS_SECRET = sim.url, sim.uuid, sim.secret
     settings.XDS_ACTION_POLL_SECONDS = 0.3
     reset_client()
@@ -46,6 +49,7 @@ def xds(*args: str, token: str = "", url: str = "", home: Path, timeout: float =
         **os.environ,
         "XDS_CONFIG": str(home / "xds.json"),
         "LANG": "C.UTF-8",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")])),
     }
     env.pop("XDS_API_URL", None)
     env.pop("XDS_API_TOKEN", None)
@@ -93,6 +97,39 @@ def test_create_wait_power_off_and_delete(dashboard, make_token, tmp_path):
 
     ops = run("ops", "--json", "--limit", "2")
     assert [op["kind"] for op in json.loads(ops.stdout)] == ["delete", "power_off"]
+
+
+def test_a_disk_created_with_wait_is_listed_and_destroyed(dashboard, make_token, tmp_path):
+    user, secret = make_token("Creator", scopes=("read", "operate", "manage"))
+    run = lambda *a: xds(*a, token=secret, url=dashboard.url, home=tmp_path)  # noqa: E731
+
+    made = run("disk-create", "--area", "south-china", "--size", "40", "--wait", "--json")
+    assert made.returncode == 0, made.stderr
+    operation = json.loads(made.stdout)
+    assert operation["state"] == "succeeded" and operation["disk_id"], operation
+    disk_id = operation["disk_id"]
+    assert f"#{operation['id']}" in made.stderr  # the progress line
+    (upstream,) = dashboard.sim.fleet.storage.disks.values()
+    assert upstream.id == disk_id and upstream.memory == 40
+
+    table = run("disks", "--owner", "mine")
+    assert table.stdout.splitlines()[0].split()[:3] == ["ID", "NAME", "STATUS"]
+    assert disk_id in table.stdout and "unmounted" in table.stdout
+    disk = json.loads(run("disk", disk_id, "--json").stdout)
+    assert disk["size_gb"] == 40 and disk["owner"] == user.username
+    assert "disk_destroy" in disk["actions"]
+
+    refused = run("disk-destroy", disk_id)  # without --yes
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    gone = run("disk-destroy", disk_id, "--yes", "--wait", "--json")
+    assert gone.returncode == 0, gone.stderr + gone.stdout
+    assert json.loads(gone.stdout)["kind"] == "disk_destroy"
+    assert json.loads(run("disk", disk_id, "--json").stdout)["status"] == "gone"
+    assert not dashboard.sim.fleet.storage.disks or upstream.status.name == "DESTROYING"
+    kinds = [op.kind for op in Operation.objects.order_by("created_at")]
+    assert kinds == ["disk_create", "disk_destroy"]
+    assert run("disk-detach", "nope").returncode == 5
+    assert run("images", "--json").stdout.strip() == "[]"
 
 
 def test_exit_codes_say_what_went_wrong(dashboard, make_token, tmp_path):

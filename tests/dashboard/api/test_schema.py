@@ -35,6 +35,14 @@ PATHS = {
     "/api/v1/packages/",
     "/api/v1/images/",
     "/api/v1/me/",
+    "/api/v1/disks/",
+    "/api/v1/disks/{disk_id}/",
+    "/api/v1/disks/{disk_id}/attach/",
+    "/api/v1/disks/{disk_id}/detach/",
+    "/api/v1/personal-images/",
+    "/api/v1/personal-images/{image_id}/",
+    "/api/v1/personal-images/{image_id}/rename/",
+    "/api/v1/hosts/{host_id}/personal-image/",
 }
 
 
@@ -46,6 +54,17 @@ def test_the_document_is_valid_openapi_and_names_every_endpoint():
     assert create["security"] == [{"token": []}]
     assert "Idempotency-Key" in [p["name"] for p in create["parameters"]]
     assert set(create["responses"]) >= {"202", "400", "401", "403", "409", "429"}
+    for path, method in (
+        ("/api/v1/disks/", "post"),
+        ("/api/v1/hosts/{host_id}/personal-image/", "post"),
+    ):
+        asked = DOCUMENT["paths"][path][method]
+        assert "Idempotency-Key" in [p["name"] for p in asked["parameters"]]
+        assert set(asked["responses"]) >= {"202", "400", "403", "409"}
+    for path in ("/api/v1/disks/{disk_id}/", "/api/v1/personal-images/{image_id}/"):
+        destroy = DOCUMENT["paths"][path]["delete"]
+        confirm = next(p for p in destroy["parameters"] if p["name"] == "confirm_name")
+        assert confirm["required"] is True
 
 
 def test_the_schema_is_served_to_a_token_and_to_a_signed_in_member(client, make_token, make_member):
@@ -90,8 +109,12 @@ def connections_kept():
 
 
 @pytest.fixture
-def fleet_and_token(make_token, mirrored, catalog_cached, connections_kept):
-    mirrored()
+def fleet_and_token(
+    make_token, mirrored, catalog_cached, connections_kept, disk_mirrored, image_mirrored
+):
+    host = mirrored()
+    disk_mirrored()
+    image_mirrored(host, "fuzzed")
     _user, secret = make_token("Admin", scopes=("read", "operate", "manage"))
     return secret
 
