@@ -199,7 +199,9 @@ def run_stopped(operation: Operation, key: str) -> None:
 # --- Attach, detach, destroy, rename, delete: sent, then followed ------------------------------
 
 
-def action_send(operation: Operation, send: Callable[[], object], answer_lost_key: str):
+def action_send(
+    operation: Operation, send: Callable[[], object], answer_lost_key: str
+) -> float | None:
     """Queued → submitted, then `send()` once: refused → failed; answer lost → waiting,
     marked so (the provider may have acted); accepted → waiting. The caller follows it."""
     if not mark_submitted(operation):
