@@ -26,8 +26,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import IntegrityError
 from django.utils import timezone
 
 from dashboard.models import (
@@ -39,18 +38,11 @@ from dashboard.models import (
     Operation,
     OperationEvent,
 )
+from dashboard.services import run_steps as steps
 from dashboard.services.disk_sync import disk_mark_gone, disk_mirror_save
-from dashboard.services.operation_run import (
-    _code,
-    _create_retry_later,
-    _error_fields,
-    _fail_waited_too_long,
-    _note,
-    _poll,
-)
 from dashboard.services.operation_state import operation_change, operation_finish
 from dashboard.services.sync import _aware, host_mirror_save
-from dashboard.wording import Said, error_said, note, said, stored
+from dashboard.wording import Said, note, said, stored
 from vmclient.errors import ConnectionFailed, XdsError
 from vmclient.types import HostStatus
 
@@ -87,92 +79,41 @@ def disk_step(operation: Operation, client) -> float | None:
 
 
 def _run_stopped(operation: Operation) -> None:
-    operation_change(
-        operation,
-        expect=(State.SUBMITTED,),
-        event=Event.ANSWER_LOST,
-        note=note(said("disk_run_stopped")),
-        state=State.WAITING,
-        progress={**operation.progress, "answer_lost": True},
-    )
+    steps.run_stopped(operation, "disk_run_stopped")
 
 
 # --- Create -----------------------------------------------------------------------------------
 
 
 def _create_submit(operation: Operation, client) -> float | None:
-    now = timezone.now()
-    deadline = operation.created_at + timedelta(seconds=settings.XDS_CREATE_DEADLINE)
-    with transaction.atomic():
-        locked = Operation.objects.select_for_update().get(pk=operation.pk)
-        if locked.state != State.QUEUED or locked.dispatch_id != operation.dispatch_id:
-            return None
-        if now >= deadline:
-            _fail_waited_too_long(locked, now)
-            return None
-        watermark = Disk.objects.aggregate(newest=Max("first_seen_at"))["newest"]
-        operation_change(
-            locked,
-            expect=(State.QUEUED,),
-            event=Event.SUBMITTED,
-            now=now,
-            state=State.SUBMITTED,
-            submitted_at=now,
-            attempts=locked.attempts + 1,
-            mirror_watermark=watermark,
-        )
-    # Committed: whatever happens from here, no run sends this create again.
-    operation.refresh_from_db()
+    deadline = steps.create_mark_submitted(operation, Disk)
+    if deadline is None:
+        return None
     params = operation.params
     try:
         disk_id = client.create_disk(
             area=params["area"], size_gb=params["size_gb"], host_id=params.get("host_id")
         )
     except ConnectionFailed as err:
-        return _create_retry_later(operation, err, deadline)  # nothing was sent
+        return steps.create_retry_later(operation, err, deadline)  # nothing was sent
     except XdsError as err:
         if err.may_have_acted:
-            return _create_answer_lost(operation, _note(err), err)
-        operation_finish(
-            operation,
-            State.FAILED,
-            **_error_fields(err, said("disk_create_refused", error=error_said(err))),
-            expect=(State.SUBMITTED,),
-        )
+            return steps.answer_lost(operation, steps.error_note(err), **steps.error_ids(err))
+        steps.create_refused(operation, err, "disk_create_refused")
         return None
     except Exception:
         logger.exception("disk create %s: unexpected error after sending", operation.pk)
-        return _create_answer_lost(operation, note(said("create_unexpected_error")))
+        return steps.answer_lost(
+            operation, note(said("create_unexpected_error")), error_code="", trace_id=""
+        )
     if disk_id and _claim(operation, str(disk_id), name=""):
         return 0
-    operation_change(
-        operation,
-        expect=(State.SUBMITTED,),
-        event=Event.ACCEPTED,
-        note=note(said("disk_create_no_id")),
-        state=State.WAITING,
-    )
-    return _poll()
-
-
-def _create_answer_lost(operation: Operation, entry: dict, err: XdsError | None = None):
-    operation_change(
-        operation,
-        expect=(State.SUBMITTED,),
-        event=Event.ANSWER_LOST,
-        note=entry,
-        state=State.WAITING,
-        error_code=_code(err) if err is not None else "",
-        trace_id=(err.trace_id or "") if err is not None else "",
-    )
-    return _poll()
+    return steps.create_accepted_without_id(operation, "disk_create_no_id")
 
 
 def _create_find(operation: Operation, client) -> float | None:
     """Look for the disk a create made, in the provider's listing of disks."""
-    deadline = (operation.submitted_at or operation.created_at) + timedelta(
-        seconds=settings.XDS_CREATE_FIND_TIMEOUT
-    )
+    deadline = steps.find_deadline(operation)
     try:
         listing = list(client.iter_disks())
     except XdsError as err:
@@ -184,9 +125,9 @@ def _create_find(operation: Operation, client) -> float | None:
                 return _observe(operation, disk)
     now = timezone.now()
     if now < deadline:
-        return _poll()
+        return steps.poll()
     if listing is None and now < deadline + timedelta(seconds=settings.XDS_CREATE_FIND_TIMEOUT):
-        return _poll()
+        return steps.poll()
     minutes = settings.XDS_CREATE_FIND_TIMEOUT // 60
     params = operation.params
     if listing is None:
@@ -198,14 +139,7 @@ def _create_find(operation: Operation, client) -> float | None:
             area=said(f"area.{params['area']}") if params.get("area") in (0, 1, 2) else "?",
             minutes=minutes,
         )
-    operation_finish(
-        operation,
-        State.UNKNOWN,
-        **stored(outcome),
-        code=operation.error_code,
-        trace_id=operation.trace_id,
-        expect=(State.WAITING,),
-    )
+    steps.finish_unknown(operation, outcome, expect=(State.WAITING,))
     return None
 
 
@@ -213,15 +147,8 @@ def _candidates(operation: Operation, listing: list) -> list:
     """Disks the create may have made, oldest first: not in the mirror before it was sent, not
     claimed by another create, of its area and size (and on its host, or on none yet), created
     no earlier than it was sent (less the clock skew allowed)."""
-    watermark = operation.mirror_watermark
-    known = (
-        set(Disk.objects.filter(first_seen_at__lte=watermark).values_list("id", flat=True))
-        if watermark is not None
-        else set()
-    )
-    earliest = (operation.submitted_at or operation.created_at) - timedelta(
-        seconds=settings.XDS_CREATE_CLOCK_SKEW_SECONDS
-    )
+    known = steps.known_before(operation, Disk)
+    earliest = steps.earliest_made(operation)
     params = operation.params
     wanted_host = params.get("host_id")
     found = [
@@ -248,12 +175,10 @@ def _claim(operation: Operation, disk_id: str, *, name: str) -> bool:
     the member who asked, if the mirror already has it."""
     label = f"{name} ({disk_id})" if name else disk_id
     try:
-        claimed = operation_change(
+        claimed = steps.claim_found(
             operation,
-            expect=(State.SUBMITTED, State.WAITING),
-            event=Event.DISK_FOUND,
-            note={"detail": label},  # a name and an id: the same in every language
-            state=State.WAITING,
+            Event.DISK_FOUND,
+            label,
             disk_id=disk_id,
             disk_name=name or disk_id,
             accepted_at=timezone.now(),
@@ -261,16 +186,8 @@ def _claim(operation: Operation, disk_id: str, *, name: str) -> bool:
     except IntegrityError:
         return False  # another create's disk
     if claimed:
-        disk_owner_from_create(operation, disk_id)
+        steps.owner_from_create(Disk, operation, disk_id)
     return claimed
-
-
-def disk_owner_from_create(operation: Operation, disk_id: str) -> None:
-    Disk.objects.filter(pk=disk_id, owner__isnull=True).update(
-        owner_id=operation.requested_by_id,
-        owner_name=operation.requested_by_name,
-        version=F("version") + 1,
-    )
 
 
 # --- Attach, detach, destroy ----------------------------------------------------------------
@@ -278,14 +195,10 @@ def disk_owner_from_create(operation: Operation, disk_id: str) -> None:
 
 def _power_off_submit(operation: Operation, client) -> float | None:
     """The first half of "power off, then attach": the host is powered off."""
-    if not operation_change(
+    if not steps.mark_submitted(
         operation,
-        expect=(State.QUEUED,),
-        event=Event.SUBMITTED,
-        note=note(said("disk_power_off_first")),
         state=State.WAITING,
-        submitted_at=timezone.now(),
-        attempts=operation.attempts + 1,
+        note=note(said("disk_power_off_first")),
         progress={**operation.progress, "phase": "power_off"},
     ):
         return None
@@ -293,10 +206,10 @@ def _power_off_submit(operation: Operation, client) -> float | None:
         client.power_off(operation.host_id)
     except XdsError as err:
         if not err.may_have_acted:
-            operation_finish(operation, State.FAILED, **_error_fields(err))
+            operation_finish(operation, State.FAILED, **steps.error_fields(err))
             return None
         # Maybe it was powered off: the host shows it.
-    return _poll()
+    return steps.poll()
 
 
 def _follow_power_off(operation: Operation, client) -> float | None:
@@ -320,50 +233,16 @@ def _follow_power_off(operation: Operation, client) -> float | None:
 
 
 def _submit(operation: Operation, client) -> float | None:
-    if not operation_change(
-        operation,
-        expect=(State.QUEUED,),
-        event=Event.SUBMITTED,
-        state=State.SUBMITTED,
-        submitted_at=timezone.now(),
-        attempts=operation.attempts + 1,
-    ):
-        return None  # cancelled meanwhile
-    try:
-        if operation.kind == Kind.DISK_ATTACH:
-            client.attach_disk(operation.disk_id, operation.host_id)
-        elif operation.kind == Kind.DISK_DETACH:
-            client.detach_disk(operation.disk_id)
-        else:
-            client.destroy_disk(operation.disk_id)
-    except XdsError as err:
-        if err.may_have_acted:
-            operation_change(
-                operation,
-                expect=(State.SUBMITTED,),
-                event=Event.ANSWER_LOST,
-                note={
-                    **note(said("disk_answer_lost", code=_code(err))),
-                    "code": _code(err),
-                    "trace_id": err.trace_id or "",
-                },
-                state=State.WAITING,
-                accepted_at=timezone.now(),
-                progress={**operation.progress, "answer_lost": True},
-                error_code=_code(err),
-                trace_id=err.trace_id or "",
-            )
-            return _poll()
-        operation_finish(operation, State.FAILED, **_error_fields(err), expect=(State.SUBMITTED,))
-        return None
-    operation_change(
-        operation,
-        expect=(State.SUBMITTED,),
-        event=Event.ACCEPTED,
-        state=State.WAITING,
-        accepted_at=timezone.now(),
-    )
-    return _poll()
+    return steps.action_send(operation, lambda: _send(operation, client), "disk_answer_lost")
+
+
+def _send(operation: Operation, client) -> None:
+    if operation.kind == Kind.DISK_ATTACH:
+        client.attach_disk(operation.disk_id, operation.host_id)
+    elif operation.kind == Kind.DISK_DETACH:
+        client.detach_disk(operation.disk_id)
+    else:
+        client.destroy_disk(operation.disk_id)
 
 
 # --- Following the disk -----------------------------------------------------------------------
@@ -429,24 +308,11 @@ def _destroyed(operation: Operation) -> None:
 
 
 def _succeeded(operation: Operation, outcome: Said) -> None:
-    if operation.progress.get("answer_lost"):
-        outcome = said("disk_succeeded_answer_lost", outcome=outcome)
-    operation_finish(operation, State.SUCCEEDED, **stored(outcome))
+    steps.succeeded(operation, outcome, "disk_succeeded_answer_lost")
 
 
 def _unless_timed_out(operation: Operation) -> float | None:
     """The next poll, or, past XDS_ACTION_TIMEOUT since it was accepted, the end: "outcome
     unknown", since the provider accepts disk changes before it carries them out and may still
     do it (a refusal would have said so)."""
-    started = operation.accepted_at or operation.submitted_at or operation.created_at
-    if timezone.now() - started < timedelta(seconds=settings.XDS_ACTION_TIMEOUT):
-        return _poll()
-    minutes = max(1, settings.XDS_ACTION_TIMEOUT // 60)
-    operation_finish(
-        operation,
-        State.UNKNOWN,
-        **stored(said("disk_not_shown", action=said(f"action.{operation.kind}"), minutes=minutes)),
-        code=operation.error_code or "timeout",
-        trace_id=operation.trace_id,
-    )
-    return None
+    return steps.unknown_unless_shown(operation, settings.XDS_ACTION_TIMEOUT, "disk_not_shown")

@@ -28,6 +28,7 @@ from dashboard.models import (
     is_host_id,
 )
 from dashboard.services import notifications
+from dashboard.services.mirror_rows import create_claims, mirror_insert, mirror_refresh
 from dashboard.services.sync import _aware, _count, _state_failed, _state_succeeded, _text
 from vmclient.errors import XdsError
 
@@ -92,44 +93,22 @@ def disks_upsert(disks, *, now: datetime) -> None:
     disks = list(disks)
     ids = [str(disk.id) for disk in disks]
     existing = {row.id: row for row in Disk.objects.filter(id__in=ids)}
-    claimed = dict(
-        (disk_id, (user_id, name))
-        for disk_id, user_id, name in Operation.objects.filter(
-            kind=Operation.Kind.DISK_CREATE, disk_id__in=ids
-        ).values_list("disk_id", "requested_by_id", "requested_by_name")
-    )
+    claims = create_claims(Operation.Kind.DISK_CREATE, "disk_id", ids)
     arrears = []
     hosts_moved: set[str] = set()  # hosts whose Disks card changes: their pages refresh
     for upstream in disks:
         values = mirrored_values(upstream)
         row = existing.get(values["id"])
         if row is None:
-            owner_id, owner_name = claimed.get(values["id"], (None, ""))
-            row = Disk.objects.create(
-                **values,
-                owner_id=owner_id,
-                owner_name=owner_name,
-                first_seen_at=now,
-                last_seen_at=now,
-                status_changed_at=now,
-                changed_at=now,
-            )
+            row = mirror_insert(Disk, values, claims, now=now)
             if row.status == DISK_ARREARS:
                 arrears.append(row)
             hosts_moved.add(row.host_id)
             continue
-        differs = row.gone_at is not None or any(
-            getattr(row, name) != values[name] for name in DISK_MIRRORED_FIELDS
-        )
-        update = {"last_seen_at": now, "gone_at": None}
-        if differs:
-            update.update(values, changed_at=now, version=F("version") + 1)
+        if mirror_refresh(row, values, DISK_MIRRORED_FIELDS, now=now):
             hosts_moved.update((row.host_id, values["host_id"]))
-            if row.status != values["status"]:
-                update["status_changed_at"] = now
-                if values["status"] == DISK_ARREARS:
-                    arrears.append(row)
-        Disk.objects.filter(pk=row.pk).update(**update)
+            if values["status"] == DISK_ARREARS and row.status != DISK_ARREARS:
+                arrears.append(row)
     _hosts_touch(hosts_moved)
     for row in arrears:
         row.refresh_from_db()

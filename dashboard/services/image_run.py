@@ -23,11 +23,9 @@ redelivery count, the run lock, the next poll) is the same as for hosts and disk
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError
 from django.utils import timezone
 
 from dashboard.models import (
@@ -40,22 +38,14 @@ from dashboard.models import (
     PersonalImage,
 )
 from dashboard.services import notifications
+from dashboard.services import run_steps as steps
 from dashboard.services.image_sync import (
     image_mark_gone,
-    image_owner_from_create,
     images_mirror_save,
-)
-from dashboard.services.operation_run import (
-    _code,
-    _create_retry_later,
-    _error_fields,
-    _fail_waited_too_long,
-    _note,
-    _poll,
 )
 from dashboard.services.operation_state import operation_change, operation_finish
 from dashboard.services.sync import _aware
-from dashboard.wording import Said, error_said, note, said, stored
+from dashboard.wording import Said, note, said, stored
 from vmclient.errors import ConnectionFailed, XdsError
 
 logger = logging.getLogger(__name__)
@@ -74,14 +64,7 @@ def image_step(operation: Operation, client) -> float | None:
     if operation.state == State.SUBMITTED:
         # A run sent it (or was about to) and died before recording the answer: look, never
         # send it again.
-        operation_change(
-            operation,
-            expect=(State.SUBMITTED,),
-            event=Event.ANSWER_LOST,
-            note=note(said("image_run_stopped")),
-            state=State.WAITING,
-            progress={**operation.progress, "answer_lost": True},
-        )
+        steps.run_stopped(operation, "image_run_stopped")
     listing = _listing(operation, client)
     if operation.kind == Kind.IMAGE_CREATE and operation.image_id is None:
         return _create_find(operation, listing)
@@ -103,73 +86,31 @@ def _listing(operation: Operation, client) -> list | None:
 
 
 def _create_submit(operation: Operation, client) -> float | None:
-    now = timezone.now()
-    deadline = operation.created_at + timedelta(seconds=settings.XDS_CREATE_DEADLINE)
-    with transaction.atomic():
-        locked = Operation.objects.select_for_update().get(pk=operation.pk)
-        if locked.state != State.QUEUED or locked.dispatch_id != operation.dispatch_id:
-            return None
-        if now >= deadline:
-            _fail_waited_too_long(locked, now)
-            return None
-        watermark = PersonalImage.objects.aggregate(newest=Max("first_seen_at"))["newest"]
-        operation_change(
-            locked,
-            expect=(State.QUEUED,),
-            event=Event.SUBMITTED,
-            now=now,
-            state=State.SUBMITTED,
-            submitted_at=now,
-            attempts=locked.attempts + 1,
-            mirror_watermark=watermark,
-        )
-    # Committed: whatever happens from here, no run sends this again.
-    operation.refresh_from_db()
+    deadline = steps.create_mark_submitted(operation, PersonalImage)
+    if deadline is None:
+        return None
     try:
         image_id = client.create_personal_image(operation.host_id, operation.params["name"])
     except ConnectionFailed as err:
-        return _create_retry_later(operation, err, deadline)  # nothing was sent
+        return steps.create_retry_later(operation, err, deadline)  # nothing was sent
     except XdsError as err:
         if err.may_have_acted:
-            operation_change(
+            return steps.answer_lost(
                 operation,
-                expect=(State.SUBMITTED,),
-                event=Event.ANSWER_LOST,
-                note=_note(err, said("image_answer_lost", code=_code(err))),
-                state=State.WAITING,
-                error_code=_code(err),
-                trace_id=err.trace_id or "",
+                steps.error_note(err, said("image_answer_lost", code=steps.error_code(err))),
+                **steps.error_ids(err),
                 progress={**operation.progress, "answer_lost": True},
             )
-            return _poll()
-        operation_finish(
-            operation,
-            State.FAILED,
-            **_error_fields(err, said("image_create_refused", error=error_said(err))),
-            expect=(State.SUBMITTED,),
-        )
+        steps.create_refused(operation, err, "image_create_refused")
         return None
     except Exception:
         logger.exception("image create %s: unexpected error after sending", operation.pk)
-        operation_change(
-            operation,
-            expect=(State.SUBMITTED,),
-            event=Event.ANSWER_LOST,
-            note=note(said("create_unexpected_error")),
-            state=State.WAITING,
-        )
-        return _poll()
+        return steps.answer_lost(operation, note(said("create_unexpected_error")))
     if image_id and _claim(operation, str(image_id)):
         return 0
-    operation_change(
-        operation,
-        expect=(State.SUBMITTED,),
-        event=Event.ACCEPTED,
-        note=note(said("image_create_no_id")),
-        state=State.WAITING,
-        accepted_at=timezone.now(),
+    return steps.create_accepted_without_id(
+        operation, "image_create_no_id", accepted_at=timezone.now()
     )
-    return _poll()
 
 
 def _create_find(operation: Operation, listing: list | None) -> float | None:
@@ -189,19 +130,13 @@ def _create_find(operation: Operation, listing: list | None) -> float | None:
             if str(image.id) not in claimed and _claim(operation, str(image.id)):
                 operation.refresh_from_db()
                 return _follow(operation, listing)
-    deadline = (operation.submitted_at or operation.created_at) + timedelta(
-        seconds=settings.XDS_CREATE_FIND_TIMEOUT
-    )
-    if timezone.now() < deadline:
-        return _poll()
+    if timezone.now() < steps.find_deadline(operation):
+        return steps.poll()
     minutes = settings.XDS_CREATE_FIND_TIMEOUT // 60
     key = "image_unknown_unreadable" if listing is None else "image_unknown_not_found"
-    operation_finish(
+    steps.finish_unknown(
         operation,
-        State.UNKNOWN,
-        **stored(said(key, name=operation.params.get("name", ""), minutes=minutes)),
-        code=operation.error_code,
-        trace_id=operation.trace_id,
+        said(key, name=operation.params.get("name", ""), minutes=minutes),
         expect=(State.WAITING,),
     )
     return None
@@ -211,15 +146,8 @@ def _candidates(operation: Operation, listing: list) -> list:
     """Images of the name asked for that the create may have made: not in the mirror before it
     was sent (a lost answer may have hidden a 200003 refusal), created no earlier than it was
     sent (less the clock skew allowed)."""
-    watermark = operation.mirror_watermark
-    known = (
-        set(PersonalImage.objects.filter(first_seen_at__lte=watermark).values_list("id", flat=True))
-        if watermark is not None
-        else set()
-    )
-    earliest = (operation.submitted_at or operation.created_at) - timedelta(
-        seconds=settings.XDS_CREATE_CLOCK_SKEW_SECONDS
-    )
+    known = steps.known_before(operation, PersonalImage)
+    earliest = steps.earliest_made(operation)
     name = operation.params.get("name")
     return [
         image
@@ -234,12 +162,10 @@ def _claim(operation: Operation, image_id: str) -> bool:
     """Make `image_id` this create's image (one create only: a unique constraint) and give it
     to the member who asked, if the mirror already has it."""
     try:
-        claimed = operation_change(
+        claimed = steps.claim_found(
             operation,
-            expect=(State.SUBMITTED, State.WAITING),
-            event=Event.IMAGE_FOUND,
-            note={"detail": f"{operation.params.get('name', '')} ({image_id})"},  # any language
-            state=State.WAITING,
+            Event.IMAGE_FOUND,
+            f"{operation.params.get('name', '')} ({image_id})",
             image_id=image_id,
             image_name=operation.params.get("name") or image_id,
             accepted_at=operation.accepted_at or timezone.now(),
@@ -247,7 +173,7 @@ def _claim(operation: Operation, image_id: str) -> bool:
     except IntegrityError:
         return False  # another create's image
     if claimed:
-        image_owner_from_create(operation, image_id)
+        steps.owner_from_create(PersonalImage, operation, image_id)
     return claimed
 
 
@@ -255,46 +181,14 @@ def _claim(operation: Operation, image_id: str) -> bool:
 
 
 def _submit(operation: Operation, client) -> float | None:
-    if not operation_change(
-        operation,
-        expect=(State.QUEUED,),
-        event=Event.SUBMITTED,
-        state=State.SUBMITTED,
-        submitted_at=timezone.now(),
-        attempts=operation.attempts + 1,
-    ):
-        return None  # cancelled meanwhile
-    try:
-        if operation.kind == Kind.IMAGE_RENAME:
-            client.rename_personal_image(operation.image_id, operation.params["name"])
-        else:
-            client.delete_personal_image(operation.image_id)
-    except XdsError as err:
-        if not err.may_have_acted:
-            operation_finish(
-                operation, State.FAILED, **_error_fields(err), expect=(State.SUBMITTED,)
-            )
-            return None
-        operation_change(
-            operation,
-            expect=(State.SUBMITTED,),
-            event=Event.ANSWER_LOST,
-            note=_note(err, said("image_answer_lost", code=_code(err))),
-            state=State.WAITING,
-            accepted_at=timezone.now(),
-            error_code=_code(err),
-            trace_id=err.trace_id or "",
-            progress={**operation.progress, "answer_lost": True},
-        )
-        return _poll()
-    operation_change(
-        operation,
-        expect=(State.SUBMITTED,),
-        event=Event.ACCEPTED,
-        state=State.WAITING,
-        accepted_at=timezone.now(),
-    )
-    return _poll()
+    return steps.action_send(operation, lambda: _send(operation, client), "image_answer_lost")
+
+
+def _send(operation: Operation, client) -> None:
+    if operation.kind == Kind.IMAGE_RENAME:
+        client.rename_personal_image(operation.image_id, operation.params["name"])
+    else:
+        client.delete_personal_image(operation.image_id)
 
 
 # --- Following the image -----------------------------------------------------------------------
@@ -347,26 +241,15 @@ def _follow(operation: Operation, listing: list | None) -> float | None:
 
 
 def _succeeded(operation: Operation, outcome: Said) -> None:
-    if operation.progress.get("answer_lost"):
-        outcome = said("image_succeeded_answer_lost", outcome=outcome)
-    operation_finish(operation, State.SUCCEEDED, **stored(outcome))
+    steps.succeeded(operation, outcome, "image_succeeded_answer_lost")
 
 
 def _unless_timed_out(operation: Operation, *, making: bool = False) -> float | None:
     """The next poll or, past the timeout since it was accepted (XDS_CREATE_FIND_TIMEOUT for an
     image being made, XDS_ACTION_TIMEOUT for a rename or delete), "outcome unknown": the
     provider may still be at it, and a refusal would have said so."""
-    timeout = settings.XDS_CREATE_FIND_TIMEOUT if making else settings.XDS_ACTION_TIMEOUT
-    started = operation.accepted_at or operation.submitted_at or operation.created_at
-    if timezone.now() - started < timedelta(seconds=timeout):
-        return _poll()
-    minutes = max(1, timeout // 60)
-    key = "image_still_making" if making else "image_not_shown"
-    operation_finish(
-        operation,
-        State.UNKNOWN,
-        **stored(said(key, action=said(f"action.{operation.kind}"), minutes=minutes)),
-        code=operation.error_code or "timeout",
-        trace_id=operation.trace_id,
-    )
-    return None
+    if making:
+        return steps.unknown_unless_shown(
+            operation, settings.XDS_CREATE_FIND_TIMEOUT, "image_still_making"
+        )
+    return steps.unknown_unless_shown(operation, settings.XDS_ACTION_TIMEOUT, "image_not_shown")

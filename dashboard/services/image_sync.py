@@ -26,6 +26,7 @@ from dashboard.models import (
     is_host_id,
 )
 from dashboard.services import notifications
+from dashboard.services.mirror_rows import create_claims, mirror_insert, mirror_refresh
 from dashboard.services.sync import _aware, _count, _state_failed, _state_succeeded, _text
 from vmclient.errors import XdsError
 
@@ -81,41 +82,19 @@ def images_upsert(images, *, now: datetime) -> None:
     images = list(images)
     ids = [str(image.id) for image in images]
     existing = {row.id: row for row in PersonalImage.objects.filter(id__in=ids)}
-    claimed = {
-        image_id: (user_id, name)
-        for image_id, user_id, name in Operation.objects.filter(
-            kind=Operation.Kind.IMAGE_CREATE, image_id__in=ids
-        ).values_list("image_id", "requested_by_id", "requested_by_name")
-    }
+    claims = create_claims(Operation.Kind.IMAGE_CREATE, "image_id", ids)
     failed = []
     for upstream in images:
         values = mirrored_values(upstream)
         row = existing.get(values["id"])
         if row is None:
-            owner_id, owner_name = claimed.get(values["id"], (None, ""))
-            row = PersonalImage.objects.create(
-                **values,
-                owner_id=owner_id,
-                owner_name=owner_name,
-                first_seen_at=now,
-                last_seen_at=now,
-                status_changed_at=now,
-                changed_at=now,
-            )
-            if row.status == IMAGE_FAILED and owner_id is not None:
+            row = mirror_insert(PersonalImage, values, claims, now=now)
+            if row.status == IMAGE_FAILED and row.owner_id is not None:
                 failed.append(row)  # one of ours, failed before a listing saw it being made
             continue
-        differs = row.gone_at is not None or any(
-            getattr(row, name) != values[name] for name in IMAGE_MIRRORED_FIELDS
-        )
-        update = {"last_seen_at": now, "gone_at": None}
-        if differs:
-            update.update(values, changed_at=now, version=F("version") + 1)
-            if row.status != values["status"]:
-                update["status_changed_at"] = now
-                if values["status"] == IMAGE_FAILED:
-                    failed.append(row)
-        PersonalImage.objects.filter(pk=row.pk).update(**update)
+        changed = mirror_refresh(row, values, IMAGE_MIRRORED_FIELDS, now=now)
+        if changed and values["status"] == IMAGE_FAILED and row.status != IMAGE_FAILED:
+            failed.append(row)
     for row in failed:
         row.refresh_from_db()
         notifications.image_failed(row)  # written in this transaction, sent once it commits
@@ -126,14 +105,6 @@ def image_mark_gone(*, image_id: str) -> None:
     now = timezone.now()
     PersonalImage.objects.filter(id=image_id, gone_at__isnull=True).update(
         gone_at=now, changed_at=now, version=F("version") + 1
-    )
-
-
-def image_owner_from_create(operation: Operation, image_id: str) -> None:
-    PersonalImage.objects.filter(pk=image_id, owner__isnull=True).update(
-        owner_id=operation.requested_by_id,
-        owner_name=operation.requested_by_name,
-        version=F("version") + 1,
     )
 
 

@@ -22,6 +22,9 @@ Celery delivers at least once, so every run must be safe to repeat, even at the 
   a create submitted without a result, whatever happened to the run before, never sends it
   again: it looks for the new host in the listing. Only answers that prove nothing was bought
   (6005, or no connection made) put a create back to queued.
+- The steps hosts, disks and images share (sending a create once, a lost answer, a refusal,
+  following until shown) are `run_steps`; this module and `disk_run`/`image_run` keep what is
+  their own.
 - Polls are not slept in the worker: a run that is not done dispatches the next one with a
   countdown (XDS_ACTION_POLL_SECONDS).
 """
@@ -29,23 +32,23 @@ Celery delivers at least once, so every run must be safe to repeat, even at the 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import IntegrityError
+from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import lazy
 
 from dashboard import permissions
 from dashboard.locks import cache_lock
 from dashboard.models import Disk, Host, Operation, OperationEvent
+from dashboard.services import run_steps as steps
 from dashboard.services.operation_state import operation_change, operation_finish, run_lock_key
 from dashboard.services.operations import operation_dispatch
 from dashboard.services.sync import host_mark_gone, host_mirror_save
-from dashboard.wording import Said, error_said, note, said, stored
+from dashboard.wording import Said, note, said, stored
 from vmclient.errors import ConnectionFailed, CreationWaiting, OutcomeUnknown, XdsError
 from vmclient.types import Host as UpstreamHost
 from vmclient.types import HostStatus, PeriodType, same_system
@@ -131,13 +134,7 @@ def _step(operation: Operation, client) -> float | None:
         if operation.state == State.SUBMITTED:
             # A run sent the create (or was about to) and its result was never recorded: the
             # worker died, or the task hit its time limit. Never send it again: look for it.
-            operation_change(
-                operation,
-                expect=(State.SUBMITTED,),
-                event=Event.ANSWER_LOST,
-                note=note(said("create_run_stopped")),
-                state=State.WAITING,
-            )
+            steps.answer_lost(operation, note(said("create_run_stopped")))
         if operation.host_id is None:
             return _create_find(operation, client)
         return _follow(operation, client)
@@ -148,36 +145,13 @@ def _step(operation: Operation, client) -> float | None:
     return _follow(operation, client)
 
 
-def _poll() -> float:
-    return settings.XDS_ACTION_POLL_SECONDS
-
-
 # --- Creates -----------------------------------------------------------------------------------
 
 
 def _create_submit(operation: Operation, client) -> float | None:
-    now = timezone.now()
-    deadline = operation.created_at + timedelta(seconds=settings.XDS_CREATE_DEADLINE)
-    with transaction.atomic():
-        locked = Operation.objects.select_for_update().get(pk=operation.pk)
-        if locked.state != State.QUEUED or locked.dispatch_id != operation.dispatch_id:
-            return None  # another run moved it on; that run dispatches what follows
-        if now >= deadline:
-            _fail_waited_too_long(locked, now)
-            return None
-        watermark = Host.objects.aggregate(newest=Max("first_seen_at"))["newest"]
-        operation_change(
-            locked,
-            expect=(State.QUEUED,),
-            event=Event.SUBMITTED,
-            now=now,
-            state=State.SUBMITTED,
-            submitted_at=now,
-            attempts=locked.attempts + 1,
-            mirror_watermark=watermark,
-        )
-    # Committed: whatever happens from here, no run sends this create again.
-    operation.refresh_from_db()
+    deadline = steps.create_mark_submitted(operation, Host)
+    if deadline is None:
+        return None
     params = operation.params
     try:
         if operation.kind == Kind.CREATE_RENTAL:
@@ -191,97 +165,30 @@ def _create_submit(operation: Operation, client) -> float | None:
             host_id = client.create_pay_as_you_go(params["package_id"], params["image_id"])
     except (CreationWaiting, ConnectionFailed) as err:
         # Nothing was bought: 6005 says so, and no connection means nothing was sent.
-        return _create_retry_later(operation, err, deadline)
+        return steps.create_retry_later(operation, err, deadline)
     except OutcomeUnknown as err:
-        operation_change(
-            operation,
-            expect=(State.SUBMITTED,),
-            event=Event.ANSWER_LOST,
-            note=_note(err),
-            state=State.WAITING,
-            error_code=_code(err),
-            trace_id=err.trace_id or "",
-        )
-        return _poll()
+        return steps.answer_lost(operation, steps.error_note(err), **steps.error_ids(err))
     except XdsError as err:
         # Anything else the client raises for a create says the provider cannot have acted
         # (it would be OutcomeUnknown otherwise): a 401, a 4xx page, a refusal with its code.
-        operation_finish(
-            operation,
-            State.FAILED,
-            **_error_fields(err, said("create_refused", error=error_said(err))),
-            expect=(State.SUBMITTED,),
-        )
+        steps.create_refused(operation, err, "create_refused")
         return None
     except Exception:
         logger.exception("create %s: unexpected error after sending", operation.pk)
-        operation_change(
-            operation,
-            expect=(State.SUBMITTED,),
-            event=Event.ANSWER_LOST,
-            note=note(said("create_unexpected_error")),
-            state=State.WAITING,
-        )
-        return _poll()
+        return steps.answer_lost(operation, note(said("create_unexpected_error")))
 
     if host_id:
         if _claim(operation, host_id, name=""):
             return 0
         # Another create claimed that id: the upstream's answer cannot be trusted; look.
         logger.error("create %s: host %s is claimed by another create", operation.pk, host_id)
-    operation_change(
-        operation,
-        expect=(State.SUBMITTED,),
-        event=Event.ACCEPTED,
-        note=note(said("create_no_id")),
-        state=State.WAITING,
-    )
-    return _poll()
-
-
-def _create_retry_later(operation: Operation, err: XdsError, deadline: datetime) -> float | None:
-    delay = min(
-        settings.XDS_CREATE_RETRY_MAX_SECONDS,
-        settings.XDS_CREATE_RETRY_SECONDS * 2 ** max(0, operation.attempts - 1),
-    )
-    delay *= random.uniform(0.8, 1.0)  # jitter: creates waiting together do not retry together
-    now = timezone.now()
-    if now + timedelta(seconds=delay) >= deadline:
-        operation_finish(operation, State.FAILED, **_error_fields(err), expect=(State.SUBMITTED,))
-        return None
-    retry_at = timezone.localtime(now + timedelta(seconds=delay))
-    retry = said("create_retry", error=error_said(err), time=f"{retry_at:%H:%M:%S}")
-    changed = operation_change(
-        operation,
-        expect=(State.SUBMITTED,),
-        event=Event.RETRY,
-        note=_note(err, retry),
-        state=State.QUEUED,
-        error_code=_code(err),
-        trace_id=err.trace_id or "",
-    )
-    return delay if changed else None
-
-
-def _fail_waited_too_long(operation: Operation, now: datetime) -> None:
-    minutes = settings.XDS_CREATE_DEADLINE // 60
-    operation_finish(
-        operation,
-        State.FAILED,
-        **stored(said("create_waited_too_long", minutes=minutes)),
-        code=operation.error_code,
-        trace_id=operation.trace_id,
-        now=now,
-        expect=(State.QUEUED,),
-    )
+    return steps.create_accepted_without_id(operation, "create_no_id")
 
 
 def _create_find(operation: Operation, client) -> float | None:
     """Look for the host a create bought, in the upstream's listing."""
     now = timezone.now()
-    deadline = (operation.submitted_at or operation.created_at) + timedelta(
-        seconds=settings.XDS_CREATE_FIND_TIMEOUT
-    )
+    deadline = steps.find_deadline(operation)
     try:
         listing = client.list_every_host(workers=settings.XDS_SYNC_CONCURRENCY)
     except XdsError as err:
@@ -294,13 +201,13 @@ def _create_find(operation: Operation, client) -> float | None:
             if _claim(operation, host.id, name=host.name or ""):
                 return _observe(operation, host)
     if now < deadline:
-        return _poll()
+        return steps.poll()
     # "Unknown" only once a whole listing read after the deadline showed no host that fits: a
     # listing that cannot be read, or only in part, says nothing. Looking goes on for as long
     # again at most.
     unread = listing is None or not listing.complete
     if unread and now < deadline + timedelta(seconds=settings.XDS_CREATE_FIND_TIMEOUT):
-        return _poll()
+        return steps.poll()
     minutes = settings.XDS_CREATE_FIND_TIMEOUT // 60
     params = operation.params
     if unread:
@@ -312,14 +219,7 @@ def _create_find(operation: Operation, client) -> float | None:
             image=params.get("image_label"),
             minutes=minutes,
         )
-    operation_finish(
-        operation,
-        State.UNKNOWN,
-        **stored(outcome),
-        code=operation.error_code,
-        trace_id=operation.trace_id,
-        expect=(State.WAITING,),
-    )
+    steps.finish_unknown(operation, outcome, expect=(State.WAITING,))
     return None
 
 
@@ -327,15 +227,8 @@ def _candidates(operation: Operation, listing: Iterable[UpstreamHost]) -> list[U
     """Hosts the create may have bought, oldest first: not in the mirror before the create was
     sent, not claimed by another create, with the template's specs and the image's system, and
     created no earlier than the create was sent (less the clock skew allowed)."""
-    watermark = operation.mirror_watermark
-    known = (
-        set(Host.objects.filter(first_seen_at__lte=watermark).values_list("id", flat=True))
-        if watermark is not None
-        else set()
-    )
-    earliest = (operation.submitted_at or operation.created_at) - timedelta(
-        seconds=settings.XDS_CREATE_CLOCK_SKEW_SECONDS
-    )
+    known = steps.known_before(operation, Host)
+    earliest = steps.earliest_made(operation)
     match = operation.params.get("match", {})
     found = [
         host
@@ -376,12 +269,10 @@ def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
     """Make `host_id` this create's host. A unique constraint lets one create claim it."""
     label = f"{name} ({host_id})" if name else host_id
     try:
-        claimed = operation_change(
+        claimed = steps.claim_found(
             operation,
-            expect=(State.SUBMITTED, State.WAITING),
-            event=Event.FOUND,
-            note={"detail": label},  # a name and an id: the same in every language
-            state=State.WAITING,
+            Event.FOUND,
+            label,
             host_id=host_id,
             host_name=name or host_id,
             accepted_at=timezone.now(),
@@ -391,7 +282,7 @@ def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
             return False  # another create's host
         # A member already acts on the new host (a sync showed it before this run found it):
         # the create is done, and ends so that the other action keeps the host.
-        host_owner_from_create(operation, host_id)
+        steps.owner_from_create(Host, operation, host_id)
         return operation_finish(
             operation,
             State.SUCCEEDED,
@@ -401,7 +292,7 @@ def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
             accepted_at=timezone.now(),
         )
     if claimed:
-        host_owner_from_create(operation, host_id)
+        steps.owner_from_create(Host, operation, host_id)
     return claimed
 
 
@@ -429,15 +320,6 @@ def _still_allowed(operation: Operation) -> bool:
     return False
 
 
-def host_owner_from_create(operation: Operation, host_id: str) -> None:
-    """The member whose create bought a host owns it, unless an owner is already set."""
-    Host.objects.filter(pk=host_id, owner__isnull=True).update(
-        owner_id=operation.requested_by_id,
-        owner_name=operation.requested_by_name,
-        version=F("version") + 1,
-    )
-
-
 # --- Power, reboot, delete ------------------------------------------------------------------
 
 
@@ -449,14 +331,7 @@ def _action_submit(operation: Operation, client) -> float | None:
             **stored(said("action_worker_stopped", times=MAX_SUBMISSIONS)),
         )
         return None
-    if not operation_change(
-        operation,
-        expect=(State.QUEUED, State.SUBMITTED),
-        event=Event.SUBMITTED,
-        state=State.SUBMITTED,
-        submitted_at=timezone.now(),
-        attempts=operation.attempts + 1,
-    ):
+    if not steps.mark_submitted(operation, expect=(State.QUEUED, State.SUBMITTED)):
         return None  # cancelled meanwhile
     host_id = operation.host_id
     try:
@@ -472,39 +347,18 @@ def _action_submit(operation: Operation, client) -> float | None:
     except XdsError as err:
         if err.may_have_acted:
             return _action_answer_lost(operation, err)
-        operation_finish(operation, State.FAILED, **_error_fields(err), expect=(State.SUBMITTED,))
+        operation_finish(
+            operation, State.FAILED, **steps.error_fields(err), expect=(State.SUBMITTED,)
+        )
         return None
-    operation_change(
-        operation,
-        expect=(State.SUBMITTED,),
-        event=Event.ACCEPTED,
-        state=State.WAITING,
-        accepted_at=timezone.now(),
-    )
-    return _poll()
+    return steps.action_accepted(operation)
 
 
 def _action_answer_lost(operation: Operation, err: XdsError) -> float | None:
     """The answer was lost after the request may have reached Xuandashi (a body cut off, a
     gateway's page, a read timeout): it may have been done, so it is not "failed". Follow the
     host as for an accepted action, until it shows the outcome or the action's timeout passes."""
-    what = _code(err)
-    operation_change(
-        operation,
-        expect=(State.SUBMITTED,),
-        event=Event.ANSWER_LOST,
-        note={
-            **note(said("action_answer_lost", code=what)),
-            "code": what,
-            "trace_id": err.trace_id or "",
-        },
-        state=State.WAITING,
-        accepted_at=timezone.now(),
-        progress={**operation.progress, "answer_lost": True},
-        error_code=what,
-        trace_id=err.trace_id or "",
-    )
-    return _poll()
+    return steps.action_answer_lost(operation, err, "action_answer_lost")
 
 
 def _answer_was_lost(operation: Operation) -> bool:
@@ -513,9 +367,7 @@ def _answer_was_lost(operation: Operation) -> bool:
 
 def _succeeded(operation: Operation, outcome: Said) -> None:
     """End it done; if Xuandashi's answer was lost, say that the host shows it was done."""
-    if _answer_was_lost(operation):
-        outcome = said("succeeded_answer_lost", outcome=outcome)
-    operation_finish(operation, State.SUCCEEDED, **stored(outcome))
+    steps.succeeded(operation, outcome, "succeeded_answer_lost")
 
 
 def _delete_refused(operation: Operation, client) -> float | None:
@@ -549,7 +401,7 @@ def _follow_delete(operation: Operation, client) -> float | None:
         return _unreadable(operation)
     if not listed:
         return _deleted(operation)
-    return None if _timed_out(operation) else _poll()
+    return None if _timed_out(operation) else steps.poll()
 
 
 def _deleted(operation: Operation) -> None:
@@ -586,17 +438,13 @@ def _unreadable(operation: Operation) -> float | None:
     needs a look: keep looking, for as long again as the action's timeout at most, then say
     that what happened is not known."""
     if not _answer_was_lost(operation):
-        return None if _timed_out(operation) else _poll()
+        return None if _timed_out(operation) else steps.poll()
     started = operation.accepted_at or operation.submitted_at or operation.created_at
     if timezone.now() - started < timedelta(seconds=2 * settings.XDS_ACTION_TIMEOUT):
-        return _poll()
+        return steps.poll()
     minutes = max(1, 2 * settings.XDS_ACTION_TIMEOUT // 60)
-    operation_finish(
-        operation,
-        State.UNKNOWN,
-        **stored(said("unknown_unreadable", action=_action(operation), minutes=minutes)),
-        code=operation.error_code,
-        trace_id=operation.trace_id,
+    steps.finish_unknown(
+        operation, said("unknown_unreadable", action=_action(operation), minutes=minutes)
     )
     return None
 
@@ -625,13 +473,7 @@ def _observe(operation: Operation, host: UpstreamHost) -> float | None:
 
     if status is None and _answer_was_lost(operation):
         # The original document version reports no status: nothing can show what it did.
-        operation_finish(
-            operation,
-            State.UNKNOWN,
-            **stored(said("unknown_no_status")),
-            code=operation.error_code,
-            trace_id=operation.trace_id,
-        )
+        steps.finish_unknown(operation, said("unknown_no_status"))
         return None
     if status is None:
         operation_finish(
@@ -650,7 +492,7 @@ def _observe(operation: Operation, host: UpstreamHost) -> float | None:
             **stored(said("expired")),
         )
         return None
-    return None if _timed_out(operation) else _poll()
+    return None if _timed_out(operation) else steps.poll()
 
 
 def _reached(operation: Operation, status: HostStatus) -> bool:
@@ -747,29 +589,3 @@ def _give_up(operation: Operation) -> None:
         **stored(outcome),
         code="redelivered",
     )
-
-
-def _code(err: XdsError) -> str:
-    """The upstream's code, or the kind of failure when there was none (no answer, a 502 page);
-    for an unknown outcome, that of the failure that made it unknown."""
-    err = getattr(err, "cause", err)
-    return str(err.code) if err.code is not None else type(err).__name__
-
-
-def _error_fields(err: XdsError, outcome: Said | None = None) -> dict:
-    """An upstream error as the fields that end an operation (`outcome` says it, if not the
-    error's words alone)."""
-    return {
-        **stored(outcome or error_said(err)),
-        "code": _code(err),
-        "trace_id": err.trace_id or "",
-    }
-
-
-def _note(err: XdsError, outcome: Said | None = None) -> dict:
-    """An upstream error as a timeline entry (`outcome` says it, if not the error's words)."""
-    return {
-        **note(outcome or error_said(err)),
-        "code": _code(err),
-        "trace_id": err.trace_id or "",
-    }

@@ -24,12 +24,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dashboard import permissions, selectors
-from dashboard.models import AuditEvent, Host, Operation, OperationEvent
+from dashboard.models import AuditEvent, Disk, Host, Operation, OperationEvent, PersonalImage
 from dashboard.services.audit import audit_record
-from dashboard.services.disk_run import disk_owner_from_create
-from dashboard.services.image_sync import image_owner_from_create
-from dashboard.services.operation_run import host_owner_from_create
 from dashboard.services.operation_state import OperationRefused, operation_change
+from dashboard.services.run_steps import owner_from_create
 from dashboard.wording import note, said, stored
 
 State = Operation.State
@@ -47,7 +45,7 @@ class Made:
     outcome: str  # the form's value for "it made this one"
     field: str  # the operation's field naming it, and the form's field: host, disk, image
     candidates: Callable  # (operation=) -> the rows it may have made
-    give: Callable  # (operation, id): the row goes to the member who asked
+    mirror: type  # the model of what it makes: the row goes to the member who asked
     said_made: str  # wording keys of the operation's new message
     said_nothing: str
     noun: str  # the audit's English words: what it made, and what it was
@@ -60,7 +58,7 @@ HOST_MADE = Made(
     outcome=BOUGHT,
     field="host",
     candidates=selectors.operation_resolve_hosts,
-    give=host_owner_from_create,
+    mirror=Host,
     said_made="resolved_bought",
     said_nothing="resolved_nothing",
     noun="host",
@@ -75,7 +73,7 @@ DISK_MADE = Made(
     outcome=MADE,
     field="disk",
     candidates=selectors.operation_resolve_disks,
-    give=disk_owner_from_create,
+    mirror=Disk,
     said_made="resolved_made_disk",
     said_nothing="resolved_nothing_made",
     noun="disk",
@@ -90,7 +88,7 @@ IMAGE_MADE = Made(
     outcome=MADE,
     field="image",
     candidates=selectors.operation_resolve_images,
-    give=image_owner_from_create,
+    mirror=PersonalImage,
     said_made="resolved_made_image",
     said_nothing="resolved_nothing_made",
     noun="image",
@@ -184,7 +182,7 @@ def operation_resolve(
         except IntegrityError:
             raise OperationRefused(str(made.not_candidate)) from None
         if row is not None:
-            made.give(operation, row.id)
+            owner_from_create(made.mirror, operation, row.id)
         _audit(user, operation, made, outcome, row, reason)
     return operation
 
