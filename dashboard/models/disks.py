@@ -1,4 +1,4 @@
-"""The local mirror of the account's cloud disks (云硬盘): data disks billed by the hour that
+"""The local mirror of the account's cloud disks: data disks billed by the hour that
 outlive the host they are mounted on.
 
 Synced with the hosts (dashboard.services.disk_sync), kept like them: the upstream's fields as
@@ -17,7 +17,7 @@ from dashboard.models.hosts import AREA_LABELS, HOST_ID_MAX_LENGTH, Host
 from vmclient.types import MAX_DISKS_PER_HOST, MIN_DISK_GB, DiskStatus
 
 # The provider's five disk states, and a slug for URLs and CSS.
-DISK_UNMOUNTED = DiskStatus.WAITING  # 待挂载: waiting to be mounted (or destroyed)
+DISK_UNMOUNTED = DiskStatus.WAITING  # waiting to be mounted (or destroyed)
 DISK_MOUNTING = DiskStatus.MOUNTING
 DISK_IN_USE = DiskStatus.IN_USE
 DISK_ARREARS = DiskStatus.STOPPED_FOR_ARREARS  # the provider unmounted it; paying undoes it

@@ -1,4 +1,4 @@
-"""The local mirror of the account's personal images (个人镜像): images made from one of the
+"""The local mirror of the account's personal images: images made from one of the
 team's hosts, to start new hosts with the same system and software.
 
 Synced with the hosts and disks (dashboard.services.image_sync), kept like disks: the upstream's
