@@ -260,7 +260,7 @@ class HostPage(_Page):
         return self.hosts
 
 
-# --- Cloud disks (云硬盘) -----------------------------------------------------------------------
+# --- Cloud disks ------------------------------------------------------------------------------
 
 MAX_DISK_PAGE_SIZE = 100  # `getList` serves at most 100 disks a page
 MIN_DISK_GB = 20  # a smaller disk is refused (220013)
@@ -273,11 +273,11 @@ DEFAULT_DISK_AREA_QUOTA_GB = 1000
 class DiskStatus(enum.IntEnum):
     """`status` of a cloud disk."""
 
-    WAITING = 0  # 待挂载: not mounted, ready to be mounted or destroyed
-    MOUNTING = 1  # 挂载中
-    IN_USE = 2  # 使用中: mounted on its host
-    STOPPED_FOR_ARREARS = 3  # 欠费停服: the provider unmounted it; paying returns it to WAITING
-    DESTROYING = 4  # 销毁退还中: being destroyed and refunded
+    WAITING = 0  # not mounted, ready to be mounted or destroyed
+    MOUNTING = 1
+    IN_USE = 2  # mounted on its host
+    STOPPED_FOR_ARREARS = 3  # the provider unmounted it; paying returns it to WAITING
+    DESTROYING = 4  # being destroyed and refunded
 
     @property
     def is_changing(self) -> bool:
@@ -332,7 +332,7 @@ class DiskPage(_Page):
         return self.disks
 
 
-# --- Personal images (个人镜像) ------------------------------------------------------------------
+# --- Personal images --------------------------------------------------------------------------
 
 MAX_PERSONAL_IMAGE_PAGE_SIZE = 100  # the docs give no maximum; the client asks for this many
 
