@@ -15,7 +15,6 @@ class Migration(migrations.Migration):
                 (
                     "job",
                     models.CharField(
-                        choices=[("hosts", "Host sync"), ("catalog", "Catalog refresh")],
                         max_length=16,
                         primary_key=True,
                         serialize=False,
@@ -51,28 +50,17 @@ class Migration(migrations.Migration):
                     "purpose",
                     models.PositiveSmallIntegerField(
                         blank=True,
-                        choices=[(0, "Office"), (1, "Image processing"), (2, "Algorithms")],
                         null=True,
                     ),
                 ),
                 (
                     "billing_type",
-                    models.PositiveSmallIntegerField(
-                        blank=True, choices=[(0, "Pay-as-you-go"), (1, "Rental")], null=True
-                    ),
+                    models.PositiveSmallIntegerField(blank=True, null=True),
                 ),
                 (
                     "status",
                     models.PositiveSmallIntegerField(
                         blank=True,
-                        choices=[
-                            (0, "Off"),
-                            (1, "Booting"),
-                            (2, "Running"),
-                            (3, "Charging"),
-                            (4, "Shutting down"),
-                            (5, "Expired"),
-                        ],
                         null=True,
                     ),
                 ),
@@ -80,7 +68,6 @@ class Migration(migrations.Migration):
                     "area",
                     models.PositiveSmallIntegerField(
                         blank=True,
-                        choices=[(0, "South China"), (1, "West China"), (2, "International")],
                         null=True,
                     ),
                 ),

@@ -25,29 +25,12 @@ class Migration(migrations.Migration):
                 (
                     "kind",
                     models.CharField(
-                        choices=[
-                            ("create_payg", "Create (pay-as-you-go)"),
-                            ("create_rental", "Create (rental)"),
-                            ("power_on", "Power on"),
-                            ("power_off", "Power off"),
-                            ("reboot", "Reboot"),
-                            ("delete", "Delete"),
-                        ],
                         max_length=16,
                     ),
                 ),
                 (
                     "state",
                     models.CharField(
-                        choices=[
-                            ("queued", "Queued"),
-                            ("submitted", "Submitted"),
-                            ("waiting", "Waiting for the host"),
-                            ("succeeded", "Succeeded"),
-                            ("failed", "Failed"),
-                            ("unknown", "Outcome unknown"),
-                            ("cancelled", "Cancelled"),
-                        ],
                         default="queued",
                         max_length=16,
                     ),
@@ -113,24 +96,6 @@ class Migration(migrations.Migration):
                 (
                     "event",
                     models.CharField(
-                        choices=[
-                            ("requested", "Requested"),
-                            ("queue_down", "Saved, but the task queue could not be reached"),
-                            ("submitted", "Sent to Xuandashi"),
-                            ("accepted", "Accepted by Xuandashi"),
-                            ("retry", "Not created yet; trying again later"),
-                            (
-                                "answer_lost",
-                                "Answer lost; looking for the new host instead of buying again",
-                            ),
-                            ("found", "New host found"),
-                            ("status", "Host status"),
-                            ("resumed", "Resumed by the reconciler"),
-                            ("succeeded", "Succeeded"),
-                            ("failed", "Failed"),
-                            ("unknown", "Outcome unknown"),
-                            ("cancelled", "Cancelled"),
-                        ],
                         max_length=16,
                     ),
                 ),

@@ -68,19 +68,6 @@ class Migration(migrations.Migration):
                 (
                     "action",
                     models.CharField(
-                        choices=[
-                            ("signed_in", "Signed in"),
-                            ("signed_out", "Signed out"),
-                            ("sign_in_failed", "Sign-in failed"),
-                            ("locked_out", "Locked out"),
-                            ("operation_requested", "Operation requested"),
-                            ("operation_refused", "Operation refused"),
-                            ("operation_finished", "Operation finished"),
-                            ("password_revealed", "Password revealed"),
-                            ("owner_changed", "Owner changed"),
-                            ("role_changed", "Role changed"),
-                            ("access_denied", "Access denied"),
-                        ],
                         max_length=32,
                     ),
                 ),

@@ -10,6 +10,8 @@ this migration was written; a later change to a role is a new migration.
 
 from django.db import migrations
 
+from dashboard.migrations._permissions import create_permissions_now
+
 VIEW = [
     ("dashboard", "view_host"),
     ("dashboard", "view_operation"),
@@ -45,14 +47,7 @@ ROLES = {
 
 
 def create_roles(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    # Permissions are normally created after all migrations ran; these groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-
+    create_permissions_now(apps)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in ROLES.items():

@@ -15,27 +15,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="auditevent",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("signed_in", "Signed in"),
-                    ("signed_out", "Signed out"),
-                    ("sign_in_failed", "Sign-in failed"),
-                    ("locked_out", "Locked out"),
-                    ("operation_requested", "Operation requested"),
-                    ("operation_refused", "Operation refused"),
-                    ("operation_finished", "Operation finished"),
-                    ("password_revealed", "Password revealed"),
-                    ("owner_changed", "Owner changed"),
-                    ("role_changed", "Role changed"),
-                    ("schedule_changed", "Schedule changed"),
-                    ("access_denied", "Access denied"),
-                ],
-                max_length=32,
-            ),
-        ),
         migrations.CreateModel(
             name="PowerSchedule",
             fields=[
@@ -49,7 +28,6 @@ class Migration(migrations.Migration):
                 (
                     "action",
                     models.CharField(
-                        choices=[("power_off", "Power off"), ("power_on", "Power on")],
                         max_length=16,
                     ),
                 ),
@@ -101,15 +79,6 @@ class Migration(migrations.Migration):
                 (
                     "outcome",
                     models.CharField(
-                        choices=[
-                            ("started", "Started"),
-                            ("skipped", "Skipped on request"),
-                            ("nothing_to_do", "Nothing to do"),
-                            ("host_busy", "Host busy"),
-                            ("not_allowed", "Not allowed any more"),
-                            ("refused", "Not possible"),
-                            ("missed", "Missed"),
-                        ],
                         max_length=16,
                     ),
                 ),

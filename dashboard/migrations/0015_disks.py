@@ -17,84 +17,6 @@ class Migration(migrations.Migration):
             name="disk_name",
             field=models.CharField(blank=True, max_length=255),
         ),
-        migrations.AlterField(
-            model_name="notification",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("approval_needed", "Approval needed"),
-                    ("expiring", "Rental expiring"),
-                    ("expired", "Rental expired"),
-                    ("stuck", "Host stuck"),
-                    ("money", "Refused for money"),
-                    ("disk_arrears", "Disk stopped for arrears"),
-                ],
-                max_length=20,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="operation",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("create_payg", "Create (pay-as-you-go)"),
-                    ("create_rental", "Create (rental)"),
-                    ("power_on", "Power on"),
-                    ("power_off", "Power off"),
-                    ("reboot", "Reboot"),
-                    ("delete", "Delete"),
-                    ("disk_create", "Create disk"),
-                    ("disk_attach", "Attach disk"),
-                    ("disk_detach", "Detach disk"),
-                    ("disk_destroy", "Destroy disk"),
-                ],
-                max_length=16,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="operationevent",
-            name="event",
-            field=models.CharField(
-                choices=[
-                    ("requested", "Requested"),
-                    ("approval_needed", "Waiting for an admin's approval"),
-                    ("approved", "Approved"),
-                    ("queue_down", "Saved, but the task queue could not be reached"),
-                    ("submitted", "Sent to Xuandashi"),
-                    ("accepted", "Accepted by Xuandashi"),
-                    ("retry", "Not created yet; trying again later"),
-                    (
-                        "answer_lost",
-                        "Answer lost; finding out what Xuandashi did instead of sending it again",
-                    ),
-                    ("found", "New host found"),
-                    ("status", "Host status"),
-                    ("disk_found", "New disk found"),
-                    ("disk_status", "Disk status"),
-                    ("resumed", "Resumed by the reconciler"),
-                    ("succeeded", "Succeeded"),
-                    ("failed", "Failed"),
-                    ("unknown", "Outcome unknown"),
-                    ("cancelled", "Cancelled"),
-                    ("resolved", "Resolved by an admin"),
-                ],
-                max_length=16,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="syncstate",
-            name="job",
-            field=models.CharField(
-                choices=[
-                    ("hosts", "Host sync"),
-                    ("catalog", "Catalog refresh"),
-                    ("disks", "Disk sync"),
-                ],
-                max_length=16,
-                primary_key=True,
-                serialize=False,
-            ),
-        ),
         migrations.CreateModel(
             name="Disk",
             fields=[
@@ -104,7 +26,6 @@ class Migration(migrations.Migration):
                     "area",
                     models.PositiveSmallIntegerField(
                         blank=True,
-                        choices=[(0, "South China"), (1, "West China"), (2, "International")],
                         null=True,
                     ),
                 ),
@@ -113,13 +34,6 @@ class Migration(migrations.Migration):
                     "status",
                     models.PositiveSmallIntegerField(
                         blank=True,
-                        choices=[
-                            (0, "Not mounted"),
-                            (1, "Mounting"),
-                            (2, "In use"),
-                            (3, "Stopped for arrears"),
-                            (4, "Being destroyed"),
-                        ],
                         null=True,
                     ),
                 ),

@@ -7,29 +7,15 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from dashboard.migrations._permissions import grant
+
+# The Admin role manages the alert channels.
 GRANTED = (
     "view_alertchannel",
     "add_alertchannel",
     "change_alertchannel",
     "delete_alertchannel",
 )
-
-
-def grant(apps, schema_editor):
-    """The Admin role manages the alert channels."""
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    permissions = Permission.objects.filter(
-        content_type__app_label="dashboard", codename__in=GRANTED
-    )
-    for group in Group.objects.filter(name="Admin"):
-        group.permissions.add(*permissions)
 
 
 class Migration(migrations.Migration):
@@ -59,13 +45,6 @@ class Migration(migrations.Migration):
                 (
                     "kind",
                     models.CharField(
-                        choices=[
-                            ("dingtalk", "DingTalk group robot"),
-                            ("feishu", "Feishu/Lark custom bot"),
-                            ("wecom", "WeCom group robot"),
-                            ("slack", "Slack incoming webhook"),
-                            ("webhook", "Generic JSON webhook"),
-                        ],
                         max_length=20,
                         verbose_name="kind",
                     ),
@@ -146,11 +125,6 @@ class Migration(migrations.Migration):
                 (
                     "state",
                     models.CharField(
-                        choices=[
-                            ("pending", "Waiting"),
-                            ("sent", "Delivered"),
-                            ("failed", "Failed"),
-                        ],
                         default="pending",
                         max_length=10,
                     ),
@@ -201,5 +175,5 @@ class Migration(migrations.Migration):
             name="last_duration_seconds",
             field=models.FloatField(blank=True, null=True),
         ),
-        migrations.RunPython(grant, migrations.RunPython.noop),
+        migrations.RunPython(grant("Admin", GRANTED), migrations.RunPython.noop),
     ]

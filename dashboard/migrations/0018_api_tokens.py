@@ -6,23 +6,9 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from dashboard.migrations._permissions import grant
+
 GRANTED = ("manage_any_token",)
-
-
-def grant(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    permissions = Permission.objects.filter(
-        content_type__app_label="dashboard", codename__in=GRANTED
-    )
-    for group in Group.objects.filter(name="Admin"):
-        group.permissions.add(*permissions)
 
 
 class Migration(migrations.Migration):
@@ -32,42 +18,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="auditevent",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("signed_in", "Signed in"),
-                    ("signed_out", "Signed out"),
-                    ("sign_in_failed", "Sign-in failed"),
-                    ("locked_out", "Locked out"),
-                    ("operation_requested", "Operation requested"),
-                    ("operation_refused", "Operation refused"),
-                    ("operation_finished", "Operation finished"),
-                    ("operation_resolved", "Operation resolved"),
-                    ("password_revealed", "Password revealed"),
-                    ("owner_changed", "Owner changed"),
-                    ("annotation_changed", "Labels or note changed"),
-                    ("role_changed", "Role changed"),
-                    ("password_set", "Password set"),
-                    ("permissions_changed", "Direct permissions changed"),
-                    ("role_permissions_changed", "Role's permissions changed"),
-                    ("member_created", "Account created"),
-                    ("member_deleted", "Account deleted"),
-                    ("schedule_changed", "Schedule changed"),
-                    ("approval_granted", "Purchase approved"),
-                    ("approval_rejected", "Purchase rejected"),
-                    ("approval_expired", "Approval expired"),
-                    ("policy_changed", "Team policy changed"),
-                    ("policy_proposed", "Team policy change proposed"),
-                    ("policy_discarded", "Team policy change discarded"),
-                    ("access_denied", "Access denied"),
-                    ("token_created", "API token created"),
-                    ("token_revoked", "API token revoked"),
-                ],
-                max_length=32,
-            ),
-        ),
         migrations.CreateModel(
             name="ApiToken",
             fields=[
@@ -107,5 +57,5 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["user", "created_at"], name="apitoken_user_idx")],
             },
         ),
-        migrations.RunPython(grant, migrations.RunPython.noop),
+        migrations.RunPython(grant("Admin", GRANTED), migrations.RunPython.noop),
     ]

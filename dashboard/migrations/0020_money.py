@@ -9,6 +9,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from dashboard.migrations._permissions import grant
+
 # The Admin role sets the budgets and records the wallet's balance
 # (dashboard.permissions.ROLE_PERMISSIONS says the same).
 GRANTED = (
@@ -21,22 +23,6 @@ GRANTED = (
 )
 
 
-def grant(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    permissions = Permission.objects.filter(
-        content_type__app_label="dashboard", codename__in=GRANTED
-    )
-    for group in Group.objects.filter(name="Admin"):
-        group.permissions.add(*permissions)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("dashboard", "0019_personal_images"),
@@ -44,79 +30,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="auditevent",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("signed_in", "Signed in"),
-                    ("signed_out", "Signed out"),
-                    ("sign_in_failed", "Sign-in failed"),
-                    ("locked_out", "Locked out"),
-                    ("operation_requested", "Operation requested"),
-                    ("operation_refused", "Operation refused"),
-                    ("operation_finished", "Operation finished"),
-                    ("operation_resolved", "Operation resolved"),
-                    ("password_revealed", "Password revealed"),
-                    ("owner_changed", "Owner changed"),
-                    ("annotation_changed", "Labels or note changed"),
-                    ("role_changed", "Role changed"),
-                    ("password_set", "Password set"),
-                    ("permissions_changed", "Direct permissions changed"),
-                    ("role_permissions_changed", "Role's permissions changed"),
-                    ("member_created", "Account created"),
-                    ("member_deleted", "Account deleted"),
-                    ("schedule_changed", "Schedule changed"),
-                    ("approval_granted", "Purchase approved"),
-                    ("approval_rejected", "Purchase rejected"),
-                    ("approval_expired", "Approval expired"),
-                    ("policy_changed", "Team policy changed"),
-                    ("policy_proposed", "Team policy change proposed"),
-                    ("policy_discarded", "Team policy change discarded"),
-                    ("access_denied", "Access denied"),
-                    ("budget_changed", "Budget changed"),
-                    ("lease_taken", "Host leased"),
-                    ("lease_extended", "Lease extended"),
-                    ("lease_ended", "Lease ended"),
-                    ("wallet_recorded", "Wallet balance recorded"),
-                ],
-                max_length=32,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="notification",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("approval_needed", "Approval needed"),
-                    ("expiring", "Rental expiring"),
-                    ("expired", "Rental expired"),
-                    ("stuck", "Host stuck"),
-                    ("money", "Refused for money"),
-                    ("budget", "Budget"),
-                    ("lease", "Lease ending"),
-                    ("runway", "Wallet running low"),
-                ],
-                max_length=20,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="outcome",
-            field=models.CharField(
-                choices=[
-                    ("started", "Started"),
-                    ("skipped", "Skipped on request"),
-                    ("nothing_to_do", "Nothing to do"),
-                    ("host_busy", "Host busy"),
-                    ("not_allowed", "Not allowed any more"),
-                    ("refused", "Not possible"),
-                    ("missed", "Missed"),
-                    ("leased", "Held by a lease"),
-                ],
-                max_length=16,
-            ),
-        ),
         migrations.CreateModel(
             name="WalletBalance",
             fields=[
@@ -129,10 +42,6 @@ class Migration(migrations.Migration):
                 (
                     "source",
                     models.CharField(
-                        choices=[
-                            ("recorded", "Recorded by an admin"),
-                            ("refused", "Learnt from a refusal for money"),
-                        ],
                         default="recorded",
                         max_length=16,
                     ),
@@ -249,13 +158,6 @@ class Migration(migrations.Migration):
                     "outcome",
                     models.CharField(
                         blank=True,
-                        choices=[
-                            ("released", "Given back"),
-                            ("powered_off", "Powered off at its end"),
-                            ("already_off", "Already off at its end"),
-                            ("not_allowed", "Not allowed any more"),
-                            ("refused", "Power off not possible"),
-                        ],
                         max_length=16,
                     ),
                 ),
@@ -300,5 +202,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(grant, migrations.RunPython.noop),
+        migrations.RunPython(grant("Admin", GRANTED), migrations.RunPython.noop),
     ]

@@ -17,6 +17,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models.fields import ChoiceCharField
+
 
 class AppendOnlyError(Exception):
     """Something tried to change or delete an audit event."""
@@ -67,7 +69,7 @@ class AuditEvent(models.Model):
         WALLET_RECORDED = "wallet_recorded", _("Wallet balance recorded")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    action = models.CharField(max_length=32, choices=Action.choices)
+    action = ChoiceCharField(max_length=32, choices=Action.choices)
     # Who: the account (which may be deleted later) and its name at the time. Empty for a
     # sign-in attempt with an unknown name only in `actor`; the name tried is in `actor_name`.
     actor = models.ForeignKey(

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models.fields import ChoicePositiveSmallIntegerField
 from dashboard.models.hosts import AREA_LABELS, HOST_ID_MAX_LENGTH, Host
 from vmclient.types import MAX_DISKS_PER_HOST, MIN_DISK_GB, DiskStatus
 
@@ -81,11 +82,11 @@ class Disk(models.Model):
         db_constraint=False,
         related_name="disks",
     )
-    area = models.PositiveSmallIntegerField(
+    area = ChoicePositiveSmallIntegerField(
         null=True, blank=True, choices=[(a.value, label) for a, label in AREA_LABELS.items()]
     )
     size_gb = models.PositiveIntegerField(null=True, blank=True)
-    status = models.PositiveSmallIntegerField(
+    status = ChoicePositiveSmallIntegerField(
         null=True,
         blank=True,
         choices=[(status.value, label) for status, label in DISK_STATUS_LABELS.items()],

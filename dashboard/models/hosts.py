@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models.fields import ChoiceCharField, ChoicePositiveSmallIntegerField
 from dashboard.wording import recorded_words
 from vmclient.types import Area, BillingType, HostStatus, Purpose
 
@@ -130,17 +131,17 @@ class Host(models.Model):
     port = models.PositiveIntegerField(null=True, blank=True)
     mac = models.CharField(max_length=64, blank=True)
     ipv4 = models.CharField(max_length=255, blank=True)
-    purpose = models.PositiveSmallIntegerField(
+    purpose = ChoicePositiveSmallIntegerField(
         null=True, blank=True, choices=[(p.value, label) for p, label in PURPOSE_LABELS.items()]
     )
-    billing_type = models.PositiveSmallIntegerField(
+    billing_type = ChoicePositiveSmallIntegerField(
         null=True, blank=True, choices=[(b.value, label) for b, label in BILLING_LABELS.items()]
     )
     # None: the upstream (original document version) did not say.
-    status = models.PositiveSmallIntegerField(
+    status = ChoicePositiveSmallIntegerField(
         null=True, blank=True, choices=[(s.value, label) for s, label in STATUS_LABELS.items()]
     )
-    area = models.PositiveSmallIntegerField(
+    area = ChoicePositiveSmallIntegerField(
         null=True, blank=True, choices=[(a.value, label) for a, label in AREA_LABELS.items()]
     )
     created_at = models.DateTimeField(null=True, blank=True)
@@ -309,7 +310,7 @@ class SyncState(models.Model):
         DISKS = "disks", _("Disk sync")
         IMAGES = "images", _("Personal image sync")
 
-    job = models.CharField(primary_key=True, max_length=16, choices=Job.choices)
+    job = ChoiceCharField(primary_key=True, max_length=16, choices=Job.choices)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)

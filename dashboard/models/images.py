@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models.fields import ChoicePositiveSmallIntegerField
 from dashboard.models.hosts import HOST_ID_MAX_LENGTH
 from vmclient.types import PersonalImageStatus
 
@@ -68,7 +69,7 @@ class PersonalImage(models.Model):
     image_type = models.CharField(max_length=64, blank=True)  # a system name, e.g. "Windows"
     size = models.PositiveIntegerField(null=True, blank=True)  # as sent; the docs give no unit
     datacenter = models.CharField(max_length=32, blank=True)  # `datacenterKey`, e.g. "HZ"
-    status = models.PositiveSmallIntegerField(
+    status = ChoicePositiveSmallIntegerField(
         null=True,
         blank=True,
         choices=[(status.value, label) for status, label in IMAGE_STATUS_LABELS.items()],

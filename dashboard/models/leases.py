@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models.fields import ChoiceCharField
 from dashboard.models.hosts import Host
 from dashboard.models.operations import Operation
 
@@ -46,7 +47,7 @@ class Lease(models.Model):
     # reminder is for the new one.
     reminded_for = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    outcome = ChoiceCharField(max_length=16, choices=Outcome.choices, blank=True)
     detail = models.TextField(blank=True)
     operation = models.ForeignKey(
         Operation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -18,6 +18,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models.fields import ChoiceCharField
+
 
 class Notification(models.Model):
     class Kind(models.TextChoices):
@@ -33,7 +35,7 @@ class Notification(models.Model):
         RUNWAY = "runway", _("Wallet running low")
 
     key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = ChoiceCharField(max_length=20, choices=Kind.choices)
     subject = models.CharField(max_length=300)
     body = models.TextField()
     # What `subject` and `body` say, as a key of dashboard.wording.ALERTS and its values, so a
@@ -74,7 +76,7 @@ class AlertChannel(models.Model):
         unique=True,
         help_text=_("Letters, digits, - and _: how commands name it (manage.py send_test_alert)."),
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = ChoiceCharField(_("kind"), max_length=20, choices=Kind.choices)
     url = models.URLField(
         _("webhook URL"),
         max_length=500,
@@ -116,7 +118,7 @@ class AlertDelivery(models.Model):
     notification = models.ForeignKey(
         Notification, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    state = ChoiceCharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     # Attempts the platform did not take (refused, rate limited, unreachable).
     failures = models.PositiveIntegerField(default=0)

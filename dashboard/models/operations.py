@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.models.disks import Disk
+from dashboard.models.fields import ChoiceCharField
 from dashboard.models.hosts import CHANGING_STATUSES, Host
 from dashboard.models.images import PersonalImage
 from dashboard.wording import recorded_words
@@ -85,8 +86,8 @@ class Operation(models.Model):
     ACTIVE_STATES = (State.QUEUED, State.SUBMITTED, State.WAITING)
     FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.UNKNOWN, State.CANCELLED)
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    kind = ChoiceCharField(max_length=16, choices=Kind.choices)
+    state = ChoiceCharField(max_length=16, choices=State.choices, default=State.QUEUED)
 
     # Who asked: the user (kept null when the account is deleted) and the name frozen at the time.
     requested_by = models.ForeignKey(
@@ -301,7 +302,7 @@ class OperationEvent(models.Model):
 
     operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
-    event = models.CharField(max_length=16, choices=Event.choices)
+    event = ChoiceCharField(max_length=16, choices=Event.choices)
     # As an operation's message: a key and values, the English words, frozen words of old rows.
     detail = models.TextField(blank=True)
     detail_key = models.CharField(max_length=64, blank=True)

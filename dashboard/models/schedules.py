@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models.fields import ChoiceCharField
 from dashboard.models.hosts import Host
 from dashboard.models.operations import Operation
 
@@ -42,7 +43,7 @@ class PowerSchedule(models.Model):
     # run fired twice (two beats, a retried task) asks once.
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="schedules")
-    action = models.CharField(max_length=16, choices=Action.choices)
+    action = ChoiceCharField(max_length=16, choices=Action.choices)
     at = models.TimeField(help_text="Time of day in the team's time zone")
     # The weekdays it runs on, Monday 0 to Sunday 6, as digits: "01234" is Monday to Friday.
     weekdays = models.CharField(max_length=7, default=EVERY_DAY)
@@ -107,7 +108,7 @@ class ScheduleRun(models.Model):
     schedule = models.ForeignKey(PowerSchedule, on_delete=models.CASCADE, related_name="runs")
     due_at = models.DateTimeField()
     ran_at = models.DateTimeField(default=timezone.now)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    outcome = ChoiceCharField(max_length=16, choices=Outcome.choices)
     detail = models.TextField(blank=True)
     operation = models.ForeignKey(
         Operation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models.fields import ChoiceCharField
 from dashboard.models.operations import Operation
 
 
@@ -18,7 +19,7 @@ class WalletBalance(models.Model):
         RECORDED = "recorded", _("Recorded by an admin")
         REFUSED = "refused", _("Learnt from a refusal for money")
 
-    source = models.CharField(max_length=16, choices=Source.choices, default=Source.RECORDED)
+    source = ChoiceCharField(max_length=16, choices=Source.choices, default=Source.RECORDED)
     amount = models.DecimalField(
         _("balance (¥)"),
         max_digits=12,
