@@ -34,6 +34,7 @@ from dashboard.models import (
     TeamPolicy,
     WalletBalance,
 )
+from dashboard.models.mirror import Mirrored
 from dashboard.services import alert_delivery, approval_policy, budgets, tokens, wallet
 from dashboard.sso import methods as sso_methods
 from dashboard.sso import policy as sign_in_policy
@@ -87,6 +88,12 @@ class HostAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("operations")
+
+    def get_fields(self, request, obj=None):
+        """The host's own fields first, the mirror's bookkeeping (first seen, version) last."""
+        bookkeeping = {field.name for field in Mirrored._meta.fields}
+        fields = super().get_fields(request, obj)
+        return [f for f in fields if f not in bookkeeping] + [f for f in fields if f in bookkeeping]
 
     @admin.display(description=_("Created by"))
     def created_by(self, host):

@@ -17,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.models.fields import ChoiceCharField
+from dashboard.models.fields import ChoiceCharField, loose_reference
 
 
 class AppendOnlyError(Exception):
@@ -72,14 +72,7 @@ class AuditEvent(models.Model):
     action = ChoiceCharField(max_length=32, choices=Action.choices)
     # Who: the account (which may be deleted later) and its name at the time. Empty for a
     # sign-in attempt with an unknown name only in `actor`; the name tried is in `actor_name`.
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    actor = loose_reference(settings.AUTH_USER_MODEL, "+")
     actor_name = models.CharField(max_length=150, blank=True)
     # From where: the client's address (see dashboard.client_ip) and browser. Empty for what the
     # worker did on its own (an operation that finished).

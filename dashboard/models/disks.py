@@ -8,13 +8,16 @@ is gone), and a row marked gone, never deleted, once a complete listing no longe
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.models.fields import ChoicePositiveSmallIntegerField
+from dashboard.models.fields import (
+    ChoicePositiveSmallIntegerField,
+    loose_reference,
+    member_reference,
+)
 from dashboard.models.hosts import AREA_LABELS, HOST_ID_MAX_LENGTH, Host
+from dashboard.models.mirror import Mirrored, MirroredQuerySet
 from vmclient.types import MAX_DISKS_PER_HOST, MIN_DISK_GB, DiskStatus
 
 # The provider's five disk states, and a slug for URLs and CSS.
@@ -57,31 +60,24 @@ DISK_MIN_GB = MIN_DISK_GB
 DISKS_PER_HOST = MAX_DISKS_PER_HOST
 
 
-class DiskQuerySet(models.QuerySet):
-    def present(self) -> DiskQuerySet:
-        """Disks the last complete listing still had."""
-        return self.filter(gone_at__isnull=True)
-
+class DiskQuerySet(MirroredQuerySet):
     def mounted(self) -> DiskQuerySet:
         return self.filter(host__isnull=False)
 
 
-class Disk(models.Model):
+class Disk(Mirrored):
     """One upstream cloud disk as the last sync saw it."""
+
+    status_labels = DISK_STATUS_LABELS
+    status_slugs = DISK_STATUS_SLUGS
+    changing_statuses = DISK_CHANGING_STATUSES
 
     id = models.CharField(primary_key=True, max_length=DISK_ID_MAX_LENGTH)
     name = models.CharField(max_length=255, blank=True)
     # The host it is mounted on, or None. Not what the upstream's `pveId` alone says (it keeps
     # the last host after an unmount): the client decides from `isMount` and `status`. Not a
     # database constraint: a disk may be mounted on a host the mirror has not seen yet.
-    host = models.ForeignKey(
-        Host,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="disks",
-    )
+    host = loose_reference(Host, "disks")
     area = ChoicePositiveSmallIntegerField(
         null=True, blank=True, choices=[(a.value, label) for a, label in AREA_LABELS.items()]
     )
@@ -96,22 +92,8 @@ class Disk(models.Model):
 
     # Who it belongs to: the member whose create made it, or whom an admin gave it to; null
     # when found upstream with no known creator. The name as it was when the owner was set.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="owned_disks",
-    )
+    owner = member_reference("owned_disks")
     owner_name = models.CharField(max_length=150, blank=True)
-
-    # Bookkeeping of the mirror, as for hosts.
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    gone_at = models.DateTimeField(null=True, blank=True)  # missing from a complete listing
-    status_changed_at = models.DateTimeField(null=True, blank=True)
-    changed_at = models.DateTimeField()
-    version = models.PositiveIntegerField(default=1)
 
     objects = DiskQuerySet.as_manager()
 
@@ -122,42 +104,6 @@ class Disk(models.Model):
             models.Index(fields=["host", "gone_at"], name="disk_host_idx"),
         ]
 
-    def __str__(self) -> str:
-        return self.name or self.id
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
-
-    @property
-    def is_gone(self) -> bool:
-        return self.gone_at is not None
-
     @property
     def is_mounted(self) -> bool:
         return self.host_id is not None
-
-    @cached_property
-    def operation_in_flight(self):
-        """The operation running on this disk, or None (selectors set it for a page at once)."""
-        return self.operations.in_flight().first()
-
-    @property
-    def is_changing(self) -> bool:
-        if self.operation_in_flight is not None:
-            return True
-        return not self.is_gone and self.status in DISK_CHANGING_STATUSES
-
-    @property
-    def status_slug(self) -> str:
-        if self.is_gone:
-            return "gone"
-        return DISK_STATUS_SLUGS.get(self.status, "unknown")
-
-    @property
-    def status_label(self) -> str:
-        if self.is_gone:
-            return str(_("Gone"))
-        if self.status not in DISK_STATUS_LABELS:
-            return str(_("Unknown"))
-        return str(DISK_STATUS_LABELS[self.status])

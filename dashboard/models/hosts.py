@@ -16,7 +16,12 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.models.fields import ChoiceCharField, ChoicePositiveSmallIntegerField
+from dashboard.models.fields import (
+    ChoiceCharField,
+    ChoicePositiveSmallIntegerField,
+    member_reference,
+)
+from dashboard.models.mirror import Mirrored, MirroredQuerySet
 from dashboard.wording import recorded_words
 from vmclient.types import Area, BillingType, HostStatus, Purpose
 
@@ -98,11 +103,7 @@ def is_host_id(value: str) -> bool:
     return bool(_HOST_ID.fullmatch(value))
 
 
-class HostQuerySet(models.QuerySet):
-    def present(self) -> HostQuerySet:
-        """Hosts the last complete listing still had."""
-        return self.filter(gone_at__isnull=True)
-
+class HostQuerySet(MirroredQuerySet):
     def changing(self) -> HostQuerySet:
         """Hosts worth polling: present in a status that moves on by itself, or with an operation
         in flight. `Host.is_changing` must keep meaning the same thing."""
@@ -114,8 +115,12 @@ class HostQuerySet(models.QuerySet):
         )
 
 
-class Host(models.Model):
+class Host(Mirrored):
     """One upstream host as the last sync saw it. The password (`hostPw`) is never stored."""
+
+    status_labels = STATUS_LABELS
+    status_slugs = STATUS_SLUGS
+    changing_statuses = CHANGING_STATUSES
 
     # The upstream's id: stable, shown to users and used in URLs.
     id = models.CharField(primary_key=True, max_length=HOST_ID_MAX_LENGTH)
@@ -150,27 +155,11 @@ class Host(models.Model):
     # Who it belongs to in the team: the member whose create bought it (set when the create
     # finds it), or one an admin assigned. Null: found upstream with no known creator. The name
     # is kept as it was when the owner was set, for when the account is gone.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="owned_hosts",
-    )
+    owner = member_reference("owned_hosts")
     owner_name = models.CharField(max_length=150, blank=True)
     # The team's own words on it: labels to group and filter by (project, purpose), and a note.
     labels = models.ManyToManyField("dashboard.Label", blank=True, related_name="hosts")
     note = models.TextField(blank=True, max_length=2000)
-
-    # Bookkeeping of the mirror.
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    gone_at = models.DateTimeField(null=True, blank=True)  # missing from a complete listing
-    status_changed_at = models.DateTimeField(null=True, blank=True)
-    changed_at = models.DateTimeField()  # when any mirrored field (or gone_at) last changed
-    # Bumped on every change: a page polls with the versions it shows and gets back only the
-    # rows whose version moved.
-    version = models.PositiveIntegerField(default=1)
 
     objects = HostQuerySet.as_manager()
 
@@ -191,19 +180,12 @@ class Host(models.Model):
             ("assign_owner", "Can assign the owner of a host"),
         ]
 
-    def __str__(self) -> str:
-        return self.name or self.id
-
     @property
     def labels_shown(self) -> list:
         """Its labels: those the selectors fetched with the page (`LABELS_PREFETCH`), or read
         now."""
         fetched = getattr(self, "prefetched_labels", None)
         return fetched if fetched is not None else list(self.labels.all())
-
-    @property
-    def is_gone(self) -> bool:
-        return self.gone_at is not None
 
     @cached_property
     def lease(self):
@@ -214,41 +196,12 @@ class Host(models.Model):
             return fetched[0] if fetched else None
         return self.leases.filter(ended_at__isnull=True).first()
 
-    @cached_property
-    def operation_in_flight(self):
-        """The operation running on this host, or None. Selectors that list hosts set it for a
-        whole page in one query; read alone, it costs one."""
-        return self.operations.in_flight().first()
-
-    @property
-    def is_changing(self) -> bool:
-        """Worth polling until it settles (see `HostQuerySet.changing`)."""
-        if self.operation_in_flight is not None:
-            return True
-        return not self.is_gone and self.status in CHANGING_STATUSES
-
     @property
     def actions_allowed(self) -> tuple[str, ...]:
         """The operation kinds its state allows now (see `host_actions_allowed`)."""
         from dashboard.models.operations import host_actions_allowed
 
         return host_actions_allowed(self)
-
-    @property
-    def status_slug(self) -> str:
-        if self.is_gone:
-            return "gone"
-        if self.status is None:
-            return "unknown"
-        return STATUS_SLUGS[HostStatus(self.status)]
-
-    @property
-    def status_label(self) -> str:
-        if self.is_gone:
-            return str(_("Gone"))
-        if self.status is None:
-            return str(_("Unknown"))
-        return str(STATUS_LABELS[HostStatus(self.status)])
 
     @property
     def is_windows(self) -> bool:

@@ -8,13 +8,12 @@ the name frozen), and a row marked gone, never deleted, once a complete listing 
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.models.fields import ChoicePositiveSmallIntegerField
+from dashboard.models.fields import ChoicePositiveSmallIntegerField, member_reference
 from dashboard.models.hosts import HOST_ID_MAX_LENGTH
+from dashboard.models.mirror import Mirrored, MirroredQuerySet
 from vmclient.types import PersonalImageStatus
 
 IMAGE_MAKING = PersonalImageStatus.MAKING
@@ -49,17 +48,17 @@ IMAGE_ID_MAX_LENGTH = HOST_ID_MAX_LENGTH
 IMAGE_NAME_MAX_LENGTH = 100
 
 
-class PersonalImageQuerySet(models.QuerySet):
-    def present(self) -> PersonalImageQuerySet:
-        """Images the last complete listing still had."""
-        return self.filter(gone_at__isnull=True)
-
+class PersonalImageQuerySet(MirroredQuerySet):
     def usable(self) -> PersonalImageQuerySet:
         return self.present().filter(status=IMAGE_USABLE)
 
 
-class PersonalImage(models.Model):
+class PersonalImage(Mirrored):
     """One upstream personal image as the last sync saw it."""
+
+    status_labels = IMAGE_STATUS_LABELS
+    status_slugs = IMAGE_STATUS_SLUGS
+    changing_statuses = frozenset({IMAGE_MAKING})
 
     # The upstream's `id`: the one its rename and delete take (the docs: "use THIS id").
     id = models.CharField(primary_key=True, max_length=IMAGE_ID_MAX_LENGTH)
@@ -78,39 +77,14 @@ class PersonalImage(models.Model):
 
     # Who it belongs to: the member whose operation made it; null when found upstream with no
     # known maker. The name as it was when the owner was set.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="owned_images",
-    )
+    owner = member_reference("owned_images")
     owner_name = models.CharField(max_length=150, blank=True)
-
-    # Bookkeeping of the mirror, as for hosts and disks.
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    gone_at = models.DateTimeField(null=True, blank=True)  # missing from a complete listing
-    status_changed_at = models.DateTimeField(null=True, blank=True)
-    changed_at = models.DateTimeField()
-    version = models.PositiveIntegerField(default=1)
 
     objects = PersonalImageQuerySet.as_manager()
 
     class Meta:
         ordering = ("-created_at", "id")
         indexes = [models.Index(fields=["gone_at", "status"], name="image_gone_status_idx")]
-
-    def __str__(self) -> str:
-        return self.name or self.id
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
-
-    @property
-    def is_gone(self) -> bool:
-        return self.gone_at is not None
 
     @property
     def is_usable(self) -> bool:
@@ -121,28 +95,3 @@ class PersonalImage(models.Model):
         """What a host create sends as its `imageId`: the upstream's `imageId`, else its `id`.
         UNVERIFIED: the provider's docs do not say a create accepts a personal image at all."""
         return self.image_id or self.id
-
-    @cached_property
-    def operation_in_flight(self):
-        """The operation running on this image, or None (selectors set it for a page at once)."""
-        return self.operations.in_flight().first()
-
-    @property
-    def is_changing(self) -> bool:
-        if self.operation_in_flight is not None:
-            return True
-        return not self.is_gone and self.status == IMAGE_MAKING
-
-    @property
-    def status_slug(self) -> str:
-        if self.is_gone:
-            return "gone"
-        return IMAGE_STATUS_SLUGS.get(self.status, "unknown")
-
-    @property
-    def status_label(self) -> str:
-        if self.is_gone:
-            return str(_("Gone"))
-        if self.status not in IMAGE_STATUS_LABELS:
-            return str(_("Unknown"))
-        return str(IMAGE_STATUS_LABELS[self.status])

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.models.fields import ChoiceCharField
+from dashboard.models.fields import ChoiceCharField, member_reference
 from dashboard.models.hosts import Host
 from dashboard.models.operations import Operation
 
@@ -35,9 +34,7 @@ class Lease(models.Model):
     # so a pass that runs twice asks once.
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="leases")
-    holder = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    holder = member_reference()
     holder_name = models.CharField(max_length=150)
     purpose = models.CharField(max_length=200)
     started_at = models.DateTimeField(default=timezone.now)

@@ -12,14 +12,13 @@ their foreign keys, so history stays readable after a user or a host is gone.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.models.disks import Disk
-from dashboard.models.fields import ChoiceCharField
+from dashboard.models.fields import ChoiceCharField, loose_reference, member_reference
 from dashboard.models.hosts import CHANGING_STATUSES, Host
 from dashboard.models.images import PersonalImage
 from dashboard.wording import recorded_words
@@ -90,46 +89,19 @@ class Operation(models.Model):
     state = ChoiceCharField(max_length=16, choices=State.choices, default=State.QUEUED)
 
     # Who asked: the user (kept null when the account is deleted) and the name frozen at the time.
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="xds_operations",
-    )
+    requested_by = member_reference("xds_operations")
     requested_by_name = models.CharField(max_length=150)
     # The host: known from the start for an action on one, found by a create. Not a database
     # constraint: a create may name a host before the mirror has its row.
-    host = models.ForeignKey(
-        Host,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="operations",
-    )
+    host = loose_reference(Host, "operations")
     host_name = models.CharField(max_length=255, blank=True)
     # The cloud disk of a disk operation: known from the start, found by a disk create. The
     # host above is the one it is mounted on or detached from (held as for a host action).
-    disk = models.ForeignKey(
-        Disk,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="operations",
-    )
+    disk = loose_reference(Disk, "operations")
     disk_name = models.CharField(max_length=255, blank=True)
     # The personal image of an image operation: known from the start, found by an image create
     # (whose host above is the one it is made from, held while it is made).
-    image = models.ForeignKey(
-        PersonalImage,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="operations",
-    )
+    image = loose_reference(PersonalImage, "operations")
     image_name = models.CharField(max_length=255, blank=True)
     # What was asked, as the member confirmed it: for a create the template and image (with a
     # snapshot of their specs, to recognise the new host) and the price shown.

@@ -6,10 +6,11 @@ as otherwise one admin could raise the limit and buy alone."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from dashboard.models.fields import member_reference
 
 
 class TeamPolicy(models.Model):
@@ -43,13 +44,7 @@ class TeamPolicy(models.Model):
     # proposed (empty: none) and by whom (the name kept if the account goes).
     proposed_at = models.DateTimeField(null=True, blank=True)
     proposed_threshold = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    proposed_by = member_reference()
     proposed_by_name = models.CharField(max_length=150, blank=True)
 
     class Meta:

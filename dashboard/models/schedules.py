@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.models.fields import ChoiceCharField
+from dashboard.models.fields import ChoiceCharField, member_reference
 from dashboard.models.hosts import Host
 from dashboard.models.operations import Operation
 
@@ -49,9 +49,7 @@ class PowerSchedule(models.Model):
     weekdays = models.CharField(max_length=7, default=EVERY_DAY)
     enabled = models.BooleanField(default=True)
     # In whose name it runs (their role decides, run by run), and their name at the time.
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = member_reference()
     created_by_name = models.CharField(max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
     # "Skip the next run", with why and who said so, for everyone to see.
