@@ -47,6 +47,25 @@ class OperationQuerySet(models.QuerySet):
         return self.filter(state__in=Operation.ACTIVE_STATES)
 
 
+def _one_at_a_time(subject: str, *, creates) -> list[models.UniqueConstraint]:
+    """At most one operation in flight on one host, disk or image, and one create claiming it."""
+    claimed_by = {"kind__in": creates} if isinstance(creates, list) else {"kind": creates}
+    return [
+        models.UniqueConstraint(
+            fields=[subject],
+            condition=Q(
+                state__in=["queued", "submitted", "waiting"], **{f"{subject}__isnull": False}
+            ),
+            name=f"operation_one_in_flight_per_{subject}",
+        ),
+        models.UniqueConstraint(
+            fields=[subject],
+            condition=Q(**claimed_by, **{f"{subject}__isnull": False}),
+            name=f"operation_one_create_per_{subject}",
+        ),
+    ]
+
+
 class Operation(models.Model):
     class Kind(models.TextChoices):
         CREATE_PAY_AS_YOU_GO = "create_payg", _("Create (pay-as-you-go)")
@@ -152,41 +171,12 @@ class Operation(models.Model):
 
     class Meta:
         ordering = ("-created_at", "-id")
+        # Per host, disk and image: one operation in flight, even if two requests race past the
+        # service's check; and a new one is claimed by one create only.
         constraints = [
-            # One action in flight per host, even if two requests race past the service's check.
-            models.UniqueConstraint(
-                fields=["host"],
-                condition=Q(state__in=["queued", "submitted", "waiting"], host__isnull=False),
-                name="operation_one_in_flight_per_host",
-            ),
-            # A new host is claimed by one create only.
-            models.UniqueConstraint(
-                fields=["host"],
-                condition=Q(kind__in=["create_payg", "create_rental"], host__isnull=False),
-                name="operation_one_create_per_host",
-            ),
-            models.UniqueConstraint(
-                fields=["disk"],
-                condition=Q(state__in=["queued", "submitted", "waiting"], disk__isnull=False),
-                name="operation_one_in_flight_per_disk",
-            ),
-            # A new disk is claimed by one disk create only.
-            models.UniqueConstraint(
-                fields=["disk"],
-                condition=Q(kind="disk_create", disk__isnull=False),
-                name="operation_one_create_per_disk",
-            ),
-            models.UniqueConstraint(
-                fields=["image"],
-                condition=Q(state__in=["queued", "submitted", "waiting"], image__isnull=False),
-                name="operation_one_in_flight_per_image",
-            ),
-            # A new image is claimed by one image create only.
-            models.UniqueConstraint(
-                fields=["image"],
-                condition=Q(kind="image_create", image__isnull=False),
-                name="operation_one_create_per_image",
-            ),
+            *_one_at_a_time("host", creates=["create_payg", "create_rental"]),
+            *_one_at_a_time("disk", creates="disk_create"),
+            *_one_at_a_time("image", creates="image_create"),
         ]
         indexes = [
             models.Index(fields=["state", "next_run_at"], name="operation_state_due_idx"),
