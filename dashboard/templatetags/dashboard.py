@@ -3,6 +3,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django import template
+from django.template.loader_tags import BLOCK_CONTEXT_KEY
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import get_language, ngettext_lazy, pgettext_lazy
@@ -77,6 +78,15 @@ def ago(value: datetime | None) -> str:
 @register.filter
 def gb(value: int | None) -> str:
     return "—" if value is None else f"{value} GB"
+
+
+@register.simple_tag(takes_context=True)
+def page_title(context) -> str:
+    """The page's {% block title %} once more: the heading page.html gives a page that names no
+    other, so a page writes its title once and its <h1> cannot drift from the tab's name."""
+    block_context = context.render_context.get(BLOCK_CONTEXT_KEY)
+    title = block_context.get_block("title") if block_context else None
+    return title.render(context) if title else ""
 
 
 @register.simple_tag(takes_context=True)
