@@ -40,8 +40,9 @@ from dashboard.models import (
 )
 from dashboard.services import run_steps as steps
 from dashboard.services.disk_sync import disk_mark_gone, disk_mirror_save
+from dashboard.services.mirror_rows import utc_aware
 from dashboard.services.operation_state import operation_change, operation_finish
-from dashboard.services.sync import _aware, host_mirror_save
+from dashboard.services.sync import host_mirror_save
 from dashboard.wording import Said, note, said, stored
 from vmclient.errors import ConnectionFailed, XdsError
 from vmclient.types import HostStatus
@@ -155,7 +156,7 @@ def _candidates(operation: Operation, listing: list) -> list:
         disk
         for disk in listing
         if str(disk.id) not in known
-        and (disk.created_at is None or _aware(disk.created_at) >= earliest)
+        and (disk.created_at is None or utc_aware(disk.created_at) >= earliest)
         and (disk.area is None or int(disk.area) == params.get("area"))
         and (disk.size_gb is None or disk.size_gb == params.get("size_gb"))
         and (disk.host_id is None or disk.host_id == wanted_host)
@@ -167,7 +168,9 @@ def _candidates(operation: Operation, listing: list) -> list:
     )
     far = timezone.now() + timedelta(days=3650)
     found = [disk for disk in found if str(disk.id) not in claimed]
-    return sorted(found, key=lambda d: (_aware(d.created_at) if d.created_at else far, str(d.id)))
+    return sorted(
+        found, key=lambda d: (utc_aware(d.created_at) if d.created_at else far, str(d.id))
+    )
 
 
 def _claim(operation: Operation, disk_id: str, *, name: str) -> bool:

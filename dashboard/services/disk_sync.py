@@ -28,8 +28,16 @@ from dashboard.models import (
     is_host_id,
 )
 from dashboard.services import notifications
-from dashboard.services.mirror_rows import create_claims, mirror_insert, mirror_refresh
-from dashboard.services.sync import _aware, _count, _state_failed, _state_succeeded, _text
+from dashboard.services.mirror_rows import (
+    column_count,
+    column_text,
+    create_claims,
+    mirror_insert,
+    mirror_refresh,
+    sync_failed,
+    sync_succeeded,
+    utc_aware,
+)
 from vmclient.errors import XdsError
 
 logger = logging.getLogger(__name__)
@@ -66,9 +74,9 @@ def disks_sync(*, client, now: datetime | None = None) -> tuple[int, bool]:
         if complete:
             _mark_gone(now=now)
         if error is None:
-            _state_succeeded(SyncState.Job.DISKS, at=now, count=len(disks))
+            sync_succeeded(SyncState.Job.DISKS, at=now, count=len(disks))
         else:
-            _state_failed(SyncState.Job.DISKS, error, at=now)
+            sync_failed(SyncState.Job.DISKS, error, at=now)
     return len(disks), complete
 
 
@@ -133,13 +141,13 @@ def mirrored_values(disk) -> dict:
     status = disk.status
     return {
         "id": str(disk.id),
-        "name": _text(disk.name, 255),
+        "name": column_text(disk.name, 255),
         "host_id": host_id,
         "area": None if disk.area is None else int(disk.area),
-        "size_gb": _count(disk.size_gb),
+        "size_gb": column_count(disk.size_gb),
         "status": None if status is None else int(status),
         "price_per_hour": _price(disk.price_per_hour),
-        "created_at": _aware(disk.created_at),
+        "created_at": utc_aware(disk.created_at),
     }
 
 

@@ -43,8 +43,8 @@ from dashboard.services.image_sync import (
     image_mark_gone,
     images_mirror_save,
 )
+from dashboard.services.mirror_rows import utc_aware
 from dashboard.services.operation_state import operation_change, operation_finish
-from dashboard.services.sync import _aware
 from dashboard.wording import Said, note, said, stored
 from vmclient.errors import ConnectionFailed, XdsError
 
@@ -154,7 +154,7 @@ def _candidates(operation: Operation, listing: list) -> list:
         for image in listing
         if image.name == name
         and str(image.id) not in known
-        and (image.created_at is None or _aware(image.created_at) >= earliest)
+        and (image.created_at is None or utc_aware(image.created_at) >= earliest)
     ]
 
 

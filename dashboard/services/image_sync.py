@@ -26,8 +26,16 @@ from dashboard.models import (
     is_host_id,
 )
 from dashboard.services import notifications
-from dashboard.services.mirror_rows import create_claims, mirror_insert, mirror_refresh
-from dashboard.services.sync import _aware, _count, _state_failed, _state_succeeded, _text
+from dashboard.services.mirror_rows import (
+    column_count,
+    column_text,
+    create_claims,
+    mirror_insert,
+    mirror_refresh,
+    sync_failed,
+    sync_succeeded,
+    utc_aware,
+)
 from vmclient.errors import XdsError
 
 logger = logging.getLogger(__name__)
@@ -41,17 +49,17 @@ def images_sync(*, client, now: datetime | None = None) -> tuple[int, bool]:
         listing = client.list_every_personal_image()
     except XdsError as exc:  # page 1 failed: nothing to save
         logger.warning("personal image sync failed: %s", exc)
-        _state_failed(SyncState.Job.IMAGES, exc, at=now)
+        sync_failed(SyncState.Job.IMAGES, exc, at=now)
         return 0, False
     # Only a whole listing can say an image is gone (a page that failed may have held it).
     complete = listing.complete
     with transaction.atomic():
         count = images_mirror_save(listing.items, now=now, complete=complete)
         if listing.error is None:
-            _state_succeeded(SyncState.Job.IMAGES, at=now, count=count)
+            sync_succeeded(SyncState.Job.IMAGES, at=now, count=count)
         else:
             logger.warning("personal image sync broke off: %s", listing.error)
-            _state_failed(SyncState.Job.IMAGES, listing.error, at=now)
+            sync_failed(SyncState.Job.IMAGES, listing.error, at=now)
     return count, complete
 
 
@@ -114,10 +122,10 @@ def mirrored_values(image) -> dict:
     return {
         "id": str(image.id),
         "image_id": image_id if is_host_id(image_id) else "",
-        "name": _text(image.name, 255),
-        "image_type": _text(image.image_type, 64),
-        "size": _count(image.size),
-        "datacenter": _text(image.datacenter, 32),
+        "name": column_text(image.name, 255),
+        "image_type": column_text(image.image_type, 64),
+        "size": column_count(image.size),
+        "datacenter": column_text(image.datacenter, 32),
         "status": None if image.status is None else int(image.status),
-        "created_at": _aware(image.created_at),
+        "created_at": utc_aware(image.created_at),
     }
