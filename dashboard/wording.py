@@ -17,10 +17,11 @@ Every sentence is a gettext message: English in the source, each other language 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -898,3 +899,9 @@ def alert_stored(key: str, **values: Any) -> dict[str, Any]:
         "message_key": key,
         "message_values": stored_values,
     }
+
+
+def team_time(moment: datetime) -> str:
+    """A moment as alerts, audit rows and schedule runs write it: to the minute, in the team's
+    time zone (TIME_ZONE), the same for every reader."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")

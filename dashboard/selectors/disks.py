@@ -25,7 +25,7 @@ from dashboard.models import (
     Operation,
     SyncState,
 )
-from dashboard.selectors.hosts import OWNER_MINE, OWNER_NONE
+from dashboard.selectors.hosts import owned_by
 from vmclient.types import BillingType
 
 Kind = Operation.Kind
@@ -52,12 +52,7 @@ def disk_list(
             disks = disks.filter(status=DISK_STATUS_BY_SLUG[status])
     if area in DISK_AREA_BY_SLUG:
         disks = disks.filter(area=DISK_AREA_BY_SLUG[area])
-    if owner == OWNER_MINE:
-        disks = disks.filter(owner_id=getattr(me, "pk", None)) if me is not None else disks.none()
-    elif owner == OWNER_NONE:
-        disks = disks.filter(owner__isnull=True)
-    elif owner:
-        disks = disks.filter(owner_name=owner)
+    disks = owned_by(disks, owner, me)
     if mounted == MOUNTED_YES:
         disks = disks.filter(host__isnull=False)
     elif mounted == MOUNTED_NO:

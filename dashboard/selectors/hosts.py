@@ -115,6 +115,18 @@ OWNER_SPECIAL = (OWNER_MINE, OWNER_NONE)
 HOST_DEFAULT_SORT = "-created"
 
 
+def owned_by(rows: QuerySet, owner: str, me) -> QuerySet:
+    """The `rows` (hosts or disks) the owner filter keeps: `me`'s ("mine"), nobody's ("none"),
+    a member's of that name, or, with no `owner`, all."""
+    if owner == OWNER_MINE:
+        return rows.filter(owner_id=getattr(me, "pk", None)) if me is not None else rows.none()
+    if owner == OWNER_NONE:
+        return rows.filter(owner__isnull=True)
+    if owner:
+        return rows.filter(owner_name=owner)
+    return rows
+
+
 def host_list(
     *,
     q: str = "",
@@ -149,12 +161,7 @@ def host_list(
         hosts = hosts.filter(billing_type=BILLING_BY_SLUG[billing])
     if os:
         hosts = hosts.filter(operating_system=os)
-    if owner == OWNER_MINE:
-        hosts = hosts.filter(owner_id=getattr(me, "pk", None)) if me is not None else hosts.none()
-    elif owner == OWNER_NONE:
-        hosts = hosts.filter(owner__isnull=True)
-    elif owner:
-        hosts = hosts.filter(owner_name=owner)
+    hosts = owned_by(hosts, owner, me)
     if label:
         hosts = hosts.filter(labels__name=label)
     return hosts.order_by(*_host_ordering(sort))

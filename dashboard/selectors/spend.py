@@ -26,6 +26,7 @@ a host: hours before that are not known, and the page says so.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -117,19 +118,19 @@ class MonthSpend:
 
     @property
     def pay_as_you_go(self) -> Figure:
-        return figure_sum(h.amount for h in self.hosts if h.amount is not None)
+        return _priced_sum(self.hosts)
 
     @property
     def rental(self) -> Figure:
-        return figure_sum(r.amount for r in self.rentals if r.amount is not None)
+        return _priced_sum(self.rentals)
 
     @property
     def disk(self) -> Figure:
-        return figure_sum(d.amount for d in self.disks if d.amount is not None)
+        return _priced_sum(self.disks)
 
     @property
     def total(self) -> Figure:
-        return figure_sum(line.amount for line in self.lines if line.amount is not None)
+        return _priced_sum(self.lines)
 
     @property
     def unpriced_hours(self) -> Decimal:
@@ -170,6 +171,11 @@ class MonthSpend:
 
 def _largest_first(totals: dict) -> list:
     return sorted(totals.items(), key=lambda item: (-item[1].high, item[0]))
+
+
+def _priced_sum(lines: Iterable[SpendLine]) -> Figure:
+    """What `lines` cost, leaving out those whose price is unknown."""
+    return figure_sum(line.amount for line in lines if line.amount is not None)
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:

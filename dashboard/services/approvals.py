@@ -70,13 +70,7 @@ def operation_approve(*, user, operation: Operation) -> Operation:
             next_run_at=timezone.now(),
         ):
             raise OperationRefused(_("This purchase is no longer waiting for approval."))
-        audit_record(
-            AuditEvent.Action.APPROVAL_GRANTED,
-            f"Purchase #{operation.pk} by {operation.requested_by_name} approved",
-            actor=user,
-            operation=operation,
-            details={"price": str(create_price(operation))},
-        )
+        _decision_record(AuditEvent.Action.APPROVAL_GRANTED, user, operation, "approved")
         transaction.on_commit(lambda: operation_dispatch(operation=operation))
     return operation
 
@@ -99,14 +93,21 @@ def operation_reject(*, user, operation: Operation, reason: str = "") -> Operati
             expect=(State.AWAITING,),
         ):
             raise OperationRefused(_("This purchase is no longer waiting for approval."))
-        audit_record(
-            AuditEvent.Action.APPROVAL_REJECTED,
-            f"Purchase #{operation.pk} by {operation.requested_by_name} rejected{why}",
-            actor=user,
-            operation=operation,
-            details={"reason": reason, "price": str(create_price(operation))},
+        _decision_record(
+            AuditEvent.Action.APPROVAL_REJECTED, user, operation, f"rejected{why}", reason=reason
         )
     return operation
+
+
+def _decision_record(action: str, user, operation: Operation, decided: str, **details) -> None:
+    """The audit row of an approver's decision on a purchase, with its price."""
+    audit_record(
+        action,
+        f"Purchase #{operation.pk} by {operation.requested_by_name} {decided}",
+        actor=user,
+        operation=operation,
+        details={**details, "price": str(create_price(operation))},
+    )
 
 
 def approvals_expire(*, now=None) -> int:

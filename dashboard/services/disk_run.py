@@ -41,7 +41,7 @@ from dashboard.models import (
 from dashboard.services import run_steps as steps
 from dashboard.services.disk_sync import disk_mark_gone, disk_mirror_save
 from dashboard.services.operation_state import operation_change, operation_finish
-from dashboard.services.sync import _aware, host_mirror_save
+from dashboard.services.sync import host_mirror_save
 from dashboard.wording import Said, note, said, stored
 from vmclient.errors import ConnectionFailed, XdsError
 from vmclient.types import HostStatus
@@ -147,47 +147,34 @@ def _candidates(operation: Operation, listing: list) -> list:
     """Disks the create may have made, oldest first: not in the mirror before it was sent, not
     claimed by another create, of its area and size (and on its host, or on none yet), created
     no earlier than it was sent (less the clock skew allowed)."""
-    known = steps.known_before(operation, Disk)
-    earliest = steps.earliest_made(operation)
     params = operation.params
     wanted_host = params.get("host_id")
     found = [
         disk
-        for disk in listing
-        if str(disk.id) not in known
-        and (disk.created_at is None or _aware(disk.created_at) >= earliest)
-        and (disk.area is None or int(disk.area) == params.get("area"))
+        for disk in steps.new_since_sent(operation, Disk, listing)
+        if (disk.area is None or int(disk.area) == params.get("area"))
         and (disk.size_gb is None or disk.size_gb == params.get("size_gb"))
         and (disk.host_id is None or disk.host_id == wanted_host)
     ]
-    claimed = set(
-        Operation.objects.filter(kind=Kind.DISK_CREATE, disk_id__in=[str(d.id) for d in found])
-        .exclude(pk=operation.pk)
-        .values_list("disk_id", flat=True)
-    )
-    far = timezone.now() + timedelta(days=3650)
-    found = [disk for disk in found if str(disk.id) not in claimed]
-    return sorted(found, key=lambda d: (_aware(d.created_at) if d.created_at else far, str(d.id)))
+    return steps.oldest_first(steps.unclaimed(operation, found, [Kind.DISK_CREATE], "disk_id"))
 
 
 def _claim(operation: Operation, disk_id: str, *, name: str) -> bool:
     """Make `disk_id` this create's disk (one create only: a unique constraint) and give it to
     the member who asked, if the mirror already has it."""
-    label = f"{name} ({disk_id})" if name else disk_id
     try:
-        claimed = steps.claim_found(
+        return steps.claim_found(
             operation,
             Event.DISK_FOUND,
-            label,
+            Disk,
+            disk_id,
+            name,
             disk_id=disk_id,
             disk_name=name or disk_id,
             accepted_at=timezone.now(),
         )
     except IntegrityError:
         return False  # another create's disk
-    if claimed:
-        steps.owner_from_create(Disk, operation, disk_id)
-    return claimed
 
 
 # --- Attach, detach, destroy ----------------------------------------------------------------

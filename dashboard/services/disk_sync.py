@@ -27,9 +27,7 @@ from dashboard.models import (
     SyncState,
     is_host_id,
 )
-from dashboard.services import notifications
-from dashboard.services.mirror_rows import create_claims, mirror_insert, mirror_refresh
-from dashboard.services.sync import _aware, _count, _state_failed, _state_succeeded, _text
+from dashboard.services import mirror_rows, notifications
 from vmclient.errors import XdsError
 
 logger = logging.getLogger(__name__)
@@ -66,9 +64,9 @@ def disks_sync(*, client, now: datetime | None = None) -> tuple[int, bool]:
         if complete:
             _mark_gone(now=now)
         if error is None:
-            _state_succeeded(SyncState.Job.DISKS, at=now, count=len(disks))
+            mirror_rows.sync_succeeded(SyncState.Job.DISKS, at=now, count=len(disks))
         else:
-            _state_failed(SyncState.Job.DISKS, error, at=now)
+            mirror_rows.sync_failed(SyncState.Job.DISKS, error, at=now)
     return len(disks), complete
 
 
@@ -93,19 +91,19 @@ def disks_upsert(disks, *, now: datetime) -> None:
     disks = list(disks)
     ids = [str(disk.id) for disk in disks]
     existing = {row.id: row for row in Disk.objects.filter(id__in=ids)}
-    claims = create_claims(Operation.Kind.DISK_CREATE, "disk_id", ids)
+    claims = mirror_rows.create_claims(Operation.Kind.DISK_CREATE, "disk_id", ids)
     arrears = []
     hosts_moved: set[str] = set()  # hosts whose Disks card changes: their pages refresh
     for upstream in disks:
         values = mirrored_values(upstream)
         row = existing.get(values["id"])
         if row is None:
-            row = mirror_insert(Disk, values, claims, now=now)
+            row = mirror_rows.mirror_insert(Disk, values, claims, now=now)
             if row.status == DISK_ARREARS:
                 arrears.append(row)
             hosts_moved.add(row.host_id)
             continue
-        if mirror_refresh(row, values, DISK_MIRRORED_FIELDS, now=now):
+        if mirror_rows.mirror_refresh(row, values, DISK_MIRRORED_FIELDS, now=now):
             hosts_moved.update((row.host_id, values["host_id"]))
             if values["status"] == DISK_ARREARS and row.status != DISK_ARREARS:
                 arrears.append(row)
@@ -133,13 +131,13 @@ def mirrored_values(disk) -> dict:
     status = disk.status
     return {
         "id": str(disk.id),
-        "name": _text(disk.name, 255),
+        "name": mirror_rows.column_text(disk.name, 255),
         "host_id": host_id,
         "area": None if disk.area is None else int(disk.area),
-        "size_gb": _count(disk.size_gb),
+        "size_gb": mirror_rows.column_count(disk.size_gb),
         "status": None if status is None else int(status),
         "price_per_hour": _price(disk.price_per_hour),
-        "created_at": _aware(disk.created_at),
+        "created_at": mirror_rows.utc_aware(disk.created_at),
     }
 
 

@@ -44,7 +44,6 @@ from dashboard.services.image_sync import (
     images_mirror_save,
 )
 from dashboard.services.operation_state import operation_change, operation_finish
-from dashboard.services.sync import _aware
 from dashboard.wording import Said, note, said, stored
 from vmclient.errors import ConnectionFailed, XdsError
 
@@ -119,15 +118,8 @@ def _create_find(operation: Operation, listing: list | None) -> float | None:
     the provider refuse)."""
     if listing is not None:
         found = _candidates(operation, listing)
-        claimed = set(
-            Operation.objects.filter(
-                kind=Kind.IMAGE_CREATE, image_id__in=[str(i.id) for i in found]
-            )
-            .exclude(pk=operation.pk)
-            .values_list("image_id", flat=True)
-        )
-        for image in found:
-            if str(image.id) not in claimed and _claim(operation, str(image.id)):
+        for image in steps.unclaimed(operation, found, [Kind.IMAGE_CREATE], "image_id"):
+            if _claim(operation, str(image.id)):
                 operation.refresh_from_db()
                 return _follow(operation, listing)
     if timezone.now() < steps.find_deadline(operation):
@@ -146,35 +138,28 @@ def _candidates(operation: Operation, listing: list) -> list:
     """Images of the name asked for that the create may have made: not in the mirror before it
     was sent (a lost answer may have hidden a 200003 refusal), created no earlier than it was
     sent (less the clock skew allowed)."""
-    known = steps.known_before(operation, PersonalImage)
-    earliest = steps.earliest_made(operation)
     name = operation.params.get("name")
-    return [
-        image
-        for image in listing
-        if image.name == name
-        and str(image.id) not in known
-        and (image.created_at is None or _aware(image.created_at) >= earliest)
-    ]
+    made = steps.new_since_sent(operation, PersonalImage, listing)
+    return [image for image in made if image.name == name]
 
 
 def _claim(operation: Operation, image_id: str) -> bool:
     """Make `image_id` this create's image (one create only: a unique constraint) and give it
     to the member who asked, if the mirror already has it."""
+    name = operation.params.get("name", "")
     try:
-        claimed = steps.claim_found(
+        return steps.claim_found(
             operation,
             Event.IMAGE_FOUND,
-            f"{operation.params.get('name', '')} ({image_id})",
+            PersonalImage,
+            image_id,
+            name,
             image_id=image_id,
-            image_name=operation.params.get("name") or image_id,
+            image_name=name or image_id,
             accepted_at=operation.accepted_at or timezone.now(),
         )
     except IntegrityError:
         return False  # another create's image
-    if claimed:
-        steps.owner_from_create(PersonalImage, operation, image_id)
-    return claimed
 
 
 # --- Rename, delete ----------------------------------------------------------------------------

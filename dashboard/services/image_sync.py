@@ -25,9 +25,7 @@ from dashboard.models import (
     SyncState,
     is_host_id,
 )
-from dashboard.services import notifications
-from dashboard.services.mirror_rows import create_claims, mirror_insert, mirror_refresh
-from dashboard.services.sync import _aware, _count, _state_failed, _state_succeeded, _text
+from dashboard.services import mirror_rows, notifications
 from vmclient.errors import XdsError
 
 logger = logging.getLogger(__name__)
@@ -41,17 +39,17 @@ def images_sync(*, client, now: datetime | None = None) -> tuple[int, bool]:
         listing = client.list_every_personal_image()
     except XdsError as exc:  # page 1 failed: nothing to save
         logger.warning("personal image sync failed: %s", exc)
-        _state_failed(SyncState.Job.IMAGES, exc, at=now)
+        mirror_rows.sync_failed(SyncState.Job.IMAGES, exc, at=now)
         return 0, False
     # Only a whole listing can say an image is gone (a page that failed may have held it).
     complete = listing.complete
     with transaction.atomic():
         count = images_mirror_save(listing.items, now=now, complete=complete)
         if listing.error is None:
-            _state_succeeded(SyncState.Job.IMAGES, at=now, count=count)
+            mirror_rows.sync_succeeded(SyncState.Job.IMAGES, at=now, count=count)
         else:
             logger.warning("personal image sync broke off: %s", listing.error)
-            _state_failed(SyncState.Job.IMAGES, listing.error, at=now)
+            mirror_rows.sync_failed(SyncState.Job.IMAGES, listing.error, at=now)
     return count, complete
 
 
@@ -82,17 +80,17 @@ def images_upsert(images, *, now: datetime) -> None:
     images = list(images)
     ids = [str(image.id) for image in images]
     existing = {row.id: row for row in PersonalImage.objects.filter(id__in=ids)}
-    claims = create_claims(Operation.Kind.IMAGE_CREATE, "image_id", ids)
+    claims = mirror_rows.create_claims(Operation.Kind.IMAGE_CREATE, "image_id", ids)
     failed = []
     for upstream in images:
         values = mirrored_values(upstream)
         row = existing.get(values["id"])
         if row is None:
-            row = mirror_insert(PersonalImage, values, claims, now=now)
+            row = mirror_rows.mirror_insert(PersonalImage, values, claims, now=now)
             if row.status == IMAGE_FAILED and row.owner_id is not None:
                 failed.append(row)  # one of ours, failed before a listing saw it being made
             continue
-        changed = mirror_refresh(row, values, IMAGE_MIRRORED_FIELDS, now=now)
+        changed = mirror_rows.mirror_refresh(row, values, IMAGE_MIRRORED_FIELDS, now=now)
         if changed and values["status"] == IMAGE_FAILED and row.status != IMAGE_FAILED:
             failed.append(row)
     for row in failed:
@@ -114,10 +112,10 @@ def mirrored_values(image) -> dict:
     return {
         "id": str(image.id),
         "image_id": image_id if is_host_id(image_id) else "",
-        "name": _text(image.name, 255),
-        "image_type": _text(image.image_type, 64),
-        "size": _count(image.size),
-        "datacenter": _text(image.datacenter, 32),
+        "name": mirror_rows.column_text(image.name, 255),
+        "image_type": mirror_rows.column_text(image.image_type, 64),
+        "size": mirror_rows.column_count(image.size),
+        "datacenter": mirror_rows.column_text(image.datacenter, 32),
         "status": None if image.status is None else int(image.status),
-        "created_at": _aware(image.created_at),
+        "created_at": mirror_rows.utc_aware(image.created_at),
     }

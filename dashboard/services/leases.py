@@ -45,7 +45,7 @@ from dashboard.services import notifications
 from dashboard.services.alert_delivery import absolute_link
 from dashboard.services.audit import audit_record
 from dashboard.services.operations import OperationRefused, operation_request
-from dashboard.wording import alert_stored
+from dashboard.wording import alert_stored, team_time
 from vmclient.types import HostStatus
 
 logger = logging.getLogger(__name__)
@@ -62,10 +62,6 @@ class LeaseRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _audit(action, lease: Lease, summary: str, *, actor=None, **details) -> None:
@@ -101,7 +97,7 @@ def lease_active(host: Host) -> Lease | None:
 def held_message(lease: Lease) -> str:
     return _("%(person)s holds this host until %(when)s (%(purpose)s).") % {
         "person": lease.holder_name,
-        "when": _local(lease.ends_at),
+        "when": team_time(lease.ends_at),
         "purpose": lease.purpose,
     }
 
@@ -132,8 +128,8 @@ def lease_take(*, user, host: Host, hours, purpose: str, now: datetime | None = 
             _audit(
                 AuditEvent.Action.LEASE_TAKEN,
                 lease,
-                f"{lease.holder_name} leased {host} for {hours} h until {_local(lease.ends_at)}: "
-                f"{purpose}",
+                f"{lease.holder_name} leased {host} for {hours} h until "
+                f"{team_time(lease.ends_at)}: {purpose}",
                 actor=user,
                 hours=hours,
                 purpose=purpose,
@@ -170,7 +166,7 @@ def lease_extend(*, user, lease: Lease, hours, now: datetime | None = None) -> L
             AuditEvent.Action.LEASE_EXTENDED,
             lease,
             f"Lease of {lease.host} by {lease.holder_name} extended by {hours} h, until "
-            f"{_local(ends_at)}",
+            f"{team_time(ends_at)}",
             actor=user,
             hours=hours,
         )
@@ -266,7 +262,7 @@ def _remind(now: datetime) -> int:
                 host=str(lease.host),
                 id=lease.host_id,
                 minutes=minutes,
-                time=_local(lease.ends_at),
+                time=team_time(lease.ends_at),
                 purpose=lease.purpose,
                 url=extend_url(lease),
             ),

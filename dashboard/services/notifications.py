@@ -40,7 +40,7 @@ from dashboard.models import (
     Operation,
 )
 from dashboard.services import alert_delivery
-from dashboard.wording import NO_LIMIT, Said, alert_stored, said
+from dashboard.wording import NO_LIMIT, Said, alert_stored, said, team_time
 from vmclient.types import HostStatus
 
 logger = logging.getLogger(__name__)
@@ -286,27 +286,21 @@ def alerts_check(*, now: datetime | None = None) -> int:
     for days in sorted(settings.XDS_EXPIRY_ALERT_DAYS, reverse=True):
         soon = present.filter(expires_at__gt=now, expires_at__lte=now + timedelta(days=days))
         due += [
-            dict(
+            _host_alert(
+                host,
+                Kind.EXPIRING,
                 key=f"expiring:{host.id}:{host.expires_at.isoformat()}:{days}",
-                kind=Kind.EXPIRING,
-                message=alert_stored(
-                    "expiring",
-                    host=str(host),
-                    id=host.id,
-                    days=days,
-                    time=_local(host.expires_at),
-                ),
-                host=host,
+                days=days,
+                time=team_time(host.expires_at),
             )
             for host in soon
         ]
     expired = present.filter(Q(status=HostStatus.EXPIRED) | Q(expires_at__lte=now))
     due += [
-        dict(
+        _host_alert(
+            host,
+            Kind.EXPIRED,
             key=f"expired:{host.id}:{host.expires_at.isoformat() if host.expires_at else ''}",
-            kind=Kind.EXPIRED,
-            message=alert_stored("expired", host=str(host), id=host.id),
-            host=host,
         )
         for host in expired
     ]
@@ -315,18 +309,13 @@ def alerts_check(*, now: datetime | None = None) -> int:
     for host in stuck:
         minutes = int((now - host.status_changed_at).total_seconds() // 60)
         due.append(
-            dict(
+            _host_alert(
+                host,
+                Kind.STUCK,
                 key=f"stuck:{host.id}:{host.status}:{host.status_changed_at.isoformat()}",
-                kind=Kind.STUCK,
-                message=alert_stored(
-                    "stuck",
-                    host=str(host),
-                    id=host.id,
-                    status=said(f"status.{HostStatus(host.status).name.lower()}"),
-                    minutes=minutes,
-                    time=_local(host.status_changed_at),
-                ),
-                host=host,
+                status=said(f"status.{HostStatus(host.status).name.lower()}"),
+                minutes=minutes,
+                time=team_time(host.status_changed_at),
             )
         )
     sent_before = set(
@@ -348,5 +337,8 @@ def alerts_check(*, now: datetime | None = None) -> int:
     return sent
 
 
-def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+def _host_alert(host: Host, kind: Notification.Kind, *, key: str, **values) -> dict:
+    """An alert of `kind` about `host`, sent once per `key`: the words of that kind's alert, with
+    the host, its id and `values`."""
+    message = alert_stored(kind.value, host=str(host), id=host.id, **values)
+    return dict(key=key, kind=kind, message=message, host=host)

@@ -74,18 +74,11 @@ def _image_details(image_id, image_name) -> dict:
 
 
 def requested(operation: Operation) -> AuditEvent:
-    return audit_record(
+    return _operation_record(
+        operation,
         Action.OPERATION_REQUESTED,
         f"{_summary(operation)} requested",
-        actor=operation.requested_by,
-        actor_name=operation.requested_by_name,
-        operation=operation,
-        details={
-            "kind": operation.kind,
-            "params": _create_details(operation.params),
-            **_disk_details(operation.disk_id, operation.disk_name),
-            **_image_details(operation.image_id, operation.image_name),
-        },
+        params=_create_details(operation.params),
     )
 
 
@@ -122,18 +115,29 @@ def refused(
 
 
 def finished(operation: Operation) -> AuditEvent:
-    return audit_record(
+    return _operation_record(
+        operation,
         Action.OPERATION_FINISHED,
         f"{_summary(operation)}: {operation.state}",
+        state=operation.state,
+        code=operation.error_code,
+        trace_id=operation.trace_id,
+        message=operation.message,
+    )
+
+
+def _operation_record(operation: Operation, action: str, summary: str, **details) -> AuditEvent:
+    """A row of `operation`'s, by the member who asked: its kind, `details`, its disk and its
+    image."""
+    return audit_record(
+        action,
+        summary,
         actor=operation.requested_by,
         actor_name=operation.requested_by_name,
         operation=operation,
         details={
             "kind": operation.kind,
-            "state": operation.state,
-            "code": operation.error_code,
-            "trace_id": operation.trace_id,
-            "message": operation.message,
+            **details,
             **_disk_details(operation.disk_id, operation.disk_name),
             **_image_details(operation.image_id, operation.image_name),
         },

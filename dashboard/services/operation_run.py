@@ -227,24 +227,11 @@ def _candidates(operation: Operation, listing: Iterable[UpstreamHost]) -> list[U
     """Hosts the create may have bought, oldest first: not in the mirror before the create was
     sent, not claimed by another create, with the template's specs and the image's system, and
     created no earlier than the create was sent (less the clock skew allowed)."""
-    known = steps.known_before(operation, Host)
-    earliest = steps.earliest_made(operation)
     match = operation.params.get("match", {})
     found = [
-        host
-        for host in listing
-        if host.id not in known
-        and (host.created_at is None or host.created_at >= earliest)
-        and _matches(host, match)
+        host for host in steps.new_since_sent(operation, Host, listing) if _matches(host, match)
     ]
-    claimed = set(
-        Operation.objects.filter(kind__in=Operation.CREATE_KINDS, host_id__in=[h.id for h in found])
-        .exclude(pk=operation.pk)
-        .values_list("host_id", flat=True)
-    )
-    found = [host for host in found if host.id not in claimed]
-    far = timezone.now() + timedelta(days=3650)
-    return sorted(found, key=lambda host: (host.created_at or far, host.id))
+    return steps.oldest_first(steps.unclaimed(operation, found, Operation.CREATE_KINDS, "host_id"))
 
 
 def _matches(host: UpstreamHost, match: dict) -> bool:
@@ -267,12 +254,13 @@ def _matches(host: UpstreamHost, match: dict) -> bool:
 
 def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
     """Make `host_id` this create's host. A unique constraint lets one create claim it."""
-    label = f"{name} ({host_id})" if name else host_id
     try:
-        claimed = steps.claim_found(
+        return steps.claim_found(
             operation,
             Event.FOUND,
-            label,
+            Host,
+            host_id,
+            name,
             host_id=host_id,
             host_name=name or host_id,
             accepted_at=timezone.now(),
@@ -286,14 +274,11 @@ def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
         return operation_finish(
             operation,
             State.SUCCEEDED,
-            **stored(said("created_other_action", host=label)),
+            **stored(said("created_other_action", host=steps.found_label(name, host_id))),
             host_id=host_id,
             host_name=name or host_id,
             accepted_at=timezone.now(),
         )
-    if claimed:
-        steps.owner_from_create(Host, operation, host_id)
-    return claimed
 
 
 def _still_allowed(operation: Operation) -> bool:

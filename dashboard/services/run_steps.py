@@ -13,7 +13,7 @@ by listing) or a claim of the new id.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,6 +22,7 @@ from django.db.models import F, Max, Model
 from django.utils import timezone
 
 from dashboard.models import Operation, OperationEvent
+from dashboard.services.mirror_rows import utc_aware
 from dashboard.services.operation_state import operation_change, operation_finish
 from dashboard.wording import Said, error_said, note, said, stored
 from vmclient.errors import XdsError
@@ -288,17 +289,59 @@ def earliest_made(operation: Operation) -> datetime:
     )
 
 
-def claim_found(operation: Operation, event: str, label: str, **fields) -> bool:
-    """Make what a create found its own (`fields`: its id and name): waiting, followed from now.
-    Raises IntegrityError when another create has it (a unique constraint: one create only)."""
-    return operation_change(
+def new_since_sent(operation: Operation, mirror: type[Model], listing: Iterable) -> list:
+    """What of the provider's `listing` the create may have made: not in the `mirror` before it
+    was sent, and made no earlier than it was sent (less the clock skew allowed)."""
+    known = known_before(operation, mirror)
+    earliest = earliest_made(operation)
+    return [
+        thing
+        for thing in listing
+        if str(thing.id) not in known
+        and (thing.created_at is None or utc_aware(thing.created_at) >= earliest)
+    ]
+
+
+def unclaimed(operation: Operation, found: list, kinds: Iterable[str], field: str) -> list:
+    """Of what a create `found`, what no other create (of `kinds`) claimed as its `field`."""
+    claimed = set(
+        Operation.objects.filter(kind__in=kinds, **{f"{field}__in": [str(t.id) for t in found]})
+        .exclude(pk=operation.pk)
+        .values_list(field, flat=True)
+    )
+    return [thing for thing in found if str(thing.id) not in claimed]
+
+
+def oldest_first(found: list) -> list:
+    """The oldest made first (what does not say when it was made, last), then by id."""
+    far = timezone.now() + timedelta(days=3650)
+    return sorted(found, key=lambda thing: (utc_aware(thing.created_at) or far, str(thing.id)))
+
+
+def found_label(name: str, pk: str) -> str:
+    """What a create found, as its timeline names it: a name and an id, the same in every
+    language."""
+    return f"{name} ({pk})" if name else pk
+
+
+def claim_found(
+    operation: Operation, event: str, mirror: type[Model], pk: str, name: str, **fields
+) -> bool:
+    """Make the `mirror`'s `pk` (named `name`) what the create made (`fields`: its id and name
+    as the operation keeps them): waiting, followed from now, and the row, if the mirror has
+    it, the member's who asked. Raises IntegrityError when another create has it (a unique
+    constraint: one create only)."""
+    claimed = operation_change(
         operation,
         expect=(State.SUBMITTED, State.WAITING),
         event=event,
-        note={"detail": label},  # a name and an id: the same in every language
+        note={"detail": found_label(name, pk)},
         state=State.WAITING,
         **fields,
     )
+    if claimed:
+        owner_from_create(mirror, operation, pk)
+    return claimed
 
 
 def find_deadline(operation: Operation) -> datetime:

@@ -27,6 +27,7 @@ from dashboard import permissions
 from dashboard.models import AuditEvent, Host, Lease, Operation, PowerSchedule, ScheduleRun
 from dashboard.services.audit import audit_record
 from dashboard.services.operations import OperationRefused, operation_request
+from dashboard.wording import team_time
 from vmclient.types import HostStatus
 
 logger = logging.getLogger(__name__)
@@ -134,10 +135,6 @@ def _fire_once(pk: int, now: datetime) -> ScheduleRun | None:
     return run
 
 
-def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
 def _fire(schedule: PowerSchedule, due: datetime, now: datetime):
     late = now - due
     if late > timedelta(minutes=settings.XDS_SCHEDULE_GRACE_MINUTES):
@@ -152,7 +149,7 @@ def _fire(schedule: PowerSchedule, due: datetime, now: datetime):
         if lease is not None:
             return (
                 Outcome.LEASED,
-                f"Held by {lease.holder_name} until {_local(lease.ends_at)}: {lease.purpose}",
+                f"Held by {lease.holder_name} until {team_time(lease.ends_at)}: {lease.purpose}",
                 None,
             )
     if host.status == TARGET_STATUS[schedule.action] and not host.is_gone:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -26,7 +26,15 @@ from dashboard.models import (
     is_host_id,
 )
 from dashboard.selectors import CATALOG_CACHE_KEY
-from dashboard.wording import Said, error_said, said, stored
+from dashboard.services.disk_sync import disks_sync
+from dashboard.services.image_sync import images_sync
+from dashboard.services.mirror_rows import (
+    column_count,
+    column_text,
+    sync_failed,
+    sync_succeeded,
+    utc_aware,
+)
 from vmclient.errors import XdsError
 from vmclient.types import BillingType
 from vmclient.types import Host as UpstreamHost
@@ -94,10 +102,10 @@ def _hosts_sync_locked(client) -> SyncResult:
         listing = client.list_every_host(workers=settings.XDS_SYNC_CONCURRENCY)
     except XdsError as exc:  # page 1 failed: nothing to save
         logger.warning("host sync failed on page 1: %s", exc)
-        _state_failed(SyncState.Job.HOSTS, exc, at=started)
+        sync_failed(SyncState.Job.HOSTS, exc, at=started)
         return SyncResult(error=exc)
     except Exception as exc:
-        _state_failed(SyncState.Job.HOSTS, exc, at=started)
+        sync_failed(SyncState.Job.HOSTS, exc, at=started)
         raise
 
     hosts = []
@@ -117,13 +125,13 @@ def _hosts_sync_locked(client) -> SyncResult:
         created, changed = _upsert_hosts(hosts, now=started)
         gone = _mark_gone(now=started) if complete else 0
         if error is None:
-            _state_succeeded(SyncState.Job.HOSTS, at=started, count=len(hosts))
+            sync_succeeded(SyncState.Job.HOSTS, at=started, count=len(hosts))
         else:
-            _state_failed(SyncState.Job.HOSTS, error, at=started)
+            sync_failed(SyncState.Job.HOSTS, error, at=started)
     if error is not None:
         logger.warning("host sync incomplete, %d pages arrived: %s", listing.pages_read, error)
-    _disks_sync(client, now=started)
-    _images_sync(client, now=started)
+    _sync_also(SyncState.Job.DISKS, disks_sync, client, now=started)
+    _sync_also(SyncState.Job.IMAGES, images_sync, client, now=started)
     return SyncResult(
         seen=len(hosts),
         created=created,
@@ -135,28 +143,14 @@ def _hosts_sync_locked(client) -> SyncResult:
     )
 
 
-def _disks_sync(client, *, now: datetime) -> None:
-    """The cloud disks, in the same run (and lock) as the hosts they are mounted on. Their
-    failure is the "disks" job's, never the host sync's."""
-    from dashboard.services.disk_sync import disks_sync
-
+def _sync_also(job: str, sync, client, *, now: datetime) -> None:
+    """The cloud disks (mounted on the hosts) or the personal images (made from them), in the
+    same run and lock as the hosts. Their failure is their `job`'s, never the host sync's."""
     try:
-        disks_sync(client=client, now=now)
+        sync(client=client, now=now)
     except Exception as exc:
-        logger.exception("disk sync failed unexpectedly")
-        _state_failed(SyncState.Job.DISKS, exc, at=now)
-
-
-def _images_sync(client, *, now: datetime) -> None:
-    """The personal images, in the same run (and lock) as the hosts they are made from. Their
-    failure is the "images" job's, never the host sync's."""
-    from dashboard.services.image_sync import images_sync
-
-    try:
-        images_sync(client=client, now=now)
-    except Exception as exc:
-        logger.exception("personal image sync failed unexpectedly")
-        _state_failed(SyncState.Job.IMAGES, exc, at=now)
+        logger.exception("%s sync failed unexpectedly", job)
+        sync_failed(job, exc, at=now)
 
 
 def _upsert_hosts(hosts, *, now: datetime, known=None) -> tuple[int, int]:
@@ -276,42 +270,25 @@ def _mark_gone(*, now: datetime) -> int:
 def _mirrored_values(host: UpstreamHost) -> dict:
     """The upstream host as model field values, clipped to what the columns hold."""
     return {
-        "name": _text(host.name, 255),
-        "gpu_description": _text(host.gpu_description, 255),
-        "gpu_number": _count(host.gpu_number, 32767),
-        "memory_gb": _count(host.memory_gb),
-        "cpu_cores": _count(host.cpu_cores),
-        "disk_gb": _count(host.disk_gb),
-        "operating_system": _text(host.operating_system, 100),
-        "login_user": _text(host.login_user, 100),
-        "address": _text(host.address, 255),
-        "port": _count(host.port, 65535),
-        "mac": _text(host.mac, 64),
-        "ipv4": _text(host.ipv4, 255),
+        "name": column_text(host.name, 255),
+        "gpu_description": column_text(host.gpu_description, 255),
+        "gpu_number": column_count(host.gpu_number, 32767),
+        "memory_gb": column_count(host.memory_gb),
+        "cpu_cores": column_count(host.cpu_cores),
+        "disk_gb": column_count(host.disk_gb),
+        "operating_system": column_text(host.operating_system, 100),
+        "login_user": column_text(host.login_user, 100),
+        "address": column_text(host.address, 255),
+        "port": column_count(host.port, 65535),
+        "mac": column_text(host.mac, 64),
+        "ipv4": column_text(host.ipv4, 255),
         "purpose": None if host.purpose is None else int(host.purpose),
         "billing_type": None if host.billing_type is None else int(host.billing_type),
         "status": None if host.status is None else int(host.status),
         "area": None if host.area is None else int(host.area),
-        "created_at": _aware(host.created_at),
-        "expires_at": _aware(host.expires_at),
+        "created_at": utc_aware(host.created_at),
+        "expires_at": utc_aware(host.expires_at),
     }
-
-
-def _text(value: str | None, limit: int) -> str:
-    # PostgreSQL refuses NUL in text; nothing legitimate upstream contains one.
-    return (value or "").replace("\x00", "")[:limit]
-
-
-def _count(value: int | None, limit: int = 2_147_483_647) -> int | None:
-    if value is None or value < 0 or value > limit:
-        return None
-    return value
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or timezone.is_aware(value):
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 # --- Catalog (templates and images) --------------------------------------------------------------
@@ -336,11 +313,11 @@ def catalog_refresh(*, client=None) -> dict | None:
     except XdsError as exc:
         logger.warning("catalog refresh failed: %s", exc)
         cache.touch(CATALOG_CACHE_KEY, timeout)
-        _state_failed(SyncState.Job.CATALOG, exc, at=now)
+        sync_failed(SyncState.Job.CATALOG, exc, at=now)
         return None
     catalog = {"packages": tuple(packages), "images": tuple(images), "refreshed_at": now}
     cache.set(CATALOG_CACHE_KEY, catalog, timeout)
-    _state_succeeded(SyncState.Job.CATALOG, at=now, count=len(packages))
+    sync_succeeded(SyncState.Job.CATALOG, at=now, count=len(packages))
     return catalog
 
 
@@ -386,50 +363,3 @@ def _enqueue_once(key: str, task) -> bool:
         logger.exception("could not enqueue %s", task.name)
         raise TaskQueueUnavailable(str(exc)) from exc
     return True
-
-
-# --- Bookkeeping ---------------------------------------------------------------------------------
-
-
-def _state_succeeded(job: str, *, at: datetime, count: int) -> None:
-    SyncState.objects.update_or_create(
-        job=job,
-        defaults={
-            "last_attempt_at": at,
-            "last_success_at": at,
-            "item_count": count,
-            "last_duration_seconds": _since(at),
-        },
-    )
-
-
-def _since(started: datetime) -> float:
-    return max(0.0, (timezone.now() - started).total_seconds())
-
-
-def _error_fields(outcome: Said) -> dict:
-    return {**stored(outcome, "error_message"), "error_message_frozen": {}}
-
-
-def _state_failed(job: str, exc: Exception, *, at: datetime) -> None:
-    if isinstance(exc, XdsError):
-        values = {
-            "error_code": str(exc.code) if exc.code is not None else type(exc).__name__,
-            **_error_fields(error_said(exc)),
-            "error_trace_id": exc.trace_id or "",
-        }
-    else:
-        values = {
-            "error_code": type(exc).__name__,
-            **_error_fields(said("sync_failed_unexpectedly")),
-            "error_trace_id": "",
-        }
-    SyncState.objects.update_or_create(
-        job=job,
-        defaults={
-            "last_attempt_at": at,
-            "last_error_at": at,
-            "last_duration_seconds": _since(at),
-            **values,
-        },
-    )

@@ -13,23 +13,15 @@ from django_auth_ldap.backend import LDAPBackend, _LDAPUser, ldap_error
 
 from dashboard.sso import roles
 from dashboard.sso.failures import Failure, note
+from dashboard.sso.methods import SingleSignOnBackend
 
 # Noted on the request by `authenticate`: the audit row of a failed sign-in says the directory
 # was asked too.
 DIRECTORY_ASKED = "xds_ldap_asked"
 
 
-class DirectoryBackend(LDAPBackend):
-    def get_user(self, user_id):
-        """The session's member, while active (as Django's own backend: an account made inactive
-        here ends its sessions signed in this way too)."""
-        user = super().get_user(user_id)
-        return user if user is not None and user.is_active else None
-
-    # Permissions are RolesBackend's to answer; this backend adds none from the directory.
-    def get_all_permissions(self, user, obj=None):
-        return set()
-
+class DirectoryBackend(SingleSignOnBackend, LDAPBackend):
+    # Nor any from the directory's groups (they map to roles instead: dashboard.sso.roles).
     def get_group_permissions(self, user, obj=None):
         return set()
 

@@ -44,3 +44,18 @@ def method_of(backend_path: str | None) -> SignInMethod:
 def configured() -> bool:
     """Whether any way of single sign-on is on."""
     return bool(settings.XDS_OIDC_ENABLED or settings.XDS_LDAP_ENABLED)
+
+
+class SingleSignOnBackend:
+    """What the backends of single sign-on (`oidc`, `ldap`) answer alike, put before the
+    library's backend: a session's member, and no permissions of their own."""
+
+    def get_user(self, user_id):
+        """The session's member, while active (as Django's own backend: an account made inactive
+        here ends its sessions signed in this way too)."""
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
+    # Permissions are RolesBackend's to answer (in one query); this backend adds none.
+    def get_all_permissions(self, user_obj, obj=None):
+        return set()

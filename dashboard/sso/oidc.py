@@ -24,6 +24,7 @@ from mozilla_django_oidc.utils import import_from_settings
 
 from dashboard.sso import roles
 from dashboard.sso.failures import Failure, note
+from dashboard.sso.methods import SingleSignOnBackend
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def claim(claims: dict, name: str):
     return value
 
 
-class ProviderBackend(OIDCAuthenticationBackend):
+class ProviderBackend(SingleSignOnBackend, OIDCAuthenticationBackend):
     """The account of a member signing in through the OpenID provider."""
 
     get_settings = staticmethod(oidc_setting)
@@ -108,16 +109,6 @@ class ProviderBackend(OIDCAuthenticationBackend):
     OIDC_OP_TOKEN_ENDPOINT = property(lambda self: endpoint("token_endpoint"))
     OIDC_OP_USER_ENDPOINT = property(lambda self: endpoint("userinfo_endpoint"))
     OIDC_OP_JWKS_ENDPOINT = property(lambda self: endpoint("jwks_uri"))
-
-    def get_user(self, user_id):
-        """The session's member, while active (as Django's own backend: an account made inactive
-        here ends its sessions signed in this way too)."""
-        user = super().get_user(user_id)
-        return user if user is not None and user.is_active else None
-
-    # Permissions are RolesBackend's to answer (in one query); this backend adds none.
-    def get_all_permissions(self, user_obj, obj=None):
-        return set()
 
     def authenticate(self, request, **kwargs):
         if request is None or "code" not in request.GET or "state" not in request.GET:
