@@ -27,6 +27,7 @@ from dashboard.views.asking import (
     refusal_as_message,
 )
 from dashboard.views.common import safe_next
+from dashboard.views.hosts import host_or_404
 from vmclient.types import Area, BillingType
 
 DISKS_PER_PAGE = 50
@@ -215,9 +216,7 @@ def disk_attach(request: HttpRequest, disk_id: str) -> HttpResponse:
 @require_POST
 def host_disk_attach(request: HttpRequest, host_id: str) -> HttpResponse:
     """The host page's Disks card: mount the disk chosen in the form on this host."""
-    host = Host.objects.filter(pk=host_id).first() if is_host_id(host_id) else None
-    if host is None:
-        raise Http404(_("No host with this id."))
+    host = host_or_404(host_id)
     form = AttachDiskForm(request.POST)
     disk_id = request.POST.get("disk", "")
     disk = selectors.disk_get(disk_id=disk_id) if is_host_id(disk_id) else None

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboard import selectors, services
 from dashboard.forms.images import DeleteImageForm, ImageNameForm
 from dashboard.image_rules import host_image_refusal, image_action_refusal
-from dashboard.models import Host, Operation, PersonalImage, is_host_id
+from dashboard.models import Operation, PersonalImage, is_host_id
 from dashboard.polling import poll_answer, poll_context, poll_url
 from dashboard.views.asking import ask_and_follow, incomplete_form, refuse_unless_allowed
+from dashboard.views.hosts import host_or_404
 
 Kind = Operation.Kind
 
@@ -85,13 +86,6 @@ def image_detail_live(request: HttpRequest, image_id: str) -> HttpResponse:
     return poll_answer(request, version=str(version), render=moved)
 
 
-def _host_or_404(host_id: str) -> Host:
-    host = Host.objects.filter(pk=host_id).first() if is_host_id(host_id) else None
-    if host is None:
-        raise Http404(_("No host with this id."))
-    return host
-
-
 def _image_or_404(image_id: str) -> PersonalImage:
     image = selectors.personal_image_get(image_id=image_id)
     if image is None:
@@ -103,7 +97,7 @@ def _image_or_404(image_id: str) -> PersonalImage:
 def host_image_save(request: HttpRequest, host_id: str) -> HttpResponse:
     """Save a personal image of the host: its name, then the worker makes it (the host is held
     meanwhile). The host delete page links here ("save a personal image first")."""
-    host = _host_or_404(host_id)
+    host = host_or_404(host_id)
     error = ""
     if request.method == "POST":
         form = ImageNameForm(request.POST)
