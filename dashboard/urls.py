@@ -29,6 +29,44 @@ class FaviconRedirect(RedirectView):
         return static("favicon.svg")
 
 
+# The pages of one host, one disk, one personal image and one operation, each under its own
+# prefix.
+host_patterns = [
+    path("", views.host_detail, name="host-detail"),
+    path("live/", views.host_detail_live, name="host-detail-live"),
+    path("connect.rdp", views.host_rdp, name="host-rdp"),
+    path("actions/<slug:action>/", views.host_action, name="host-action"),
+    path("delete/", views.host_delete, name="host-delete"),
+    path("password/", views.host_password, name="host-password"),
+    path("owner/", views.host_owner, name="host-owner"),
+    path("notes/", views.host_notes, name="host-notes"),
+    path("disks/attach/", views.host_disk_attach, name="host-disk-attach"),
+    path("image/", views.host_image_save, name="host-image-save"),
+    path("schedules/", views.host_schedule_create, name="host-schedule-create"),
+    path("lease/", views.host_lease, name="host-lease"),
+]
+disk_patterns = [
+    path("", views.disk_detail, name="disk-detail"),
+    path("live/", views.disk_detail_live, name="disk-detail-live"),
+    path("attach/", views.disk_attach, name="disk-attach"),
+    path("detach/", views.disk_detach, name="disk-detach"),
+    path("destroy/", views.disk_destroy, name="disk-destroy"),
+]
+personal_image_patterns = [
+    path("", views.image_detail, name="image-detail"),
+    path("live/", views.image_detail_live, name="image-detail-live"),
+    path("rename/", views.image_rename, name="image-rename"),
+    path("delete/", views.image_delete, name="image-delete"),
+]
+operation_patterns = [
+    path("", views.operation_detail, name="operation-detail"),
+    path("live/", views.operation_live, name="operation-live"),
+    path("cancel/", views.operation_cancel, name="operation-cancel"),
+    path("approve/", views.operation_approve, name="operation-approve"),
+    path("reject/", views.operation_reject, name="operation-reject"),
+    path("resolve/", views.operation_resolve, name="operation-resolve"),
+]
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="host-list"), name="home"),
     path("hosts/", views.host_list, name="host-list"),
@@ -37,34 +75,11 @@ urlpatterns = [
     path("hosts/new/price/", views.host_create_price, name="host-create-price"),
     path("hosts/bulk/", views.host_bulk, name="host-bulk"),
     path("hosts/bulk/<uuid:batch>/", views.host_bulk_live, name="host-bulk-live"),
-    path("hosts/<host_id:host_id>/", views.host_detail, name="host-detail"),
-    path("hosts/<host_id:host_id>/live/", views.host_detail_live, name="host-detail-live"),
-    path("hosts/<host_id:host_id>/connect.rdp", views.host_rdp, name="host-rdp"),
-    path("hosts/<host_id:host_id>/actions/<slug:action>/", views.host_action, name="host-action"),
-    path("hosts/<host_id:host_id>/delete/", views.host_delete, name="host-delete"),
-    path("hosts/<host_id:host_id>/password/", views.host_password, name="host-password"),
-    path("hosts/<host_id:host_id>/owner/", views.host_owner, name="host-owner"),
-    path("hosts/<host_id:host_id>/notes/", views.host_notes, name="host-notes"),
-    path(
-        "hosts/<host_id:host_id>/disks/attach/",
-        views.host_disk_attach,
-        name="host-disk-attach",
-    ),
-    path("hosts/<host_id:host_id>/image/", views.host_image_save, name="host-image-save"),
-    path(
-        "hosts/<host_id:host_id>/schedules/",
-        views.host_schedule_create,
-        name="host-schedule-create",
-    ),
+    path("hosts/<host_id:host_id>/", include(host_patterns)),
     path("disks/", views.disk_list, name="disk-list"),
     path("disks/live/", views.disk_list_live, name="disk-live"),
     path("disks/new/", views.disk_create, name="disk-create"),
-    path("disks/<host_id:disk_id>/", views.disk_detail, name="disk-detail"),
-    path("disks/<host_id:disk_id>/live/", views.disk_detail_live, name="disk-detail-live"),
-    path("disks/<host_id:disk_id>/attach/", views.disk_attach, name="disk-attach"),
-    path("disks/<host_id:disk_id>/detach/", views.disk_detach, name="disk-detach"),
-    path("disks/<host_id:disk_id>/destroy/", views.disk_destroy, name="disk-destroy"),
-    path("hosts/<host_id:host_id>/lease/", views.host_lease, name="host-lease"),
+    path("disks/<host_id:disk_id>/", include(disk_patterns)),
     path("leases/<int:lease_id>/extend/", views.lease_extend, name="lease-extend"),
     path("leases/<int:lease_id>/release/", views.lease_release, name="lease-release"),
     path("spend/", views.spend, name="spend"),
@@ -76,27 +91,11 @@ urlpatterns = [
     path("schedules/<int:schedule_id>/skip/", views.schedule_skip, name="schedule-skip"),
     path("schedules/<int:schedule_id>/delete/", views.schedule_delete, name="schedule-delete"),
     path("operations/", views.operation_list, name="operation-list"),
-    path("operations/<int:operation_id>/", views.operation_detail, name="operation-detail"),
-    path("operations/<int:operation_id>/live/", views.operation_live, name="operation-live"),
-    path("operations/<int:operation_id>/cancel/", views.operation_cancel, name="operation-cancel"),
-    path(
-        "operations/<int:operation_id>/approve/", views.operation_approve, name="operation-approve"
-    ),
-    path("operations/<int:operation_id>/reject/", views.operation_reject, name="operation-reject"),
-    path(
-        "operations/<int:operation_id>/resolve/", views.operation_resolve, name="operation-resolve"
-    ),
+    path("operations/<int:operation_id>/", include(operation_patterns)),
     path("packages/", views.package_list, name="package-list"),
     path("images/", views.image_list, name="image-list"),
     path("images/personal/live/", views.personal_images_live, name="image-personal-live"),
-    path("images/personal/<host_id:image_id>/", views.image_detail, name="image-detail"),
-    path(
-        "images/personal/<host_id:image_id>/live/",
-        views.image_detail_live,
-        name="image-detail-live",
-    ),
-    path("images/personal/<host_id:image_id>/rename/", views.image_rename, name="image-rename"),
-    path("images/personal/<host_id:image_id>/delete/", views.image_delete, name="image-delete"),
+    path("images/personal/<host_id:image_id>/", include(personal_image_patterns)),
     path("sync/", views.sync_now, name="sync-now"),
     path("sync/wait/", views.sync_wait, name="sync-wait"),
     path("accounts/login/", SignInView.as_view(), name="login"),

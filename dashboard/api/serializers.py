@@ -45,7 +45,25 @@ def area_name(value) -> str | None:
     return None if value is None else AREA_SLUGS[Area(value)]
 
 
-class HostSerializer(serializers.Serializer):
+# The answers a host's and a disk's serializer share, each for a `SerializerMethodField` of that
+# name: the area's API name, the owner (none when unowned), the operation in flight. (A comment,
+# not a docstring: the OpenAPI document would take it for the description of HostSerializer.)
+class MirroredFields:
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_area(self, row: Host | Disk):
+        return area_name(row.area)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_owner(self, row: Host | Disk):
+        return row.owner_name or None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_operation_in_flight(self, row: Host | Disk):
+        operation = row.operation_in_flight
+        return None if operation is None else operation.pk
+
+
+class HostSerializer(MirroredFields, serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
     status = serializers.CharField(source="status_slug", help_text="running, off, booting… gone")
@@ -71,26 +89,13 @@ class HostSerializer(serializers.Serializer):
     operation_in_flight = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_area(self, host: Host):
-        return area_name(host.area)
-
     @extend_schema_field(serializers.ChoiceField(choices=list(BILLING_BY_NAME), allow_null=True))
     def get_billing(self, host: Host):
         return billing_name(host.billing_type)
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_owner(self, host: Host):
-        return host.owner_name or None
-
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_labels(self, host: Host):
         return [label.name for label in host.labels_shown]
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_operation_in_flight(self, host: Host):
-        operation = host.operation_in_flight
-        return None if operation is None else operation.pk
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=KIND_VALUES)))
     def get_actions(self, host: Host):
@@ -270,7 +275,7 @@ class CreateHost(serializers.Serializer):
         }
 
 
-class DiskSerializer(serializers.Serializer):
+class DiskSerializer(MirroredFields, serializers.Serializer):
     """A cloud disk of the mirror, with what the member may do with it now."""
 
     id = serializers.CharField()
@@ -292,25 +297,12 @@ class DiskSerializer(serializers.Serializer):
     actions = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_area(self, disk: Disk):
-        return area_name(disk.area)
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_host_name(self, disk: Disk):
         try:
             host = disk.host  # a host the mirror has not seen yet: none
         except Host.DoesNotExist:
             host = None
         return None if host is None else (host.name or host.id)
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_owner(self, disk: Disk):
-        return disk.owner_name or None
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_operation_in_flight(self, disk: Disk):
-        operation = disk.operation_in_flight
-        return None if operation is None else operation.pk
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=KIND_VALUES)))
     def get_actions(self, disk: Disk):

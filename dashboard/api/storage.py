@@ -27,12 +27,11 @@ from dashboard.api.serializers import (
     PersonalImageSerializer,
 )
 from dashboard.api.views import (
-    ACTION_ERRORS,
     ERRORS,
-    IDEMPOTENCY_HEADER,
     _ask,
     _filter_values,
     _host_or_404,
+    asks_for_operation,
 )
 from dashboard.forms.disks import DiskFilterForm
 from dashboard.models import Disk, Host, Operation, PersonalImage, is_host_id
@@ -73,8 +72,14 @@ def _named_host(host_id) -> Host | None:
     return host
 
 
-def _confirmed(request, expected: str, wrong: str) -> None:
-    """`confirm_name` (the query's, else the body's) must be `expected`."""
+def _ask_confirmed(request, kind: str, expected: str, wrong: str, **target):
+    """Ask for `kind`, done for ever, on `target` (a disk, an image) once `confirm_name` (the
+    query's, else the body's) is `expected`, its name. The role's answer comes first (a member
+    who may not destroy is told so, not that the name is wrong); the service asks again when it
+    saves."""
+    refused = permissions.refusal(request.user, kind, **target)
+    if refused:
+        raise permissions.Forbidden(refused)
     value = request.query_params.get("confirm_name")
     if value is None and isinstance(request.data, dict):
         value = request.data.get("confirm_name")
@@ -82,14 +87,7 @@ def _confirmed(request, expected: str, wrong: str) -> None:
     body.is_valid(raise_exception=True)
     if body.validated_data["confirm_name"].strip() != expected:
         raise exceptions.ValidationError({"confirm_name": [wrong]})
-
-
-def _refuse_unless_allowed(user, kind: str, **targets) -> None:
-    """The role's answer before the name is checked (a member who may not destroy is told so,
-    not that the name is wrong); the service asks again when it saves."""
-    refused = permissions.refusal(user, kind, **targets)
-    if refused:
-        raise permissions.Forbidden(refused)
+    return _ask(request, kind=kind, **target)
 
 
 # --- Disks ----------------------------------------------------------------------------------
@@ -116,11 +114,7 @@ class DiskList(GenericAPIView):
         page = selectors.disk_operations_attach(self.paginate_queryset(disks))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(
-        request=CreateDisk,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={202: OperationSerializer, **ACTION_ERRORS},
-    )
+    @asks_for_operation(body=CreateDisk)
     def post(self, request):
         """Create a disk (billed by the hour), mounted at once on `host_id` if given: 202 with
         the operation (which may wait for an admin's approval above the team's limit)."""
@@ -139,29 +133,20 @@ class DiskDetail(GenericAPIView):
     def get(self, request, disk_id: str):
         return Response(self.get_serializer(_disk_or_404(disk_id)).data)
 
-    @extend_schema(
-        parameters=[CONFIRM_NAME, IDEMPOTENCY_HEADER],
-        request=None,
-        responses={202: OperationSerializer, **ACTION_ERRORS},
-    )
+    @asks_for_operation(parameters=[CONFIRM_NAME])
     def delete(self, request, disk_id: str):
         """Destroy the disk and the data on it (it must be unmounted): 202 with the operation.
         `confirm_name` must be the disk's name."""
         disk = _disk_or_404(disk_id)
-        _refuse_unless_allowed(request.user, Kind.DISK_DESTROY, disk=disk)
-        _confirmed(request, disk.label, _("That is not the disk's name."))
-        return _ask(request, kind=Kind.DISK_DESTROY, disk=disk)
+        wrong = _("That is not the disk's name.")
+        return _ask_confirmed(request, Kind.DISK_DESTROY, disk.label, wrong, disk=disk)
 
 
 class DiskAttach(GenericAPIView):
     serializer_class = OperationSerializer
     scopes = {"POST": SCOPE[Kind.DISK_ATTACH]}
 
-    @extend_schema(
-        request=AttachDisk,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={202: OperationSerializer, **ACTION_ERRORS},
-    )
+    @asks_for_operation(body=AttachDisk)
     def post(self, request, disk_id: str):
         """Mount the disk on a host of its area that is off (or, with `power_off_first`, that
         runs: it is powered off first): 202 with the operation."""
@@ -177,11 +162,7 @@ class DiskDetach(GenericAPIView):
     serializer_class = OperationSerializer
     scopes = {"POST": SCOPE[Kind.DISK_DETACH]}
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_HEADER],
-        request=None,
-        responses={202: OperationSerializer, **ACTION_ERRORS},
-    )
+    @asks_for_operation()
     def post(self, request, disk_id: str):
         """Unmount the disk from its host (which must be off): 202 with the operation."""
         return _ask(request, kind=Kind.DISK_DETACH, disk=_disk_or_404(disk_id))
@@ -212,29 +193,20 @@ class PersonalImageDetail(GenericAPIView):
             raise Http404(_("No personal image with this id."))
         return Response(self.get_serializer(row).data)
 
-    @extend_schema(
-        parameters=[CONFIRM_NAME, IDEMPOTENCY_HEADER],
-        request=None,
-        responses={202: OperationSerializer, **ACTION_ERRORS},
-    )
+    @asks_for_operation(parameters=[CONFIRM_NAME])
     def delete(self, request, image_id: str):
         """Delete the image (for ever): 202 with the operation. `confirm_name` must be its
         name."""
         image = _image_or_404(image_id)
-        _refuse_unless_allowed(request.user, Kind.IMAGE_DELETE, image=image)
-        _confirmed(request, image.label, _("That is not the image's name."))
-        return _ask(request, kind=Kind.IMAGE_DELETE, image=image)
+        wrong = _("That is not the image's name.")
+        return _ask_confirmed(request, Kind.IMAGE_DELETE, image.label, wrong, image=image)
 
 
 class PersonalImageRename(GenericAPIView):
     serializer_class = OperationSerializer
     scopes = {"POST": SCOPE[Kind.IMAGE_RENAME]}
 
-    @extend_schema(
-        request=ImageName,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={202: OperationSerializer, **ACTION_ERRORS},
-    )
+    @asks_for_operation(body=ImageName)
     def post(self, request, image_id: str):
         """Rename the image (a name no other image has): 202 with the operation."""
         image = _image_or_404(image_id)
@@ -247,11 +219,7 @@ class HostImageSave(GenericAPIView):
     serializer_class = OperationSerializer
     scopes = {"POST": SCOPE[Kind.IMAGE_CREATE]}
 
-    @extend_schema(
-        request=ImageName,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={202: OperationSerializer, **ACTION_ERRORS},
-    )
+    @asks_for_operation(body=ImageName)
     def post(self, request, host_id: str):
         """Save a personal image of the host under `name`: 202 with the operation, which holds
         the host until the image is usable."""

@@ -9,7 +9,7 @@ docs page is a page like the others: signed-in members only.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required, login_required
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authentication import SessionAuthentication
 
@@ -41,37 +41,36 @@ class Docs(SpectacularSwaggerSplitView):
 
 _ACTIONS = [kind for kind in ACTION_SLUGS if kind != Operation.Kind.DELETE]
 
-urlpatterns = [
-    path("hosts/", endpoint(views.HostList), name="api-host-list"),
-    path("hosts/<host_id:host_id>/", endpoint(views.HostDetail), name="api-host-detail"),
+# The endpoints of one host, one disk and one personal image, each under its own prefix.
+host_patterns = [
+    path("", endpoint(views.HostDetail), name="api-host-detail"),
     *(
         path(
-            f"hosts/<host_id:host_id>/{ACTION_SLUGS[kind]}/",
+            f"{ACTION_SLUGS[kind]}/",
             endpoint(views.host_action(kind)),
             name=f"api-host-{ACTION_SLUGS[kind]}",
         )
         for kind in _ACTIONS
     ),
-    path(
-        "hosts/<host_id:host_id>/personal-image/",
-        endpoint(storage.HostImageSave),
-        name="api-host-personal-image",
-    ),
+    path("personal-image/", endpoint(storage.HostImageSave), name="api-host-personal-image"),
+]
+disk_patterns = [
+    path("", endpoint(storage.DiskDetail), name="api-disk-detail"),
+    path("attach/", endpoint(storage.DiskAttach), name="api-disk-attach"),
+    path("detach/", endpoint(storage.DiskDetach), name="api-disk-detach"),
+]
+personal_image_patterns = [
+    path("", endpoint(storage.PersonalImageDetail), name="api-personal-image-detail"),
+    path("rename/", endpoint(storage.PersonalImageRename), name="api-personal-image-rename"),
+]
+
+urlpatterns = [
+    path("hosts/", endpoint(views.HostList), name="api-host-list"),
+    path("hosts/<host_id:host_id>/", include(host_patterns)),
     path("disks/", endpoint(storage.DiskList), name="api-disk-list"),
-    path("disks/<host_id:disk_id>/", endpoint(storage.DiskDetail), name="api-disk-detail"),
-    path("disks/<host_id:disk_id>/attach/", endpoint(storage.DiskAttach), name="api-disk-attach"),
-    path("disks/<host_id:disk_id>/detach/", endpoint(storage.DiskDetach), name="api-disk-detach"),
+    path("disks/<host_id:disk_id>/", include(disk_patterns)),
     path("personal-images/", endpoint(storage.PersonalImageList), name="api-personal-image-list"),
-    path(
-        "personal-images/<host_id:image_id>/",
-        endpoint(storage.PersonalImageDetail),
-        name="api-personal-image-detail",
-    ),
-    path(
-        "personal-images/<host_id:image_id>/rename/",
-        endpoint(storage.PersonalImageRename),
-        name="api-personal-image-rename",
-    ),
+    path("personal-images/<host_id:image_id>/", include(personal_image_patterns)),
     path("operations/", endpoint(views.OperationList), name="api-operation-list"),
     path(
         "operations/<int:operation_id>/",

@@ -74,6 +74,17 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
+def asks_for_operation(*, body=None, parameters=(), errors=None):
+    """The schema of an endpoint that asks for an operation: its `body` (none unless given), its
+    `parameters` and the Idempotency-Key header, and 202 with the operation or one of the
+    action errors (`errors` adds some)."""
+    return extend_schema(
+        request=body,
+        parameters=[*parameters, IDEMPOTENCY_HEADER],
+        responses={202: OperationSerializer, **(errors or {}), **ACTION_ERRORS},
+    )
+
+
 def _filter_values(form_class, query, renames: dict | None = None) -> dict:
     """A list page's filter form, strict: a value it does not accept is a 400 that says so."""
     data = query.copy()
@@ -238,11 +249,7 @@ class HostList(GenericAPIView):
         page = selectors.operations_in_flight_attach(self.paginate_queryset(hosts))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(
-        request=CreateHost,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={202: OperationSerializer, 503: Error, **ACTION_ERRORS},
-    )
+    @asks_for_operation(body=CreateHost, errors={503: Error})
     def post(self, request):
         """Buy a host: 202 with the create operation (which may wait for an admin's approval
         when the price is above the team's limit)."""
@@ -260,11 +267,7 @@ class HostDetail(GenericAPIView):
     def get(self, request, host_id: str):
         return Response(self.get_serializer(_host_or_404(host_id)).data)
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_HEADER],
-        request=None,
-        responses={202: OperationSerializer, **ACTION_ERRORS},
-    )
+    @asks_for_operation()
     def delete(self, request, host_id: str):
         """Delete the host: 202 with the operation."""
         return _ask(request, kind=Operation.Kind.DELETE, host=_host_or_404(host_id))
@@ -277,11 +280,7 @@ class HostAction(GenericAPIView):
     scopes = {"POST": permissions.SCOPE_OPERATE}
     kind = ""
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_HEADER],
-        request=None,
-        responses={202: OperationSerializer, **ACTION_ERRORS},
-    )
+    @asks_for_operation()
     def post(self, request, host_id: str):
         return _ask(request, kind=self.kind, host=_host_or_404(host_id))
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard import selectors
 from dashboard.forms.filters import AREA_CHOICES, PagedFilterForm
-from dashboard.forms.operations import KeyedForm
+from dashboard.forms.operations import ConfirmByNameForm, KeyedForm
 from dashboard.models import (
     AREA_SLUGS,
     DISK_MIN_GB,
@@ -42,18 +42,7 @@ class DiskFilterForm(PagedFilterForm):
     @classmethod
     def for_display(cls, filters: dict, *, owners: list[str]) -> DiskFilterForm:
         form = cls(initial=filters)
-        current = filters.get("owner", "")
-        names = [name for name in owners if name not in selectors.OWNER_SPECIAL]
-        if current and current not in names and current not in selectors.OWNER_SPECIAL:
-            names.append(current)
-        form.fields["owner"].widget = forms.Select(
-            choices=[
-                ("", _("Anyone's")),
-                (selectors.OWNER_MINE, _("My disks")),
-                (selectors.OWNER_NONE, _("Unowned")),
-                *((name, name) for name in names),
-            ]
-        )
+        form.offer_owners(owners, mine_label=_("My disks"))
         return form
 
 
@@ -105,26 +94,15 @@ class AttachDiskForm(KeyedForm):
             raise forms.ValidationError(_("Choose the host from the list."))
         return value
 
+    def operation_params(self) -> dict:
+        return {"power_off_first": self.cleaned_data["power_off_first"]}
 
-class DestroyDiskForm(KeyedForm):
+
+class DestroyDiskForm(ConfirmByNameForm):
     """Destroying is for ever, and so is the data on it: the member types the disk's name."""
 
-    name = forms.CharField(
-        max_length=255,
-        label=_("Type the disk's name to confirm"),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
+    name_label = _("Type the disk's name to confirm")
+    wrong_name = _("That is not the disk's name.")
 
     def __init__(self, *args, disk: Disk, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.disk = disk
-
-    @property
-    def expected_name(self) -> str:
-        return self.disk.label
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if name != self.expected_name:
-            raise forms.ValidationError(_("That is not the disk's name."))
-        return name
+        super().__init__(*args, expected_name=disk.label, **kwargs)

@@ -38,6 +38,18 @@ SORT_CHOICES = [
 ]
 
 
+def search_field(*, label, placeholder) -> forms.CharField:
+    """A search box: a part of a name or id."""
+    return forms.CharField(
+        required=False,
+        max_length=100,
+        label=label,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": placeholder, "autocomplete": "off"}
+        ),
+    )
+
+
 class LenientForm(forms.Form):
     """A form over query parameters whose invalid fields take their default."""
 
@@ -55,8 +67,8 @@ class LenientForm(forms.Form):
 
 
 class PagedFilterForm(LenientForm):
-    """The filters of a list with pages; `choice_field` lets a page offer only the values that
-    exist (the fleet's systems, the people who acted), keeping the current one."""
+    """The filters of a list with pages; `offer_choices` and `offer_owners` let a page offer only
+    the values that exist (the fleet's systems, the people who acted), keeping the current one."""
 
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, initial=1)
 
@@ -75,16 +87,25 @@ class PagedFilterForm(LenientForm):
             choices=[("", any_label), *((option, option) for option in options)]
         )
 
+    def offer_owners(self, owners: list[str], *, mine_label) -> None:
+        """The owner field a choice: anyone's, the member's own, unowned, or one of `owners`
+        (keeping the current one)."""
+        current = self.initial.get("owner", "")
+        names = [name for name in owners if name not in selectors.OWNER_SPECIAL]
+        if current and current not in names and current not in selectors.OWNER_SPECIAL:
+            names.append(current)
+        self.fields["owner"].widget = forms.Select(
+            choices=[
+                ("", _("Anyone's")),
+                (selectors.OWNER_MINE, mine_label),
+                (selectors.OWNER_NONE, _("Unowned")),
+                *((name, name) for name in names),
+            ]
+        )
+
 
 class HostFilterForm(PagedFilterForm):
-    q = forms.CharField(
-        required=False,
-        max_length=100,
-        label=_("Search"),
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Name or id"), "autocomplete": "off"}
-        ),
-    )
+    q = search_field(label=_("Search"), placeholder=_("Name or id"))
     status = forms.ChoiceField(required=False, choices=STATUS_CHOICES, label=_("Status"))
     area = forms.ChoiceField(required=False, choices=AREA_CHOICES, label=_("Area"))
     billing = forms.ChoiceField(required=False, choices=BILLING_CHOICES, label=_("Billing"))
@@ -104,20 +125,7 @@ class HostFilterForm(PagedFilterForm):
         form = cls(initial=filters)
         form.offer_choices("os", operating_systems, any_label=_("Any OS"))
         form.offer_choices("label", labels, any_label=_("Any label"))
-        current = filters.get("owner", "")
-        names = [
-            name for name in owners if name not in (selectors.OWNER_MINE, selectors.OWNER_NONE)
-        ]
-        if current and current not in names and current not in selectors.OWNER_SPECIAL:
-            names.append(current)
-        form.fields["owner"].widget = forms.Select(
-            choices=[
-                ("", _("Anyone's")),
-                (selectors.OWNER_MINE, _("My hosts")),
-                (selectors.OWNER_NONE, _("Unowned")),
-                *((name, name) for name in names),
-            ]
-        )
+        form.offer_owners(owners, mine_label=_("My hosts"))
         return form
 
 
@@ -140,14 +148,7 @@ def parse_versions(raw: str, *, limit: int = 200) -> dict[str, int]:
 
 class OperationFilterForm(PagedFilterForm):
     person = forms.CharField(required=False, max_length=150, label=_("Person"))
-    host = forms.CharField(
-        required=False,
-        max_length=100,
-        label=_("Host"),
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Host name or id"), "autocomplete": "off"}
-        ),
-    )
+    host = search_field(label=_("Host"), placeholder=_("Host name or id"))
     kind = forms.ChoiceField(
         required=False,
         choices=[("", _("Any action")), *Operation.Kind.choices],

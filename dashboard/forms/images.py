@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.forms.operations import KeyedForm
+from dashboard.forms.operations import ConfirmByNameForm, KeyedForm
 from dashboard.models import IMAGE_NAME_MAX_LENGTH, PersonalImage
 
 
@@ -23,25 +23,11 @@ class ImageNameForm(KeyedForm):
         return {"name": self.cleaned_data["name"].strip()}
 
 
-class DeleteImageForm(KeyedForm):
+class DeleteImageForm(ConfirmByNameForm):
     """Deleting is for ever: the member types the image's name."""
 
-    name = forms.CharField(
-        max_length=255,
-        label=_("Type the image's name to confirm"),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
+    name_label = _("Type the image's name to confirm")
+    wrong_name = _("That is not the image's name.")
 
     def __init__(self, *args, image: PersonalImage, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.image = image
-
-    @property
-    def expected_name(self) -> str:
-        return self.image.label
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if name != self.expected_name:
-            raise forms.ValidationError(_("That is not the image's name."))
-        return name
+        super().__init__(*args, expected_name=image.label, **kwargs)

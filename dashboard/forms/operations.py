@@ -24,33 +24,47 @@ class KeyedForm(forms.Form):
         kwargs["initial"].setdefault("idempotency_key", uuid.uuid4())
         super().__init__(*args, **kwargs)
 
+    def operation_params(self) -> dict | None:
+        """What the operation needs beyond what it acts on: nothing, unless a form says."""
+        return None
+
 
 class ActionForm(KeyedForm):
     """Power on, power off, reboot: nothing to fill in."""
 
 
-class DeleteHostForm(KeyedForm):
-    """Deleting is for ever: the member types the host's name to confirm."""
+class ConfirmByNameForm(KeyedForm):
+    """Something done for ever: the member types its name (`expected_name`) to confirm. A
+    subclass names the field's label and the error for a wrong name."""
+
+    name_label = ""
+    wrong_name = ""
 
     name = forms.CharField(
         max_length=255,
-        label=_("Type the host's name to confirm"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
-    def __init__(self, *args, host: Host, **kwargs) -> None:
+    def __init__(self, *args, expected_name: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.host = host
-
-    @property
-    def expected_name(self) -> str:
-        return self.host.name or self.host.id
+        self.expected_name = expected_name
+        self.fields["name"].label = self.name_label
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if name != self.expected_name:
-            raise forms.ValidationError(_("That is not the host's name."))
+            raise forms.ValidationError(self.wrong_name)
         return name
+
+
+class DeleteHostForm(ConfirmByNameForm):
+    """Deleting is for ever: the member types the host's name to confirm."""
+
+    name_label = _("Type the host's name to confirm")
+    wrong_name = _("That is not the host's name.")
+
+    def __init__(self, *args, host: Host, **kwargs) -> None:
+        super().__init__(*args, expected_name=host.name or host.id, **kwargs)
 
 
 class CreateHostForm(KeyedForm):

@@ -9,16 +9,17 @@ the form posts, and the member is sent back with a message.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dashboard import permissions, selectors, services
+from dashboard import selectors, services
 from dashboard.forms import ActionForm, DeleteHostForm
 from dashboard.htmx import wants_partial
 from dashboard.models import ACTION_SLUGS, Host, Operation
+from dashboard.views.asking import confirm_form, incomplete_form
 from dashboard.views.common import safe_next
 from dashboard.views.hosts import host_detail_context, host_or_404, host_page_or_404
 
@@ -34,7 +35,7 @@ def host_action(request: HttpRequest, host_id: str, action: str) -> HttpResponse
     host = host_or_404(host_id)
     form = ActionForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(_("The form is incomplete; reload the page and try again."))
+        return incomplete_form()
     return _request(request, host, kind, form.cleaned_data["idempotency_key"])
 
 
@@ -42,19 +43,9 @@ def host_action(request: HttpRequest, host_id: str, action: str) -> HttpResponse
 def host_delete(request: HttpRequest, host_id: str) -> HttpResponse:
     """Deleting asks the member to type the host's name first."""
     host = host_or_404(host_id)
-    if request.method == "POST":
-        form = DeleteHostForm(request.POST, host=host)
-        if form.is_valid():
-            return _request(
-                request, host, Operation.Kind.DELETE, form.cleaned_data["idempotency_key"]
-            )
-    else:
-        # The confirmation page is for members who may delete this host; a post from anyone
-        # else goes on to `operation_request`, which refuses it and audits the refusal.
-        refused = permissions.refusal(request.user, Operation.Kind.DELETE, host)
-        if refused:
-            raise permissions.Forbidden(refused)
-        form = DeleteHostForm(host=host)
+    form = confirm_form(request, DeleteHostForm, Operation.Kind.DELETE, host=host)
+    if form.is_valid():
+        return _request(request, host, Operation.Kind.DELETE, form.cleaned_data["idempotency_key"])
     context = host_detail_context(host_page_or_404(request, host_id), form=form)
     context["refusal"] = services.host_action_refusal(host=host, kind=Operation.Kind.DELETE)
     # Deleting a rental gives up the time it was paid for: the page says how much, roughly.

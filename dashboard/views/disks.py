@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,7 +19,15 @@ from dashboard.forms.disks import AttachDiskForm, CreateDiskForm, DestroyDiskFor
 from dashboard.htmx import render_page
 from dashboard.models import AREA_SLUGS, Disk, Host, Operation, is_host_id
 from dashboard.polling import poll_answer, poll_context, poll_url
+from dashboard.views.asking import (
+    ask,
+    ask_and_follow,
+    confirm_form,
+    incomplete_form,
+    refusal_as_message,
+)
 from dashboard.views.common import safe_next
+from dashboard.views.hosts import host_or_404
 from vmclient.types import Area, BillingType
 
 DISKS_PER_PAGE = 50
@@ -155,19 +163,13 @@ def disk_create(request: HttpRequest) -> HttpResponse:
             if host is None:
                 form.add_error("host", _("No host with this id."))
         if form.is_valid():
+            started = _("The disk create is asked for.")
             try:
-                operation = services.operation_request(
-                    user=request.user,
-                    kind=Kind.DISK_CREATE,
-                    host=host,
-                    params=form.operation_params(),
-                    idempotency_key=form.cleaned_data["idempotency_key"],
+                return ask_and_follow(
+                    request, form, kind=Kind.DISK_CREATE, host=host, started=started
                 )
             except services.OperationRefused as refused:
                 error = refused.message
-            else:
-                _tell(request, operation, _("The disk create is asked for."))
-                return redirect("operation-detail", operation.pk)
     context = {"form": form, "error": error, "quotas": selectors.quotas()}
     return render(request, "disks/create.html", context)
 
@@ -179,19 +181,6 @@ def _area_slug(area) -> str:
         return ""
 
 
-def _tell(request: HttpRequest, operation: Operation, started: str) -> None:
-    if operation.state == Operation.State.AWAITING:
-        messages.info(request, _("It is above the team's limit and waits for an admin's approval."))
-    elif operation.queue_error:
-        queue_down = _(
-            "It is saved, but the task queue cannot be reached: it starts by itself as soon as "
-            "the queue is back."
-        )
-        messages.warning(request, queue_down)
-    else:
-        messages.success(request, started)
-
-
 def _disk_or_404(disk_id: str) -> Disk:
     disk = selectors.disk_get(disk_id=disk_id) if is_host_id(disk_id) else None
     if disk is None:
@@ -199,16 +188,13 @@ def _disk_or_404(disk_id: str) -> Disk:
     return disk
 
 
-def _request(request: HttpRequest, kind: str, disk: Disk, *, host=None, params=None, key):
-    try:
-        operation = services.operation_request(
-            user=request.user, kind=kind, disk=disk, host=host, params=params, idempotency_key=key
-        )
-    except services.OperationRefused as refused:
-        messages.error(request, refused.message)
-    else:
-        values = {"action": Operation.Kind(kind).label, "disk": disk.label}
-        _tell(request, operation, _("%(action)s %(disk)s started.") % values)
+def _request(request: HttpRequest, form, kind: str, disk: Disk, *, host=None) -> HttpResponse:
+    """Ask for a disk operation: back where the member was, with a message (after a destroy, on
+    to the operation's page)."""
+    values = {"action": Operation.Kind(kind).label, "disk": disk.label}
+    started = _("%(action)s %(disk)s started.") % values
+    with refusal_as_message(request):
+        operation = ask(request, form, kind=kind, disk=disk, host=host, started=started)
         if kind == Kind.DISK_DESTROY:
             return redirect("operation-detail", operation.pk)  # the disk's page ends with it
     return redirect(safe_next(request, default=reverse("disk-detail", args=[disk.id])))
@@ -219,44 +205,28 @@ def disk_attach(request: HttpRequest, disk_id: str) -> HttpResponse:
     disk = _disk_or_404(disk_id)
     form = AttachDiskForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(_("The form is incomplete; reload the page and try again."))
+        return incomplete_form()
     host = Host.objects.filter(pk=form.cleaned_data["host"]).first()
     if host is None:
         messages.error(request, _("No host with this id."))
         return redirect(safe_next(request, default=reverse("disk-detail", args=[disk.id])))
-    return _request(
-        request,
-        Kind.DISK_ATTACH,
-        disk,
-        host=host,
-        params={"power_off_first": form.cleaned_data["power_off_first"]},
-        key=form.cleaned_data["idempotency_key"],
-    )
+    return _request(request, form, Kind.DISK_ATTACH, disk, host=host)
 
 
 @require_POST
 def host_disk_attach(request: HttpRequest, host_id: str) -> HttpResponse:
     """The host page's Disks card: mount the disk chosen in the form on this host."""
-    host = Host.objects.filter(pk=host_id).first() if is_host_id(host_id) else None
-    if host is None:
-        raise Http404(_("No host with this id."))
+    host = host_or_404(host_id)
     form = AttachDiskForm(request.POST)
     disk_id = request.POST.get("disk", "")
     disk = selectors.disk_get(disk_id=disk_id) if is_host_id(disk_id) else None
     back = reverse("host-detail", args=[host.id])
     if not form.is_valid() or form.cleaned_data["host"] != host.id:
-        return HttpResponseBadRequest(_("The form is incomplete; reload the page and try again."))
+        return incomplete_form()
     if disk is None:
         messages.error(request, _("No disk with this id."))
         return redirect(back)
-    _request(
-        request,
-        Kind.DISK_ATTACH,
-        disk,
-        host=host,
-        params={"power_off_first": form.cleaned_data["power_off_first"]},
-        key=form.cleaned_data["idempotency_key"],
-    )
+    _request(request, form, Kind.DISK_ATTACH, disk, host=host)
     return redirect(back)
 
 
@@ -265,25 +235,17 @@ def disk_detach(request: HttpRequest, disk_id: str) -> HttpResponse:
     disk = _disk_or_404(disk_id)
     form = ActionForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(_("The form is incomplete; reload the page and try again."))
-    return _request(request, Kind.DISK_DETACH, disk, key=form.cleaned_data["idempotency_key"])
+        return incomplete_form()
+    return _request(request, form, Kind.DISK_DETACH, disk)
 
 
 @require_http_methods(["GET", "POST"])
 def disk_destroy(request: HttpRequest, disk_id: str) -> HttpResponse:
     """Destroying asks the member to type the disk's name, and says its data is gone."""
     disk = _disk_or_404(disk_id)
-    if request.method == "POST":
-        form = DestroyDiskForm(request.POST, disk=disk)
-        if form.is_valid():
-            return _request(
-                request, Kind.DISK_DESTROY, disk, key=form.cleaned_data["idempotency_key"]
-            )
-    else:
-        refused = permissions.refusal(request.user, Kind.DISK_DESTROY, disk=disk)
-        if refused:
-            raise permissions.Forbidden(refused)
-        form = DestroyDiskForm(disk=disk)
+    form = confirm_form(request, DestroyDiskForm, Kind.DISK_DESTROY, disk=disk)
+    if form.is_valid():
+        return _request(request, form, Kind.DISK_DESTROY, disk)
     page = _page_or_404(request, disk_id)
     context = {
         "page": page,

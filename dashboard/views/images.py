@@ -6,19 +6,20 @@ follow it live."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboard import permissions, selectors, services
+from dashboard import selectors, services
 from dashboard.forms.images import DeleteImageForm, ImageNameForm
 from dashboard.image_rules import host_image_refusal, image_action_refusal
-from dashboard.models import Host, Operation, PersonalImage, is_host_id
+from dashboard.models import Operation, PersonalImage, is_host_id
 from dashboard.polling import poll_answer, poll_context, poll_url
-from dashboard.views.disks import _tell
+from dashboard.views.asking import ask_and_follow, incomplete_form, refuse_unless_allowed
+from dashboard.views.hosts import host_or_404
 
 Kind = Operation.Kind
 
@@ -85,13 +86,6 @@ def image_detail_live(request: HttpRequest, image_id: str) -> HttpResponse:
     return poll_answer(request, version=str(version), render=moved)
 
 
-def _host_or_404(host_id: str) -> Host:
-    host = Host.objects.filter(pk=host_id).first() if is_host_id(host_id) else None
-    if host is None:
-        raise Http404(_("No host with this id."))
-    return host
-
-
 def _image_or_404(image_id: str) -> PersonalImage:
     image = selectors.personal_image_get(image_id=image_id)
     if image is None:
@@ -103,30 +97,22 @@ def _image_or_404(image_id: str) -> PersonalImage:
 def host_image_save(request: HttpRequest, host_id: str) -> HttpResponse:
     """Save a personal image of the host: its name, then the worker makes it (the host is held
     meanwhile). The host delete page links here ("save a personal image first")."""
-    host = _host_or_404(host_id)
+    host = host_or_404(host_id)
     error = ""
     if request.method == "POST":
         form = ImageNameForm(request.POST)
         if form.is_valid():
+            started = _("Saving the personal image is asked for.")
             try:
-                operation = services.operation_request(
-                    user=request.user,
-                    kind=Kind.IMAGE_CREATE,
-                    host=host,
-                    params=form.operation_params(),
-                    idempotency_key=form.cleaned_data["idempotency_key"],
+                return ask_and_follow(
+                    request, form, kind=Kind.IMAGE_CREATE, host=host, started=started
                 )
-            except services.OperationRefused as refused_now:
-                error = refused_now.message
-            else:
-                _tell(request, operation, _("Saving the personal image is asked for."))
-                return redirect("operation-detail", operation.pk)
+            except services.OperationRefused as refused:
+                error = refused.message
     else:
         # The form is for members who may save an image of this host; a post from anyone else
         # goes on to `operation_request`, which refuses it and audits the refusal.
-        refused = permissions.refusal(request.user, Kind.IMAGE_CREATE, host)
-        if refused:
-            raise permissions.Forbidden(refused)
+        refuse_unless_allowed(request.user, Kind.IMAGE_CREATE, host=host)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         form = ImageNameForm(initial={"name": f"{host.name or host.id}-{stamp}"[:100]})
     context = {"host": host, "form": form, "error": error, "refusal": host_image_refusal(host)}
@@ -138,26 +124,20 @@ def image_rename(request: HttpRequest, image_id: str) -> HttpResponse:
     image = _image_or_404(image_id)
     form = ImageNameForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(_("The form is incomplete; reload the page and try again."))
-    return _request(
-        request, Kind.IMAGE_RENAME, image, form.cleaned_data["idempotency_key"],
-        params=form.operation_params(),
-    )  # fmt: skip
+        return incomplete_form()
+    return _request(request, form, Kind.IMAGE_RENAME, image)
 
 
 @require_http_methods(["GET", "POST"])
 def image_delete(request: HttpRequest, image_id: str) -> HttpResponse:
     """Deleting asks the member to type the image's name."""
     image = _image_or_404(image_id)
-    refused = permissions.refusal(request.user, Kind.IMAGE_DELETE, image=image)
-    if refused:
-        raise permissions.Forbidden(refused)
-    if request.method == "POST":
-        form = DeleteImageForm(request.POST, image=image)
-        if form.is_valid():
-            return _request(request, Kind.IMAGE_DELETE, image, form.cleaned_data["idempotency_key"])
-    else:
-        form = DeleteImageForm(image=image)
+    # A post too, before its name is checked: a member who may not delete is told so, not that
+    # the name is wrong.
+    refuse_unless_allowed(request.user, Kind.IMAGE_DELETE, image=image)
+    form = DeleteImageForm(request.POST if request.method == "POST" else None, image=image)
+    if form.is_valid():
+        return _request(request, form, Kind.IMAGE_DELETE, image)
     context = {
         "image": image,
         "form": form,
@@ -166,14 +146,13 @@ def image_delete(request: HttpRequest, image_id: str) -> HttpResponse:
     return render(request, "images/delete.html", context)
 
 
-def _request(request: HttpRequest, kind: str, image: PersonalImage, key, *, params=None):
+def _request(request: HttpRequest, form, kind: str, image: PersonalImage) -> HttpResponse:
+    """Ask for an image operation: on to the operation's page, or back to the image's with why
+    not."""
+    values = {"action": Operation.Kind(kind).label, "image": image.label}
+    started = _("%(action)s of %(image)s started.") % values
     try:
-        operation = services.operation_request(
-            user=request.user, kind=kind, image=image, params=params, idempotency_key=key
-        )
+        return ask_and_follow(request, form, kind=kind, image=image, started=started)
     except services.OperationRefused as refused:
         messages.error(request, refused.message)
         return redirect(reverse("image-detail", args=[image.id]))
-    values = {"action": Operation.Kind(kind).label, "image": image.label}
-    _tell(request, operation, _("%(action)s of %(image)s started.") % values)
-    return redirect("operation-detail", operation.pk)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dashboard import permissions, services
 from dashboard.models import Lease
 from dashboard.services.leases import token_lease
+from dashboard.views.asking import refusal_as_message
 from dashboard.views.hosts import host_or_404
 
 EXTEND_CHOICES = (1, 2, 4, 8, 24)
@@ -35,16 +36,13 @@ def _lease_or_404(lease_id: int) -> Lease:
 @require_POST
 def host_lease(request: HttpRequest, host_id: str) -> HttpResponse:
     host = host_or_404(host_id)
-    try:
+    with refusal_as_message(request, services.LeaseRefused):
         lease = services.lease_take(
             user=request.user,
             host=host,
             hours=request.POST.get("hours"),
             purpose=request.POST.get("purpose", ""),
         )
-    except services.LeaseRefused as refused:
-        messages.error(request, refused.message)
-    else:
         messages.success(
             request,
             _("You hold this host until %(when)s. You will be asked to extend it before then.")
@@ -74,13 +72,10 @@ def lease_extend(request: HttpRequest, lease_id: int) -> HttpResponse:
             "max_hours": settings.XDS_LEASE_MAX_HOURS,
         }
         return render(request, "leases/extend.html", context)
-    try:
+    with refusal_as_message(request, services.LeaseRefused):
         lease = services.lease_extend(
             user=request.user, lease=lease, hours=request.POST.get("hours")
         )
-    except services.LeaseRefused as refused:
-        messages.error(request, refused.message)
-    else:
         messages.success(
             request,
             _("The lease now ends at %(when)s.") % {"when": _when(lease)},

@@ -16,6 +16,7 @@ from dashboard.forms import OperationFilterForm
 from dashboard.htmx import render_page, wants_partial
 from dashboard.models import Operation, TeamPolicy
 from dashboard.polling import poll_answer, poll_context, poll_url
+from dashboard.views.asking import refusal_as_message
 
 OPERATIONS_PER_PAGE = 50
 
@@ -86,11 +87,8 @@ def operation_live(request: HttpRequest, operation_id: int) -> HttpResponse:
 def operation_cancel(request: HttpRequest, operation_id: int) -> HttpResponse:
     """Cancel an operation still queued (nothing was sent upstream yet)."""
     _operation_or_404(operation_id)
-    try:
+    with refusal_as_message(request):
         operation = services.operation_cancel(user=request.user, operation_id=operation_id)
-    except services.OperationRefused as refused:
-        messages.error(request, refused.message)
-    else:
         messages.success(request, _("%(operation)s cancelled.") % {"operation": operation})
     return redirect("operation-detail", operation_id)
 
@@ -99,11 +97,8 @@ def operation_cancel(request: HttpRequest, operation_id: int) -> HttpResponse:
 def operation_approve(request: HttpRequest, operation_id: int) -> HttpResponse:
     """Another admin lets a purchase above the team's limit go ahead."""
     operation = _operation_or_404(operation_id)
-    try:
+    with refusal_as_message(request):
         services.operation_approve(user=request.user, operation=operation)
-    except services.OperationRefused as refused:
-        messages.error(request, refused.message)
-    else:
         messages.success(request, _("Approved: the purchase is on its way."))
     return redirect("operation-detail", operation_id)
 
@@ -111,13 +106,10 @@ def operation_approve(request: HttpRequest, operation_id: int) -> HttpResponse:
 @require_POST
 def operation_reject(request: HttpRequest, operation_id: int) -> HttpResponse:
     operation = _operation_or_404(operation_id)
-    try:
+    with refusal_as_message(request):
         services.operation_reject(
             user=request.user, operation=operation, reason=request.POST.get("reason", "")
         )
-    except services.OperationRefused as refused:
-        messages.error(request, refused.message)
-    else:
         messages.success(request, _("Rejected: nothing was bought."))
     return redirect("operation-detail", operation_id)
 
@@ -129,7 +121,7 @@ def operation_resolve(request: HttpRequest, operation_id: int) -> HttpResponse:
     operation = _operation_or_404(operation_id)
     services.check_resolver(request.user)  # 403 for anyone else
     made = services.resolvable(operation)
-    try:
+    with refusal_as_message(request):
         services.operation_resolve(
             user=request.user,
             operation=operation,
@@ -137,8 +129,5 @@ def operation_resolve(request: HttpRequest, operation_id: int) -> HttpResponse:
             made_id=request.POST.get(made.field, "") if made is not None else "",
             reason=request.POST.get("reason", ""),
         )
-    except services.OperationRefused as refused:
-        messages.error(request, refused.message)
-    else:
         messages.success(request, _("Resolved: the operation now says what it did."))
     return redirect("operation-detail", operation_id)
