@@ -1,5 +1,6 @@
 """Fixtures for the dashboard's tests: an isolated cache, a member who is logged in, a simulator
-the client is pointed at, and a quick way to put hosts in the mirror."""
+the client is pointed at, a quick way to put hosts in the mirror, operations asked for and run,
+the simulator's disks and images synced, and a real worker for a module."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboard.models import Host
+from dashboard.models import Disk, Host
 from dashboard.upstream import reset_client
 from vmclient.types import Area, BillingType, HostStatus
 
@@ -187,6 +188,31 @@ def run(dispatched):
 
 
 @pytest.fixture
+def redeliver():
+    """redeliver(operation, dying, times=5): the operation's message delivered `times` times to
+    a worker that `dying` (a client raising SystemExit) kills; what each delivery came to, or
+    "killed". The message keeps the dispatch id the database holds."""
+    from dashboard import services
+
+    def redeliver(operation, dying, *, times: int = 5) -> list:
+        operation.refresh_from_db()
+        outcomes = []
+        for _ in range(times):
+            try:
+                outcomes.append(
+                    services.operation_run(
+                        operation_id=operation.pk, dispatch_id=operation.dispatch_id, client=dying
+                    )
+                )
+            except SystemExit:
+                outcomes.append("killed")
+        operation.refresh_from_db()
+        return outcomes
+
+    return redeliver
+
+
+@pytest.fixture
 def mirrored(sim):
     """Put a host in the simulator and mirror it, as a sync would."""
     from dashboard import services
@@ -205,6 +231,47 @@ def _client_host(host_id):
     from dashboard.upstream import get_client
 
     return get_client().get_host(host_id)
+
+
+# --- Disks and personal images ------------------------------------------------------------------
+
+
+@pytest.fixture
+def storage(sim):
+    """The simulator's disks and personal images."""
+    return sim.fleet.storage
+
+
+@pytest.fixture
+def synced(sim):
+    """synced(): a sync of hosts, disks and images, which must succeed; returns the mirrored
+    disks by id."""
+    from dashboard import services
+
+    def synced() -> dict:
+        assert services.hosts_sync().ok
+        return {disk.id: disk for disk in Disk.objects.all()}
+
+    return synced
+
+
+@pytest.fixture
+def aged(sim):
+    """The creation time of a host made a day ago (one the mirror did not see being born)."""
+    return sim.clock.now_ms() - 86_400_000
+
+
+# --- Real workers -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def worker_queue():
+    """A queue of the module's own and an in-process worker consuming it, for all the module's
+    tests (starting and stopping a worker costs a second or more)."""
+    from tests.dashboard.workers import in_process_worker, own_queue
+
+    with own_queue() as name, in_process_worker():
+        yield name
 
 
 def pytest_sessionfinish(session):

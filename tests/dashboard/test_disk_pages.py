@@ -10,29 +10,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboard import services
 from dashboard.models import Disk, Host, Operation
 from vmclient.types import BillingType, DiskStatus, HostStatus
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def storage(sim):
-    return sim.fleet.storage
-
-
-@pytest.fixture
-def synced(sim):
-    def synced():
-        assert services.hosts_sync().ok
-
-    return synced
-
-
-@pytest.fixture
-def aged(sim):
-    return sim.clock.now_ms() - 86_400_000
 
 
 @pytest.fixture

@@ -308,23 +308,19 @@ DISK_ALLOWED = {
 
 @pytest.mark.parametrize(("role", "action", "whose", "allowed"), matrix(DISK_ALLOWED))
 def test_every_role_against_every_disk_action(
-    role, action, whose, allowed, sim, pat, owner, attempt, mirrored, dispatched
+    role, action, whose, allowed, storage, synced, aged, owner, pat, attempt, mirrored, dispatched
 ):
-    from dashboard import services
     from dashboard.models import Disk
     from vmclient.types import DiskStatus
 
-    yesterday = sim.clock.now_ms() - 86_400_000
-    host = mirrored(
-        status=HostStatus.OFF, owner=owner, name="render-01", area=0, create_time=yesterday
-    )
+    host = mirrored(status=HostStatus.OFF, owner=owner, name="render-01", area=0, create_time=aged)
     mounted = action == "disk-detach"
-    upstream = sim.fleet.storage.add_disk(
+    upstream = storage.add_disk(
         area=0,
         status=DiskStatus.IN_USE if mounted else DiskStatus.WAITING,
         pve_id=host.id if mounted else None,
     )
-    assert services.hosts_sync().ok
+    synced()
     Disk.objects.filter(pk=upstream.id).update(owner=owner, owner_name=owner.username)
     disk = Disk.objects.get(pk=upstream.id)
 
@@ -360,18 +356,17 @@ IMAGE_ALLOWED = {
 
 @pytest.mark.parametrize(("role", "action", "whose", "allowed"), matrix(IMAGE_ALLOWED))
 def test_every_role_against_every_image_action(
-    role, action, whose, allowed, sim, pat, owner, attempt, mirrored, dispatched
+    role, action, whose, allowed, sim, storage, synced, owner, pat, attempt, mirrored, dispatched
 ):
-    from dashboard import services
     from dashboard.models import PersonalImage
     from vmclient.types import PersonalImageStatus
 
     host = mirrored(status=HostStatus.OFF, owner=owner, name="render-01")
-    upstream = sim.fleet.storage.put_image(
+    upstream = storage.put_image(
         sim.fleet.hosts[host.id], "golden", status=PersonalImageStatus.USABLE,
         create_time=sim.clock.now_ms(),
     )  # fmt: skip
-    assert services.hosts_sync().ok
+    synced()
     PersonalImage.objects.filter(pk=str(upstream.id)).update(owner=owner, owner_name=owner.username)
     image = PersonalImage.objects.get(pk=str(upstream.id))
 

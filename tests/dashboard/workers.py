@@ -9,6 +9,7 @@ the filesystem transport locally), a queue of the test's own.
 - `WorkerProcess`: `celery worker` in a child process, which a test can kill with SIGKILL.
 - `RedisServer`: a redis-server of the test's own, on a free port, to stop and start.
 - `wait_for(predicate)`: polls until true or fails the test.
+- `final(operation)`: waits until a worker has brought the operation to a final state.
 """
 
 from __future__ import annotations
@@ -52,6 +53,17 @@ def wait_for(
             log = f"\nthe worker's output:\n{worker.output()[-5000:]}" if worker else ""
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{log}")
         time.sleep(0.05)
+
+
+def final(operation, *, timeout: float = 30, worker: WorkerProcess | None = None):
+    """The operation, refreshed, once it is final; fails the test after `timeout` seconds."""
+
+    def done():
+        operation.refresh_from_db()
+        return operation.is_final
+
+    wait_for(done, timeout=timeout, what=f"operation {operation.pk} to finish", worker=worker)
+    return operation
 
 
 def _reset_publishing() -> None:
