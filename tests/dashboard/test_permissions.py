@@ -105,6 +105,17 @@ def assert_one_operation_dispatched(*, requested_by, dispatched: list) -> Operat
     return operation
 
 
+def assert_storage_outcome(response, action, allowed, *, audited_before, pat, dispatched) -> None:
+    """A disk or image action pat was allowed to ask for redirects, and makes one operation of
+    its kind, handed to the worker; one not allowed is refused."""
+    if not allowed:
+        assert_refused(response, audited_before=audited_before, dispatched=dispatched)
+        return
+    assert response.status_code == 302, response.content.decode()[:500]
+    operation = assert_one_operation_dispatched(requested_by=pat, dispatched=dispatched)
+    assert operation.kind == action.replace("-", "_")
+
+
 def _host(mirrored, status, owner) -> Host:
     return mirrored(status=status, owner=owner, name="render-01")
 
@@ -334,12 +345,9 @@ def test_every_role_against_every_disk_action(
         path, form = f"/disks/{disk.id}/destroy/", {"name": disk.label}
     response, audited_before = attempt(path, {**form, "idempotency_key": str(uuid.uuid4())})
 
-    if not allowed:
-        assert_refused(response, audited_before=audited_before, dispatched=dispatched)
-        return
-    assert response.status_code == 302, response.content.decode()[:500]
-    operation = assert_one_operation_dispatched(requested_by=pat, dispatched=dispatched)
-    assert operation.kind == action.replace("-", "_")
+    assert_storage_outcome(
+        response, action, allowed, audited_before=audited_before, pat=pat, dispatched=dispatched
+    )
 
 
 # --- Personal images: as disks. Creators save images of their own hosts and rename and delete
@@ -378,12 +386,9 @@ def test_every_role_against_every_image_action(
         path, form = f"/images/personal/{image.id}/delete/", {"name": image.label}
     response, audited_before = attempt(path, {**form, "idempotency_key": str(uuid.uuid4())})
 
-    if not allowed:
-        assert_refused(response, audited_before=audited_before, dispatched=dispatched)
-        return
-    assert response.status_code == 302, response.content.decode()[:500]
-    operation = assert_one_operation_dispatched(requested_by=pat, dispatched=dispatched)
-    assert operation.kind == action.replace("-", "_")
+    assert_storage_outcome(
+        response, action, allowed, audited_before=audited_before, pat=pat, dispatched=dispatched
+    )
 
 
 def test_every_operation_kind_needs_a_token_scope():
