@@ -189,12 +189,19 @@ def run(dispatched):
 
 @pytest.fixture
 def redeliver():
-    """redeliver(operation, dying, times=5): the operation's message delivered `times` times to
-    a worker that `dying` (a client raising SystemExit) kills; what each delivery came to, or
-    "killed". The message keeps the dispatch id the database holds."""
+    """redeliver(operation, killed_in="iter_disks"): the operation's message delivered five times
+    to a worker killed (SystemExit) whenever its run calls that method of the client, so the
+    message is never acknowledged; what each delivery came to, or "killed". The message keeps
+    the dispatch id the database holds."""
+    from types import SimpleNamespace
+
     from dashboard import services
 
-    def redeliver(operation, dying, *, times: int = 5) -> list:
+    def killed(*args, **kwargs):
+        raise SystemExit("killed")
+
+    def redeliver(operation, *, killed_in: str, times: int = 5) -> list:
+        dying = SimpleNamespace(**{killed_in: killed})
         operation.refresh_from_db()
         outcomes = []
         for _ in range(times):

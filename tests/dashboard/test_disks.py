@@ -305,13 +305,8 @@ def test_a_disk_create_redelivered_again_and_again_ends_unknown_not_failed(
         state="waiting", attempts=1, dispatch_id="d1", dispatches=1
     )
 
-    class Dying:
-        """A worker killed on this message every time, while it looks for the new disk."""
-
-        def iter_disks(self):
-            raise SystemExit("killed")
-
-    outcomes = redeliver(operation, Dying())
+    # The worker is killed while it looks for the new disk.
+    outcomes = redeliver(operation, killed_in="iter_disks")
 
     assert outcomes == ["killed", "killed", "killed", "gave up", "final"]
     assert operation.state == "unknown" and operation.error_code == "redelivered"

@@ -292,13 +292,8 @@ def test_an_image_create_redelivered_again_and_again_ends_unknown_not_failed(
         state="waiting", attempts=1, dispatch_id="d1", dispatches=1
     )
 
-    class Dying:
-        """A worker killed on this message every time, while it looks for the new image."""
-
-        def list_personal_images(self):
-            raise SystemExit("killed")
-
-    outcomes = redeliver(operation, Dying())
+    # The worker is killed while it looks for the new image.
+    outcomes = redeliver(operation, killed_in="list_personal_images")
 
     assert outcomes == ["killed", "killed", "killed", "gave up", "final"]
     assert operation.state == "unknown" and operation.error_code == "redelivered"

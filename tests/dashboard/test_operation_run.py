@@ -451,13 +451,7 @@ def test_a_message_redelivered_again_and_again_ends_the_operation(
     operation = buy(ask)
     Operation.objects.filter(pk=operation.pk).update(state="waiting", attempts=1)
 
-    class Dying:
-        """A worker killed on this message every time (it is never acknowledged)."""
-
-        def list_every_host(self, **kwargs):
-            raise SystemExit("killed")
-
-    outcomes = redeliver(operation, Dying())
+    outcomes = redeliver(operation, killed_in="list_every_host")
     assert outcomes == ["killed", "killed", "killed", "gave up", "final"]
     assert operation.state == "unknown" and operation.error_code == "redelivered"
     assert "may have bought a host" in operation.message
