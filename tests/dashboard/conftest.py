@@ -65,6 +65,26 @@ def member_client(client, member):
     return client
 
 
+@pytest.fixture
+def ada(make_member):
+    """A member holding the Admin role (neither staff nor superuser)."""
+    return make_member("ada", "Admin")
+
+
+@pytest.fixture
+def cleo(make_member):
+    """A member holding the Creator role."""
+    return make_member("cleo", "Creator")
+
+
+@pytest.fixture
+def deliver_notifications_at_once(monkeypatch):
+    """Notifications are delivered in the test instead of by a worker."""
+    from dashboard import services, tasks
+
+    monkeypatch.setattr(tasks.deliver_notification, "delay", services.notification_deliver)
+
+
 def host_values(**overrides) -> dict:
     """Field values of a plausible running Linux host; keywords override."""
     n = next(_ids)

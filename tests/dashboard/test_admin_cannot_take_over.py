@@ -30,12 +30,6 @@ def root(make_member):
 
 
 @pytest.fixture
-def ada(make_member):
-    """The attacker: an Admin-role member, neither staff nor superuser."""
-    return make_member("ada", "Admin")
-
-
-@pytest.fixture
 def abe(make_member):
     return make_member("abe", "Admin")
 
@@ -47,6 +41,7 @@ def vic(make_member):
 
 @pytest.fixture
 def as_ada(client, ada):
+    """The attacker, ada (an Admin-role member, neither staff nor superuser), signed in."""
     client.force_login(ada)
     return client
 

@@ -14,21 +14,15 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from dashboard import services, tasks
+from dashboard import services
 from dashboard.models import AuditEvent, Notification, Operation, TeamPolicy
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_notifications_at_once")]
 
 HTMX = {"HX-Request": "true"}
 PAYG = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}  # ¥4.50 / h
-
-
-@pytest.fixture(autouse=True)
-def deliver_at_once(monkeypatch):
-    """Notifications are delivered in the test instead of by a worker."""
-    monkeypatch.setattr(tasks.deliver_notification, "delay", services.notification_deliver)
 
 
 @pytest.fixture
@@ -50,16 +44,6 @@ def limit():
         policy.save()
 
     return set_limit
-
-
-@pytest.fixture
-def cleo(make_member):
-    return make_member("cleo", "Creator")
-
-
-@pytest.fixture
-def ada(make_member):
-    return make_member("ada", "Admin")
 
 
 def buy(client, django_capture_on_commit_callbacks, key="5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f"):

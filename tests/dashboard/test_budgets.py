@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import services, tasks
+from dashboard import services
 from dashboard.models import (
     AuditEvent,
     Budget,
@@ -22,7 +22,7 @@ from dashboard.models import (
 from dashboard.selectors.budgets import budget_status
 from vmclient.types import BillingType, HostStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_notifications_at_once")]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PAYG = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}  # ¥4.50 / h
@@ -33,19 +33,8 @@ def at(day, hour, minute=0):
 
 
 @pytest.fixture(autouse=True)
-def deliver_at_once(monkeypatch, settings):
+def in_shanghai(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
-    monkeypatch.setattr(tasks.deliver_notification, "delay", services.notification_deliver)
-
-
-@pytest.fixture
-def cleo(make_member):
-    return make_member("cleo", "Creator")
-
-
-@pytest.fixture
-def ada(make_member):
-    return make_member("ada", "Admin")
 
 
 @pytest.fixture
