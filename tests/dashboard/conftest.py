@@ -19,6 +19,15 @@ from vmclient.types import Area, BillingType, HostStatus
 
 _ids = itertools.count(1)
 
+# The create form for the simulator's pay-as-you-go package (¥4.50 / h), before the review.
+PAYG = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}
+CREATE_KEY = "5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f"
+
+
+def payg_confirmed(key: str = CREATE_KEY) -> dict:
+    """The PAYG create form as a member confirms it after the review, at ¥4.50 / h."""
+    return {**PAYG, "idempotency_key": key, "confirmed_price": "4.50", "confirm": "1"}
+
 
 @pytest.fixture(autouse=True)
 def enqueued(monkeypatch):

@@ -16,13 +16,13 @@ from django.utils import timezone
 
 from dashboard import services
 from dashboard.models import AuditEvent, Notification, Operation, TeamPolicy
+from tests.dashboard.conftest import CREATE_KEY, payg_confirmed
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_notifications_at_once")]
 
 HTMX = {"HX-Request": "true"}
-PAYG = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}  # ¥4.50 / h
 
 
 @pytest.fixture
@@ -46,13 +46,9 @@ def limit():
     return set_limit
 
 
-def buy(client, django_capture_on_commit_callbacks, key="5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f"):
+def buy(client, django_capture_on_commit_callbacks, key=CREATE_KEY):
     with django_capture_on_commit_callbacks(execute=True):
-        return client.post(
-            "/hosts/new/",
-            {**PAYG, "idempotency_key": key, "confirmed_price": "4.50", "confirm": "1"},
-            follow=True,
-        )
+        return client.post("/hosts/new/", payg_confirmed(key), follow=True)
 
 
 def test_a_purchase_above_the_limit_waits_and_the_other_admins_are_told(

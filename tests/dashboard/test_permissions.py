@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from dashboard.models import AuditEvent, Host, Operation
+from tests.dashboard.conftest import payg_confirmed
 from vmclient.types import HostStatus
 
 pytestmark = pytest.mark.django_db
@@ -124,9 +125,7 @@ def _request(action: str, host: Host | None, someone_else) -> tuple[str, dict | 
     """The path, form and headers of the page's request for `action`."""
     key = str(uuid.uuid4())
     if action == "create":
-        form = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}
-        form |= {"idempotency_key": key, "confirmed_price": "4.50", "confirm": "1"}
-        return "/hosts/new/", form, {}
+        return "/hosts/new/", payg_confirmed(key), {}
     if action == "delete":
         return f"/hosts/{host.id}/delete/", {"name": host.name, "idempotency_key": key}, {}
     if action == "password":
