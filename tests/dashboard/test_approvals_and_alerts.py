@@ -51,6 +51,20 @@ def buy(client, django_capture_on_commit_callbacks, key=CREATE_KEY):
         return client.post("/hosts/new/", payg_confirmed(key), follow=True)
 
 
+@pytest.fixture
+def awaiting(client, cleo, catalog_cached, limit, django_capture_on_commit_callbacks):
+    """awaiting(limit): with the approval limit there, below ¥4.50, cleo (who stays signed in)
+    buys the PAYG box; her operation, awaiting approval."""
+
+    def awaiting(amount) -> Operation:
+        limit(amount)
+        client.force_login(cleo)
+        buy(client, django_capture_on_commit_callbacks)
+        return Operation.objects.get()
+
+    return awaiting
+
+
 def test_a_purchase_above_the_limit_waits_and_the_other_admins_are_told(
     client, cleo, ada, make_member, catalog_cached, limit, dispatched,
     django_capture_on_commit_callbacks,
@@ -72,12 +86,9 @@ def test_a_purchase_above_the_limit_waits_and_the_other_admins_are_told(
 
 
 def test_approving_queues_it_and_is_audited(
-    client, cleo, ada, catalog_cached, limit, dispatched, django_capture_on_commit_callbacks
+    client, awaiting, ada, dispatched, django_capture_on_commit_callbacks
 ):
-    limit("4.00")
-    client.force_login(cleo)
-    buy(client, django_capture_on_commit_callbacks)
-    operation = Operation.objects.get()
+    operation = awaiting("4.00")
     # The member who asked cannot approve it; an admin sees the count in the header.
     assert client.post(f"/operations/{operation.pk}/approve/").status_code == 403
 
@@ -92,13 +103,8 @@ def test_approving_queues_it_and_is_audited(
     assert AuditEvent.objects.filter(action="approval_granted", actor=ada).exists()
 
 
-def test_a_price_that_moved_is_not_approved(
-    client, cleo, ada, catalog_cached, limit, dispatched, django_capture_on_commit_callbacks
-):
-    limit("4.00")
-    client.force_login(cleo)
-    buy(client, django_capture_on_commit_callbacks)
-    operation = Operation.objects.get()
+def test_a_price_that_moved_is_not_approved(client, awaiting, ada, dispatched):
+    operation = awaiting("4.00")
     operation.params = {**operation.params, "hourly_price": "3.99"}  # what cleo confirmed
     operation.save(update_fields=["params"])
 
@@ -132,25 +138,16 @@ def test_rejecting_and_expiring_buy_nothing_and_are_audited(
     assert AuditEvent.objects.filter(action="approval_expired", operation=second).exists()
 
 
-def test_the_member_who_asked_may_withdraw_a_purchase_waiting_for_approval(
-    client, cleo, catalog_cached, limit, django_capture_on_commit_callbacks
-):
-    limit("1")
-    client.force_login(cleo)
-    buy(client, django_capture_on_commit_callbacks)
-    operation = Operation.objects.get()
+def test_the_member_who_asked_may_withdraw_a_purchase_waiting_for_approval(client, awaiting):
+    operation = awaiting("1")
     client.post(f"/operations/{operation.pk}/cancel/")
     operation.refresh_from_db()
     assert operation.state == "cancelled" and "Cancelled by cleo" in operation.message
 
 
-def test_a_viewer_cannot_approve(client, make_member, cleo, catalog_cached, limit,
-                                 django_capture_on_commit_callbacks):  # fmt: skip
-    limit("1")
-    client.force_login(cleo)
-    buy(client, django_capture_on_commit_callbacks)
+def test_a_viewer_cannot_approve(client, make_member, awaiting):
+    operation = awaiting("1")
     client.force_login(make_member("vic", "Viewer"))
-    operation = Operation.objects.get()
     assert client.post(f"/operations/{operation.pk}/approve/").status_code == 403
     assert "Approve" not in client.get(f"/operations/{operation.pk}/").content.decode()
 
