@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import connection
 
 from dashboard.celery import app
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -211,12 +212,6 @@ class WorkerProcess:
         self.kill()
         with suppress(FileNotFoundError):
             self.log.unlink()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisServer:

@@ -4,7 +4,6 @@ cannot touch the developer's var/, and an isolated cache."""
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 
@@ -30,12 +29,6 @@ _SERVICE_VARIABLES = (
     "WEB_PORT",
     "SIM_PORT",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def child_env(var_dir: Path, **overrides: str) -> dict[str, str]:

@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from bin.demo_supervisor import DEMO_USERS, create_demo_users, port_is_free
-from tests.deploy.conftest import PYTHON, ROOT, child_env, free_port
+from tests.conftest import free_port
+from tests.deploy.conftest import PYTHON, ROOT, child_env
 
 DEADLINE_SECONDS = 90
 # The worker's log line of a sync, with the request id of the click that asked for it.
