@@ -4,6 +4,7 @@ cannot touch the developer's var/, and an isolated cache."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,6 +39,16 @@ def child_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(overrides)
     return env
+
+
+def run_in_project(
+    argv: list[str], env: dict[str, str] | None = None, *, timeout: float = 60, check: bool = False
+) -> subprocess.CompletedProcess:
+    """`argv` run to its end in the project's folder with `env` (this process's environment if
+    None), its output captured as text."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
+        argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=check
+    )
 
 
 def require_or_skip(what: str) -> None:
