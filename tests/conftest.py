@@ -73,6 +73,13 @@ def roles_exist() -> None:
                 )
 
 
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listened on a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:

@@ -1,5 +1,6 @@
 """Fixtures for the dashboard's tests: an isolated cache, a member who is logged in, a simulator
-the client is pointed at, and a quick way to put hosts in the mirror."""
+the client is pointed at, a quick way to put hosts in the mirror, operations asked for and run,
+the simulator's disks and images synced, and a real worker for a module."""
 
 from __future__ import annotations
 
@@ -12,11 +13,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboard.models import Host
+from dashboard.models import Disk, Host
 from dashboard.upstream import reset_client
 from vmclient.types import Area, BillingType, HostStatus
 
 _ids = itertools.count(1)
+
+# The create form for the simulator's pay-as-you-go package (¥4.50 / h), before the review.
+PAYG = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}
+CREATE_KEY = "5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f"
+
+
+def payg_confirmed(key: str = CREATE_KEY) -> dict:
+    """The PAYG create form as a member confirms it after the review, at ¥4.50 / h."""
+    return {**PAYG, "idempotency_key": key, "confirmed_price": "4.50", "confirm": "1"}
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +72,26 @@ def member(make_member):
 def member_client(client, member):
     client.force_login(member)
     return client
+
+
+@pytest.fixture
+def ada(make_member):
+    """A member holding the Admin role (neither staff nor superuser)."""
+    return make_member("ada", "Admin")
+
+
+@pytest.fixture
+def cleo(make_member):
+    """A member holding the Creator role."""
+    return make_member("cleo", "Creator")
+
+
+@pytest.fixture
+def deliver_notifications_at_once(monkeypatch):
+    """Notifications are delivered in the test instead of by a worker."""
+    from dashboard import services, tasks
+
+    monkeypatch.setattr(tasks.deliver_notification, "delay", services.notification_deliver)
 
 
 def host_values(**overrides) -> dict:
@@ -187,6 +217,38 @@ def run(dispatched):
 
 
 @pytest.fixture
+def redeliver():
+    """redeliver(operation, killed_in="iter_disks"): the operation's message delivered five times
+    to a worker killed (SystemExit) whenever its run calls that method of the client, so the
+    message is never acknowledged; what each delivery came to, or "killed". The message keeps
+    the dispatch id the database holds."""
+    from types import SimpleNamespace
+
+    from dashboard import services
+
+    def killed(*args, **kwargs):
+        raise SystemExit("killed")
+
+    def redeliver(operation, *, killed_in: str, times: int = 5) -> list:
+        dying = SimpleNamespace(**{killed_in: killed})
+        operation.refresh_from_db()
+        outcomes = []
+        for _ in range(times):
+            try:
+                outcomes.append(
+                    services.operation_run(
+                        operation_id=operation.pk, dispatch_id=operation.dispatch_id, client=dying
+                    )
+                )
+            except SystemExit:
+                outcomes.append("killed")
+        operation.refresh_from_db()
+        return outcomes
+
+    return redeliver
+
+
+@pytest.fixture
 def mirrored(sim):
     """Put a host in the simulator and mirror it, as a sync would."""
     from dashboard import services
@@ -205,6 +267,47 @@ def _client_host(host_id):
     from dashboard.upstream import get_client
 
     return get_client().get_host(host_id)
+
+
+# --- Disks and personal images ------------------------------------------------------------------
+
+
+@pytest.fixture
+def storage(sim):
+    """The simulator's disks and personal images."""
+    return sim.fleet.storage
+
+
+@pytest.fixture
+def synced(sim):
+    """synced(): a sync of hosts, disks and images, which must succeed; returns the mirrored
+    disks by id."""
+    from dashboard import services
+
+    def synced() -> dict:
+        assert services.hosts_sync().ok
+        return {disk.id: disk for disk in Disk.objects.all()}
+
+    return synced
+
+
+@pytest.fixture
+def aged(sim):
+    """The creation time of a host made a day ago (one the mirror did not see being born)."""
+    return sim.clock.now_ms() - 86_400_000
+
+
+# --- Real workers -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def worker_queue():
+    """A queue of the module's own and an in-process worker consuming it, for all the module's
+    tests (starting and stopping a worker costs a second or more)."""
+    from tests.dashboard.workers import in_process_worker, own_queue
+
+    with own_queue() as name, in_process_worker():
+        yield name
 
 
 def pytest_sessionfinish(session):

@@ -16,23 +16,17 @@ from django.utils import timezone
 from dashboard.models import AuditEvent, Notification, Operation, TeamPolicy
 from dashboard.permissions import holds_password_of
 from tests.conftest import MEMBER_PASSWORD
+from tests.dashboard.conftest import payg_confirmed
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
 NEW_PASSWORD = "taken-over-Zq81-password"
-PAYG = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}  # ¥4.50 / h
 
 
 @pytest.fixture
 def root(make_member):
     return make_member("root", is_superuser=True, is_staff=True)
-
-
-@pytest.fixture
-def ada(make_member):
-    """The attacker: an Admin-role member, neither staff nor superuser."""
-    return make_member("ada", "Admin")
 
 
 @pytest.fixture
@@ -47,6 +41,7 @@ def vic(make_member):
 
 @pytest.fixture
 def as_ada(client, ada):
+    """The attacker, ada (an Admin-role member, neither staff nor superuser), signed in."""
     client.force_login(ada)
     return client
 
@@ -365,15 +360,7 @@ def limit_4():
 
 def buy(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            "/hosts/new/",
-            {
-                **PAYG,
-                "idempotency_key": "5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f",
-                "confirmed_price": "4.50",
-                "confirm": "1",
-            },
-        )
+        client.post("/hosts/new/", payg_confirmed())
     return Operation.objects.get()
 
 

@@ -70,11 +70,6 @@ def channel_for(server, name="team", kinds=ALL_KINDS, language="en", secret=None
 
 
 @pytest.fixture
-def cleo(make_member):
-    return make_member("cleo", "Creator")
-
-
-@pytest.fixture
 def expire(make_host, cleo, django_capture_on_commit_callbacks):
     """A host whose rental is over, and the alert check that tells of it."""
 

@@ -14,21 +14,15 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from dashboard import services, tasks
+from dashboard import services
 from dashboard.models import AuditEvent, Notification, Operation, TeamPolicy
+from tests.dashboard.conftest import CREATE_KEY, payg_confirmed
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_notifications_at_once")]
 
 HTMX = {"HX-Request": "true"}
-PAYG = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}  # ¥4.50 / h
-
-
-@pytest.fixture(autouse=True)
-def deliver_at_once(monkeypatch):
-    """Notifications are delivered in the test instead of by a worker."""
-    monkeypatch.setattr(tasks.deliver_notification, "delay", services.notification_deliver)
 
 
 @pytest.fixture
@@ -52,23 +46,23 @@ def limit():
     return set_limit
 
 
-@pytest.fixture
-def cleo(make_member):
-    return make_member("cleo", "Creator")
-
-
-@pytest.fixture
-def ada(make_member):
-    return make_member("ada", "Admin")
-
-
-def buy(client, django_capture_on_commit_callbacks, key="5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f"):
+def buy(client, django_capture_on_commit_callbacks, key=CREATE_KEY):
     with django_capture_on_commit_callbacks(execute=True):
-        return client.post(
-            "/hosts/new/",
-            {**PAYG, "idempotency_key": key, "confirmed_price": "4.50", "confirm": "1"},
-            follow=True,
-        )
+        return client.post("/hosts/new/", payg_confirmed(key), follow=True)
+
+
+@pytest.fixture
+def awaiting(client, cleo, catalog_cached, limit, django_capture_on_commit_callbacks):
+    """awaiting(limit): with the approval limit there, below ¥4.50, cleo (who stays signed in)
+    buys the PAYG box; her operation, awaiting approval."""
+
+    def awaiting(amount) -> Operation:
+        limit(amount)
+        client.force_login(cleo)
+        buy(client, django_capture_on_commit_callbacks)
+        return Operation.objects.get()
+
+    return awaiting
 
 
 def test_a_purchase_above_the_limit_waits_and_the_other_admins_are_told(
@@ -92,12 +86,9 @@ def test_a_purchase_above_the_limit_waits_and_the_other_admins_are_told(
 
 
 def test_approving_queues_it_and_is_audited(
-    client, cleo, ada, catalog_cached, limit, dispatched, django_capture_on_commit_callbacks
+    client, awaiting, ada, dispatched, django_capture_on_commit_callbacks
 ):
-    limit("4.00")
-    client.force_login(cleo)
-    buy(client, django_capture_on_commit_callbacks)
-    operation = Operation.objects.get()
+    operation = awaiting("4.00")
     # The member who asked cannot approve it; an admin sees the count in the header.
     assert client.post(f"/operations/{operation.pk}/approve/").status_code == 403
 
@@ -112,13 +103,8 @@ def test_approving_queues_it_and_is_audited(
     assert AuditEvent.objects.filter(action="approval_granted", actor=ada).exists()
 
 
-def test_a_price_that_moved_is_not_approved(
-    client, cleo, ada, catalog_cached, limit, dispatched, django_capture_on_commit_callbacks
-):
-    limit("4.00")
-    client.force_login(cleo)
-    buy(client, django_capture_on_commit_callbacks)
-    operation = Operation.objects.get()
+def test_a_price_that_moved_is_not_approved(client, awaiting, ada, dispatched):
+    operation = awaiting("4.00")
     operation.params = {**operation.params, "hourly_price": "3.99"}  # what cleo confirmed
     operation.save(update_fields=["params"])
 
@@ -152,25 +138,16 @@ def test_rejecting_and_expiring_buy_nothing_and_are_audited(
     assert AuditEvent.objects.filter(action="approval_expired", operation=second).exists()
 
 
-def test_the_member_who_asked_may_withdraw_a_purchase_waiting_for_approval(
-    client, cleo, catalog_cached, limit, django_capture_on_commit_callbacks
-):
-    limit("1")
-    client.force_login(cleo)
-    buy(client, django_capture_on_commit_callbacks)
-    operation = Operation.objects.get()
+def test_the_member_who_asked_may_withdraw_a_purchase_waiting_for_approval(client, awaiting):
+    operation = awaiting("1")
     client.post(f"/operations/{operation.pk}/cancel/")
     operation.refresh_from_db()
     assert operation.state == "cancelled" and "Cancelled by cleo" in operation.message
 
 
-def test_a_viewer_cannot_approve(client, make_member, cleo, catalog_cached, limit,
-                                 django_capture_on_commit_callbacks):  # fmt: skip
-    limit("1")
-    client.force_login(cleo)
-    buy(client, django_capture_on_commit_callbacks)
+def test_a_viewer_cannot_approve(client, make_member, awaiting):
+    operation = awaiting("1")
     client.force_login(make_member("vic", "Viewer"))
-    operation = Operation.objects.get()
     assert client.post(f"/operations/{operation.pk}/approve/").status_code == 403
     assert "Approve" not in client.get(f"/operations/{operation.pk}/").content.decode()
 

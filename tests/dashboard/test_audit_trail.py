@@ -70,12 +70,6 @@ def later(sim):
     return lambda: sim.clock.advance(20)
 
 
-@pytest.fixture
-def admin(make_member):
-    """A member holding the Admin role (not staff, not superuser)."""
-    return make_member("ada", "Admin")
-
-
 # --- Signing in and out ------------------------------------------------------------------------
 
 
@@ -247,10 +241,10 @@ def test_an_event_keeps_saying_who_after_the_account_is_gone(client, make_member
 # --- Owners, roles, passwords ------------------------------------------------------------------
 
 
-def test_changing_a_host_owner_is_one_event_each_time(client, admin, make_member, make_host):
+def test_changing_a_host_owner_is_one_event_each_time(client, ada, make_member, make_host):
     sam = make_member("sam", "Creator")
     host = make_host(name="render-06")
-    client.force_login(admin)
+    client.force_login(ada)
 
     with recorded() as events:
         response = client.post(f"/hosts/{host.id}/owner/", {"owner": "sam"}, **FROM)
@@ -258,7 +252,7 @@ def test_changing_a_host_owner_is_one_event_each_time(client, admin, make_member
     assert Host.objects.get(id=host.id).owner == sam
     assert actions(events) == ["owner_changed"]
     event = events[0]
-    assert event.actor == admin and event.actor_name == "ada"
+    assert event.actor == ada and event.actor_name == "ada"
     assert event.ip == IP and event.user_agent == UA
     assert (event.host_id, event.host_name) == (host.id, "render-06")
     assert event.details == {"from": "", "to": "sam"}
@@ -378,11 +372,11 @@ def test_a_role_given_in_the_admin_is_audited_with_who_gave_it_and_from_where(
         assert event.ip == IP and event.user_agent == UA
 
 
-def test_revealing_a_host_password_is_one_event_without_the_password(client, admin, mirrored, sim):
+def test_revealing_a_host_password_is_one_event_without_the_password(client, ada, mirrored, sim):
     host = mirrored(status=HostStatus.RUNNING, name="render-07")
     password = sim.fleet.hosts[host.id].host_pw
     assert password
-    client.force_login(admin)
+    client.force_login(ada)
 
     with recorded() as events:
         response = client.post(f"/hosts/{host.id}/password/", **FROM)
@@ -390,7 +384,7 @@ def test_revealing_a_host_password_is_one_event_without_the_password(client, adm
     assert password in response.content.decode()
     assert actions(events) == ["password_revealed"]
     event = events[0]
-    assert event.actor == admin and event.actor_name == "ada"
+    assert event.actor == ada and event.actor_name == "ada"
     assert event.ip == IP and event.user_agent == UA
     assert (event.host_id, event.host_name) == (host.id, "render-07")
     assert password not in everything_in(event)
@@ -631,9 +625,9 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_exported_quoted(admin_cl
 # --- Who may read it ---------------------------------------------------------------------------
 
 
-def test_an_admin_member_who_is_not_staff_can_read_the_trail(client, admin, event):
-    assert not admin.is_staff and not admin.is_superuser
-    client.force_login(admin)
+def test_an_admin_member_who_is_not_staff_can_read_the_trail(client, ada, event):
+    assert not ada.is_staff and not ada.is_superuser
+    client.force_login(ada)
     page = client.get("/admin/dashboard/auditevent/")
     assert page.status_code == 200
     assert "render-08" in page.content.decode()

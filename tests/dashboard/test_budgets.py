@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import services, tasks
+from dashboard import services
 from dashboard.models import (
     AuditEvent,
     Budget,
@@ -20,12 +20,12 @@ from dashboard.models import (
     Operation,
 )
 from dashboard.selectors.budgets import budget_status
+from tests.dashboard.conftest import CREATE_KEY, PAYG, payg_confirmed
 from vmclient.types import BillingType, HostStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_notifications_at_once")]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PAYG = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}  # ¥4.50 / h
 
 
 def at(day, hour, minute=0):
@@ -33,19 +33,8 @@ def at(day, hour, minute=0):
 
 
 @pytest.fixture(autouse=True)
-def deliver_at_once(monkeypatch, settings):
+def in_shanghai(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
-    monkeypatch.setattr(tasks.deliver_notification, "delay", services.notification_deliver)
-
-
-@pytest.fixture
-def cleo(make_member):
-    return make_member("cleo", "Creator")
-
-
-@pytest.fixture
-def ada(make_member):
-    return make_member("ada", "Admin")
 
 
 @pytest.fixture
@@ -183,15 +172,10 @@ def test_over_budget_a_members_create_waits_for_approval(
 ):
     Budget.objects.create(member=cleo, monthly_amount=Decimal("1.00"))  # long used up
     client.force_login(cleo)
-    key = "5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f"
-    review = client.post("/hosts/new/", {**PAYG, "idempotency_key": key}).content.decode()
+    review = client.post("/hosts/new/", {**PAYG, "idempotency_key": CREATE_KEY}).content.decode()
     assert "of your monthly budget of ¥1.00" in review and "Confirm and ask for approval" in review
     with django_capture_on_commit_callbacks(execute=True):
-        done = client.post(
-            "/hosts/new/",
-            {**PAYG, "idempotency_key": key, "confirmed_price": "4.50", "confirm": "1"},
-            follow=True,
-        ).content.decode()
+        done = client.post("/hosts/new/", payg_confirmed(), follow=True).content.decode()
     assert "You are over your monthly budget" in done
     operation = Operation.objects.filter(kind="create_payg", requested_by=cleo).latest("id")
     assert operation.state == Operation.State.AWAITING and dispatched == []
@@ -205,11 +189,7 @@ def test_under_budget_a_create_goes_ahead(
     Budget.objects.create(member=cleo, monthly_amount=Decimal("10000.00"))
     client.force_login(cleo)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            "/hosts/new/",
-            {**PAYG, "idempotency_key": "5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f",
-             "confirmed_price": "4.50", "confirm": "1"},
-        )  # fmt: skip
+        client.post("/hosts/new/", payg_confirmed())
     assert Operation.objects.get().state == Operation.State.QUEUED and len(dispatched) == 1
 
 

@@ -10,29 +10,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboard import services
 from dashboard.models import Disk, Host, Operation
 from vmclient.types import BillingType, DiskStatus, HostStatus
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def storage(sim):
-    return sim.fleet.storage
-
-
-@pytest.fixture
-def synced(sim):
-    def synced():
-        assert services.hosts_sync().ok
-
-    return synced
-
-
-@pytest.fixture
-def aged(sim):
-    return sim.clock.now_ms() - 86_400_000
 
 
 @pytest.fixture
@@ -45,6 +26,23 @@ def host_of(mirrored, member, aged):
 
 def mine(disk_id, member):
     Disk.objects.filter(pk=disk_id).update(owner=member, owner_name=member.username)
+
+
+@pytest.fixture
+def host_with_two_disks(storage, synced, member, host_of):
+    """host_with_two_disks(**fields): a host of the member's and two disks of theirs, one mounted
+    on it ("data-on"), one free ("data-free"), synced; the host and the two disks."""
+
+    def make(**fields):
+        host = host_of(**fields)
+        on = storage.add_disk(name="data-on", status=DiskStatus.IN_USE, pve_id=host.id)
+        free = storage.add_disk(name="data-free")
+        synced()
+        mine(on.id, member)
+        mine(free.id, member)
+        return host, on, free
+
+    return make
 
 
 def card(page: str) -> str:
@@ -93,14 +91,9 @@ def test_the_list_poll_answers_only_when_a_disk_moved(sim, storage, synced, memb
 
 
 def test_the_host_card_shows_what_is_mounted_and_offers_detach_on_an_off_host(
-    sim, storage, synced, member, member_client, host_of
+    sim, member_client, host_with_two_disks
 ):
-    host = host_of(status=HostStatus.OFF)
-    on = storage.add_disk(name="data-on", status=DiskStatus.IN_USE, pve_id=host.id)
-    free = storage.add_disk(name="data-free")
-    synced()
-    mine(on.id, member)
-    mine(free.id, member)
+    host, on, _ = host_with_two_disks(status=HostStatus.OFF)
 
     shown = card(member_client.get(f"/hosts/{host.id}/").content.decode())
 
@@ -131,14 +124,9 @@ def test_the_host_card_says_why_attach_is_not_offered(
 
 
 def test_a_running_host_is_offered_power_off_then_attach_and_not_detach(
-    sim, storage, synced, member, member_client, host_of
+    sim, member_client, host_with_two_disks
 ):
-    host = host_of(status=HostStatus.RUNNING)
-    on = storage.add_disk(name="data-on", status=DiskStatus.IN_USE, pve_id=host.id)
-    free = storage.add_disk(name="data-free")
-    synced()
-    mine(on.id, member)
-    mine(free.id, member)
+    host, on, free = host_with_two_disks(status=HostStatus.RUNNING)
 
     shown = card(member_client.get(f"/hosts/{host.id}/").content.decode())
 

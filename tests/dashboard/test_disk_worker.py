@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.models import Disk, Operation
-from tests.dashboard.workers import in_process_worker, own_queue, wait_for
+from tests.dashboard.workers import final
 from vmclient.simulator import Fault
 from vmclient.types import DiskStatus, HostStatus
 
@@ -17,14 +17,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_worker]
 CREATE = "/v1/PveMachineHardDisk/open/create"
 
 
-@pytest.fixture(scope="module")
-def queue():
-    with own_queue() as name, in_process_worker():
-        yield name
-
-
 @pytest.fixture
-def sim(make_simulator, point_client_at, settings, queue):
+def sim(make_simulator, point_client_at, settings, worker_queue):
     """Disks that mount and are destroyed within a fraction of a second, polled every 0.1 s."""
     settings.XDS_ACTION_POLL_SECONDS = 0.1
     return point_client_at(
@@ -32,20 +26,10 @@ def sim(make_simulator, point_client_at, settings, queue):
     )
 
 
-def final(operation: Operation, timeout: float = 30) -> Operation:
-    def done():
-        operation.refresh_from_db()
-        return operation.is_final
-
-    wait_for(done, timeout=timeout, what=f"operation {operation.pk} to finish")
-    return operation
-
-
 def test_a_disk_asked_for_on_its_page_is_made_and_mounted_once(
-    sim, mirrored, member, member_client
+    sim, mirrored, member, member_client, aged
 ):
-    yesterday = sim.clock.now_ms() - 86_400_000
-    host = mirrored(owner=member, status=HostStatus.OFF, area=0, create_time=yesterday)
+    host = mirrored(owner=member, status=HostStatus.OFF, area=0, create_time=aged)
     response = member_client.post(
         "/disks/new/",
         {

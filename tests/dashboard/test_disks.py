@@ -25,26 +25,6 @@ def later(sim):
 
 
 @pytest.fixture
-def storage(sim):
-    return sim.fleet.storage
-
-
-@pytest.fixture
-def synced(sim):
-    def synced():
-        assert services.hosts_sync().ok
-        return {disk.id: disk for disk in Disk.objects.all()}
-
-    return synced
-
-
-@pytest.fixture
-def aged(sim):
-    """The creation time of a host made a day ago (one the mirror did not see being born)."""
-    return sim.clock.now_ms() - 86_400_000
-
-
-@pytest.fixture
 def off_host(mirrored, member, aged):
     """A pay-as-you-go host of the member's, off, that has run before, in South China."""
     return mirrored(owner=member, status=HostStatus.OFF, area=0, create_time=aged)
@@ -316,29 +296,17 @@ def test_a_disk_create_above_the_team_limit_waits_for_approval(
     assert "¥0.40" not in page
 
 
-def test_a_disk_create_redelivered_again_and_again_ends_unknown_not_failed(sim, member, settings):
+def test_a_disk_create_redelivered_again_and_again_ends_unknown_not_failed(
+    sim, member, settings, redeliver
+):
     settings.XDS_ACTION_MAX_REDELIVERIES = 2
     operation = ask_disk("disk_create", user=member, area=0, size_gb=40)
-    operation.dispatch_id = "d1"
     Operation.objects.filter(pk=operation.pk).update(
         state="waiting", attempts=1, dispatch_id="d1", dispatches=1
     )
 
-    class Dying:
-        """A worker killed on this message every time, while it looks for the new disk."""
-
-        def iter_disks(self):
-            raise SystemExit("killed")
-
-    outcomes = []
-    for _ in range(5):
-        try:
-            outcomes.append(
-                services.operation_run(operation_id=operation.pk, dispatch_id="d1", client=Dying())
-            )
-        except SystemExit:
-            outcomes.append("killed")
-    operation.refresh_from_db()
+    # The worker is killed while it looks for the new disk.
+    outcomes = redeliver(operation, killed_in="iter_disks")
 
     assert outcomes == ["killed", "killed", "killed", "gave up", "final"]
     assert operation.state == "unknown" and operation.error_code == "redelivered"

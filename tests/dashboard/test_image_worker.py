@@ -12,7 +12,7 @@ import pytest
 
 from dashboard import services
 from dashboard.models import Notification, Operation, PersonalImage
-from tests.dashboard.workers import in_process_worker, own_queue, wait_for
+from tests.dashboard.workers import final
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus, PersonalImageStatus
 
@@ -21,26 +21,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_worker]
 ADD = "/v1/open/image/personal/add"
 
 
-@pytest.fixture(scope="module")
-def queue():
-    with own_queue() as name, in_process_worker():
-        yield name
-
-
 @pytest.fixture
-def sim(make_simulator, point_client_at, settings, queue):
+def sim(make_simulator, point_client_at, settings, worker_queue):
     """Images made within a fraction of a second, polled every 0.1 s."""
     settings.XDS_ACTION_POLL_SECONDS = 0.1
     return point_client_at(make_simulator(hosts=0, image_make_seconds=0.5))
-
-
-def final(operation: Operation, timeout: float = 30) -> Operation:
-    def done():
-        operation.refresh_from_db()
-        return operation.is_final
-
-    wait_for(done, timeout=timeout, what=f"operation {operation.pk} to finish")
-    return operation
 
 
 def test_an_image_saved_from_the_host_page_is_found_and_followed_until_usable(

@@ -23,19 +23,6 @@ ADD = "/v1/open/image/personal/add"
 
 
 @pytest.fixture
-def storage(sim):
-    return sim.fleet.storage
-
-
-@pytest.fixture
-def synced(sim):
-    def synced():
-        assert services.hosts_sync().ok
-
-    return synced
-
-
-@pytest.fixture
 def host(mirrored, member):
     return mirrored(owner=member, status=HostStatus.OFF, name="render-01")
 
@@ -297,7 +284,7 @@ def test_a_new_host_starts_from_a_usable_personal_image_through_the_create_form(
 
 
 def test_an_image_create_redelivered_again_and_again_ends_unknown_not_failed(
-    sim, host, ask, settings
+    sim, host, ask, settings, redeliver
 ):
     settings.XDS_ACTION_MAX_REDELIVERIES = 2
     operation = ask("image_create", host, name="golden")
@@ -305,21 +292,8 @@ def test_an_image_create_redelivered_again_and_again_ends_unknown_not_failed(
         state="waiting", attempts=1, dispatch_id="d1", dispatches=1
     )
 
-    class Dying:
-        """A worker killed on this message every time, while it looks for the new image."""
-
-        def list_personal_images(self):
-            raise SystemExit("killed")
-
-    outcomes = []
-    for _ in range(5):
-        try:
-            outcomes.append(
-                services.operation_run(operation_id=operation.pk, dispatch_id="d1", client=Dying())
-            )
-        except SystemExit:
-            outcomes.append("killed")
-    operation.refresh_from_db()
+    # The worker is killed while it looks for the new image.
+    outcomes = redeliver(operation, killed_in="list_personal_images")
 
     assert outcomes == ["killed", "killed", "killed", "gave up", "final"]
     assert operation.state == "unknown" and operation.error_code == "redelivered"

@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from dashboard import services, tasks
+from dashboard import services
 from dashboard.models import (
     AuditEvent,
     Host,
@@ -25,13 +25,13 @@ from dashboard.services.leases import extend_path
 from tests.conftest import MEMBER_PASSWORD
 from vmclient.types import HostStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_notifications_at_once")]
 
 
 @pytest.fixture(autouse=True)
-def deliver_at_once(monkeypatch, settings):
+def public_url(settings):
+    """Where the links in the reminders point."""
     settings.XDS_PUBLIC_URL = "https://dash.example.test"
-    monkeypatch.setattr(tasks.deliver_notification, "delay", services.notification_deliver)
 
 
 @pytest.fixture

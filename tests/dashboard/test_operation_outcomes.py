@@ -271,18 +271,13 @@ def unknown(catalog_cached, ask, run, settings):
     return operation
 
 
-@pytest.fixture
-def admin(make_member):
-    return make_member("ada", "Admin")
-
-
-def test_an_admin_resolves_unknown_as_bought_host_x(client, admin, member, unknown, make_host):
+def test_an_admin_resolves_unknown_as_bought_host_x(client, ada, member, unknown, make_host):
     bought = make_host(name="found-in-console", owner=None)
     claimed = make_host(name="bought-by-another")
     Operation.objects.create(
         kind="create_payg", state="succeeded", requested_by_name="x", host_id=claimed.id
     )
-    client.force_login(admin)
+    client.force_login(ada)
 
     page = client.get(f"/operations/{unknown.pk}/").content.decode()
     assert f'action="/operations/{unknown.pk}/resolve/"' in page
@@ -300,15 +295,15 @@ def test_an_admin_resolves_unknown_as_bought_host_x(client, admin, member, unkno
     bought.refresh_from_db()
     assert bought.owner == member
     event = AuditEvent.objects.get(action="operation_resolved")
-    assert event.actor == admin and event.operation_id == unknown.pk
+    assert event.actor == ada and event.operation_id == unknown.pk
     assert event.host_id == bought.id
     assert event.details["reason"] == "seen in the provider's console"
     assert event.details["outcome"] == "bought"
     assert "resolved" in events(unknown)
 
 
-def test_an_admin_resolves_unknown_as_nothing_bought(client, admin, unknown):
-    client.force_login(admin)
+def test_an_admin_resolves_unknown_as_nothing_bought(client, ada, unknown):
+    client.force_login(ada)
     client.post(
         f"/operations/{unknown.pk}/resolve/",
         {"outcome": "nothing", "reason": "not in the console"},
@@ -323,12 +318,12 @@ def test_an_admin_resolves_unknown_as_nothing_bought(client, admin, unknown):
     assert event.details == {"outcome": "nothing", "reason": "not in the console", "host": ""}
 
 
-def test_resolving_needs_a_reason_and_an_unclaimed_host(client, admin, unknown, make_host):
+def test_resolving_needs_a_reason_and_an_unclaimed_host(client, ada, unknown, make_host):
     claimed = make_host()
     Operation.objects.create(
         kind="create_payg", state="succeeded", requested_by_name="x", host_id=claimed.id
     )
-    client.force_login(admin)
+    client.force_login(ada)
     url = f"/operations/{unknown.pk}/resolve/"
 
     no_reason = client.post(url, {"outcome": "nothing", "reason": " "}, follow=True)
@@ -357,11 +352,11 @@ def test_only_an_admin_may_resolve(client, member, make_member, unknown, make_ho
     assert Host.objects.get(id=host.id).owner is None
 
 
-def test_only_an_unknown_outcome_can_be_resolved(client, admin, member, make_host):
+def test_only_an_unknown_outcome_can_be_resolved(client, ada, member, make_host):
     done = Operation.objects.create(
         kind="create_payg", state="failed", requested_by=member, requested_by_name="member"
     )
-    client.force_login(admin)
+    client.force_login(ada)
     assert "/resolve/" not in client.get(f"/operations/{done.pk}/").content.decode()
     response = client.post(
         f"/operations/{done.pk}/resolve/", {"outcome": "nothing", "reason": "r"}, follow=True

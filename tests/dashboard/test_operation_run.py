@@ -444,28 +444,14 @@ def test_a_create_delivered_twice_at_once_is_sent_once(catalog_cached, ask):
     assert catalog_cached.request_count(CREATE) == 1
 
 
-def test_a_message_redelivered_again_and_again_ends_the_operation(catalog_cached, ask, settings):
+def test_a_message_redelivered_again_and_again_ends_the_operation(
+    catalog_cached, ask, settings, redeliver
+):
     settings.XDS_ACTION_MAX_REDELIVERIES = 2
     operation = buy(ask)
     Operation.objects.filter(pk=operation.pk).update(state="waiting", attempts=1)
 
-    class Dying:
-        """A worker killed on this message every time (it is never acknowledged)."""
-
-        def list_every_host(self, **kwargs):
-            raise SystemExit("killed")
-
-    outcomes = []
-    for _ in range(5):
-        try:
-            outcomes.append(
-                services.operation_run(
-                    operation_id=operation.pk, dispatch_id=operation.dispatch_id, client=Dying()
-                )
-            )
-        except SystemExit:
-            outcomes.append("killed")
-    operation.refresh_from_db()
+    outcomes = redeliver(operation, killed_in="list_every_host")
     assert outcomes == ["killed", "killed", "killed", "gave up", "final"]
     assert operation.state == "unknown" and operation.error_code == "redelivered"
     assert "may have bought a host" in operation.message

@@ -16,12 +16,7 @@ from django.utils import timezone
 
 from dashboard import tasks
 from dashboard.models import Host, Operation
-from tests.dashboard.workers import (
-    WorkerProcess,
-    in_process_worker,
-    own_queue,
-    wait_for,
-)
+from tests.dashboard.workers import WorkerProcess, final, own_queue, wait_for
 from vmclient.simulator import Fault
 from vmclient.types import HostStatus
 
@@ -31,14 +26,8 @@ HTMX = {"HX-Request": "true"}
 CREATE = "/v1/pve/open/createquantity"
 
 
-@pytest.fixture(scope="module")
-def queue():
-    with own_queue() as name, in_process_worker():
-        yield name
-
-
 @pytest.fixture
-def sim(make_simulator, point_client_at, settings, queue):
+def sim(make_simulator, point_client_at, settings, worker_queue):
     """A simulator whose hosts change within a fraction of a second, polled every 0.1 s, and
     the module's worker listening."""
     settings.XDS_ACTION_POLL_SECONDS = 0.1
@@ -47,15 +36,6 @@ def sim(make_simulator, point_client_at, settings, queue):
             boot_seconds=0.3, shutdown_seconds=0.3, reboot_seconds=1.0, charging_seconds=0.2
         )
     )
-
-
-def final(operation: Operation, timeout: float = 20, worker=None) -> Operation:
-    def done():
-        operation.refresh_from_db()
-        return operation.is_final
-
-    wait_for(done, timeout=timeout, what=f"operation {operation.pk} to finish", worker=worker)
-    return operation
 
 
 def events(operation: Operation) -> list[str]:

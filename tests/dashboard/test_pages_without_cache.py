@@ -8,13 +8,13 @@ import pytest
 
 from dashboard.models import Operation
 from tests.dashboard.cache_down import cache_unreachable
+from tests.dashboard.conftest import PAYG, payg_confirmed
 from vmclient.types import HostStatus
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
 UNREADABLE = "The catalog cannot be read right now"
-PAYG = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}
 
 
 @pytest.fixture
@@ -42,15 +42,7 @@ def test_the_price_box_says_the_catalog_cannot_be_read(member_client, cache_down
 
 
 def test_a_confirmed_create_buys_nothing_and_says_why(member_client, cache_down):
-    answer = member_client.post(
-        "/hosts/new/",
-        {
-            **PAYG,
-            "idempotency_key": "5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f",
-            "confirmed_price": "4.50",
-            "confirm": "1",
-        },
-    )
+    answer = member_client.post("/hosts/new/", payg_confirmed())
     assert answer.status_code == 200
     assert UNREADABLE in answer.content.decode()
     assert Operation.objects.count() == 0
@@ -84,15 +76,7 @@ def test_an_approval_waits_until_the_price_can_be_checked_again(
     policy.save()
     client.force_login(make_member("cleo", "Creator"))
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            "/hosts/new/",
-            {
-                **PAYG,
-                "idempotency_key": "5b1c9f0e-8d7a-4c3b-9e2f-1a0b9c8d7e6f",
-                "confirmed_price": "4.50",
-                "confirm": "1",
-            },
-        )
+        client.post("/hosts/new/", payg_confirmed())
     operation = Operation.objects.get()
     assert operation.state == Operation.State.AWAITING
     client.force_login(make_member("ada", "Admin"))

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from dashboard.models import AuditEvent, Host, Operation
+from tests.dashboard.conftest import payg_confirmed
 from vmclient.types import HostStatus
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,18 @@ ROLES = {
     "admin": ("Admin",),
     "no role": (),
 }
+
+
+def matrix(allowed_by_action: dict) -> list:
+    """Every role against every (action, whose host) of `allowed_by_action`, which maps them to
+    the roles allowed, as the parameters (role, action, whose, allowed)."""
+    return [
+        pytest.param(role, action, whose, role in allowed, id=f"{role}-{action}-{whose or 'new'}")
+        for (action, whose), allowed in allowed_by_action.items()
+        for role in ROLES
+    ]
+
+
 # (action, whose host) -> the roles allowed.
 ALLOWED = {
     ("power-on", "own"): {"operator", "creator", "admin"},
@@ -38,11 +51,6 @@ ALLOWED = {
     ("owner", "theirs"): {"admin"},
 }
 STATUS_FOR = {"power-on": HostStatus.OFF, "delete": HostStatus.OFF}
-MATRIX = [
-    pytest.param(role, action, whose, role in allowed, id=f"{role}-{action}-{whose or 'new'}")
-    for (action, whose), allowed in ALLOWED.items()
-    for role in ROLES
-]
 
 
 @pytest.fixture
@@ -50,61 +58,106 @@ def someone_else(make_member):
     return make_member("sam", "Creator")
 
 
+@pytest.fixture
+def pat(make_member, role):
+    """The member holding the role under test."""
+    return make_member("pat", *ROLES[role])
+
+
+@pytest.fixture
+def owner(someone_else, pat, whose):
+    """Who owns the host or disk or image acted on: pat ("own") or someone else ("theirs")."""
+    return pat if whose == "own" else someone_else
+
+
+@pytest.fixture
+def attempt(client, pat, django_capture_on_commit_callbacks):
+    """attempt(path, form): pat, signed in, posts it and the dispatch its commit triggers runs.
+    Returns the response and how many audit events there were before the post (signing in is
+    one of them)."""
+
+    def attempt(path: str, form: dict | None = None, **kwargs):
+        client.force_login(pat)
+        audited_before = AuditEvent.objects.count()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(path, form, **kwargs)
+        return response, audited_before
+
+    return attempt
+
+
+def assert_refused(response, *, audited_before: int, dispatched: list) -> None:
+    """A 403 that says why; nothing made, nothing handed to the worker; one audit event of pat's
+    refusal."""
+    assert response.status_code == 403
+    assert "Not allowed" in response.content.decode()
+    assert Operation.objects.count() == 0
+    assert dispatched == []  # nothing handed to the worker
+    refusal = AuditEvent.objects.order_by("-id").first()
+    assert AuditEvent.objects.count() == audited_before + 1
+    assert refusal.action in ("operation_refused", "access_denied")  # no role: the gate
+    assert refusal.actor_name == "pat"
+
+
+def assert_one_operation_dispatched(*, requested_by, dispatched: list) -> Operation:
+    operation = Operation.objects.get()
+    assert operation.requested_by == requested_by
+    assert [call[0] for call in dispatched] == [operation.pk]
+    return operation
+
+
+def assert_storage_outcome(response, action, allowed, *, audited_before, pat, dispatched) -> None:
+    """A disk or image action pat was allowed to ask for redirects, and makes one operation of
+    its kind, handed to the worker; one not allowed is refused."""
+    if not allowed:
+        assert_refused(response, audited_before=audited_before, dispatched=dispatched)
+        return
+    assert response.status_code == 302, response.content.decode()[:500]
+    operation = assert_one_operation_dispatched(requested_by=pat, dispatched=dispatched)
+    assert operation.kind == action.replace("-", "_")
+
+
 def _host(mirrored, status, owner) -> Host:
     return mirrored(status=status, owner=owner, name="render-01")
 
 
-def _send(client, action: str, host: Host | None, someone_else):
+def _request(action: str, host: Host | None, someone_else) -> tuple[str, dict | None, dict]:
+    """The path, form and headers of the page's request for `action`."""
     key = str(uuid.uuid4())
     if action == "create":
-        form = {"package": "Pi8tcH1NSd", "image": "8991", "billing": "payg"}
-        return client.post(
-            "/hosts/new/",
-            {**form, "idempotency_key": key, "confirmed_price": "4.50", "confirm": "1"},
-        )
+        return "/hosts/new/", payg_confirmed(key), {}
     if action == "delete":
-        return client.post(f"/hosts/{host.id}/delete/", {"name": host.name, "idempotency_key": key})
+        return f"/hosts/{host.id}/delete/", {"name": host.name, "idempotency_key": key}, {}
     if action == "password":
-        return client.post(f"/hosts/{host.id}/password/", headers=HTMX)
+        return f"/hosts/{host.id}/password/", None, HTMX
     if action == "owner":
-        return client.post(f"/hosts/{host.id}/owner/", {"owner": someone_else.username})
-    return client.post(f"/hosts/{host.id}/actions/{action}/", {"idempotency_key": key})
+        return f"/hosts/{host.id}/owner/", {"owner": someone_else.username}, {}
+    return f"/hosts/{host.id}/actions/{action}/", {"idempotency_key": key}, {}
 
 
-@pytest.mark.parametrize(("role", "action", "whose", "allowed"), MATRIX)
+@pytest.mark.parametrize(("role", "action", "whose", "allowed"), matrix(ALLOWED))
 def test_every_role_against_every_action(
     role,
     action,
     whose,
     allowed,
-    client,
-    make_member,
     someone_else,
+    pat,
+    owner,
+    attempt,
     mirrored,
     catalog_cached,
     dispatched,
-    django_capture_on_commit_callbacks,
 ):
-    member = make_member("pat", *ROLES[role])
     host = None
     if whose is not None:
-        owner = member if whose == "own" else someone_else
         host = _host(mirrored, STATUS_FOR.get(action, HostStatus.RUNNING), owner)
-    client.force_login(member)
-    audited_before = AuditEvent.objects.count()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = _send(client, action, host, someone_else)
+    path, form, headers = _request(action, host, someone_else)
+    response, audited_before = attempt(path, form, headers=headers)
 
     if not allowed:
-        assert response.status_code == 403
-        assert "Not allowed" in response.content.decode()
-        assert Operation.objects.count() == 0
-        assert dispatched == []  # nothing handed to the worker
-        refusal = AuditEvent.objects.order_by("-id").first()
-        assert AuditEvent.objects.count() == audited_before + 1
-        assert refusal.action in ("operation_refused", "access_denied")
-        assert refusal.actor_name == "pat"
+        assert_refused(response, audited_before=audited_before, dispatched=dispatched)
         if host is not None:
             assert Host.objects.get(pk=host.pk).owner_id == host.owner_id  # nothing changed
         return
@@ -117,19 +170,16 @@ def test_every_role_against_every_action(
         else:
             assert "host-password" in response.content.decode()
         return
-    operation = Operation.objects.get()
-    assert operation.requested_by == member
-    assert [call[0] for call in dispatched] == [operation.pk]
+    assert_one_operation_dispatched(requested_by=pat, dispatched=dispatched)
 
 
 @pytest.mark.parametrize("role", list(ROLES))
 def test_pages_offer_only_what_the_role_allows(
-    role, client, make_member, someone_else, make_host, catalog_cached
+    role, client, someone_else, pat, make_host, catalog_cached
 ):
-    member = make_member("pat", *ROLES[role])
-    own = make_host(status=HostStatus.OFF, name="mine-01", owner=member, owner_name="pat")
+    own = make_host(status=HostStatus.OFF, name="mine-01", owner=pat, owner_name="pat")
     theirs = make_host(status=HostStatus.OFF, name="theirs-01", owner=someone_else)
-    client.force_login(member)
+    client.force_login(pat)
 
     listing = client.get("/hosts/")
     if role == "no role":
@@ -264,78 +314,39 @@ DISK_ALLOWED = {
     ("disk-destroy", "own"): {"creator", "admin"},
     ("disk-destroy", "theirs"): {"admin"},
 }
-DISK_MATRIX = [
-    pytest.param(role, action, whose, role in allowed, id=f"{role}-{action}-{whose or 'new'}")
-    for (action, whose), allowed in DISK_ALLOWED.items()
-    for role in ROLES
-]
 
 
-@pytest.mark.parametrize(("role", "action", "whose", "allowed"), DISK_MATRIX)
+@pytest.mark.parametrize(("role", "action", "whose", "allowed"), matrix(DISK_ALLOWED))
 def test_every_role_against_every_disk_action(
-    role,
-    action,
-    whose,
-    allowed,
-    client,
-    sim,
-    make_member,
-    someone_else,
-    mirrored,
-    dispatched,
-    django_capture_on_commit_callbacks,
+    role, action, whose, allowed, storage, synced, aged, owner, pat, attempt, mirrored, dispatched
 ):
-    from dashboard import services
     from dashboard.models import Disk
     from vmclient.types import DiskStatus
 
-    member = make_member("pat", *ROLES[role])
-    owner = member if whose == "own" else someone_else
-    yesterday = sim.clock.now_ms() - 86_400_000
-    host = mirrored(
-        status=HostStatus.OFF, owner=owner, name="render-01", area=0, create_time=yesterday
-    )
+    host = mirrored(status=HostStatus.OFF, owner=owner, name="render-01", area=0, create_time=aged)
     mounted = action == "disk-detach"
-    upstream = sim.fleet.storage.add_disk(
+    upstream = storage.add_disk(
         area=0,
         status=DiskStatus.IN_USE if mounted else DiskStatus.WAITING,
         pve_id=host.id if mounted else None,
     )
-    assert services.hosts_sync().ok
+    synced()
     Disk.objects.filter(pk=upstream.id).update(owner=owner, owner_name=owner.username)
     disk = Disk.objects.get(pk=upstream.id)
-    client.force_login(member)
-    audited_before = AuditEvent.objects.count()
-    key = str(uuid.uuid4())
 
-    with django_capture_on_commit_callbacks(execute=True):
-        if action == "disk-create":
-            form = {"area": "south-china", "size_gb": "50", "idempotency_key": key}
-            response = client.post("/disks/new/", form)
-        elif action == "disk-attach":
-            form = {"host": host.id, "idempotency_key": key}
-            response = client.post(f"/disks/{disk.id}/attach/", form)
-        elif action == "disk-detach":
-            response = client.post(f"/disks/{disk.id}/detach/", {"idempotency_key": key})
-        else:
-            form = {"name": disk.label, "idempotency_key": key}
-            response = client.post(f"/disks/{disk.id}/destroy/", form)
+    if action == "disk-create":
+        path, form = "/disks/new/", {"area": "south-china", "size_gb": "50"}
+    elif action == "disk-attach":
+        path, form = f"/disks/{disk.id}/attach/", {"host": host.id}
+    elif action == "disk-detach":
+        path, form = f"/disks/{disk.id}/detach/", {}
+    else:
+        path, form = f"/disks/{disk.id}/destroy/", {"name": disk.label}
+    response, audited_before = attempt(path, {**form, "idempotency_key": str(uuid.uuid4())})
 
-    if not allowed:
-        assert response.status_code == 403
-        assert "Not allowed" in response.content.decode()
-        assert Operation.objects.count() == 0
-        assert dispatched == []
-        refusal = AuditEvent.objects.order_by("-id").first()
-        assert AuditEvent.objects.count() == audited_before + 1
-        assert refusal.action in ("operation_refused", "access_denied")
-        assert refusal.actor_name == "pat"
-        return
-    assert response.status_code == 302, response.content.decode()[:500]
-    operation = Operation.objects.get()
-    assert operation.kind == action.replace("-", "_")
-    assert operation.requested_by == member
-    assert [call[0] for call in dispatched] == [operation.pk]
+    assert_storage_outcome(
+        response, action, allowed, audited_before=audited_before, pat=pat, dispatched=dispatched
+    )
 
 
 # --- Personal images: as disks. Creators save images of their own hosts and rename and delete
@@ -348,71 +359,35 @@ IMAGE_ALLOWED = {
     ("image-delete", "own"): {"creator", "admin"},
     ("image-delete", "theirs"): {"admin"},
 }
-IMAGE_MATRIX = [
-    pytest.param(role, action, whose, role in allowed, id=f"{role}-{action}-{whose}")
-    for (action, whose), allowed in IMAGE_ALLOWED.items()
-    for role in ROLES
-]
 
 
-@pytest.mark.parametrize(("role", "action", "whose", "allowed"), IMAGE_MATRIX)
+@pytest.mark.parametrize(("role", "action", "whose", "allowed"), matrix(IMAGE_ALLOWED))
 def test_every_role_against_every_image_action(
-    role,
-    action,
-    whose,
-    allowed,
-    client,
-    sim,
-    make_member,
-    someone_else,
-    mirrored,
-    dispatched,
-    django_capture_on_commit_callbacks,
+    role, action, whose, allowed, sim, storage, synced, owner, pat, attempt, mirrored, dispatched
 ):
-    from dashboard import services
     from dashboard.models import PersonalImage
     from vmclient.types import PersonalImageStatus
 
-    member = make_member("pat", *ROLES[role])
-    owner = member if whose == "own" else someone_else
     host = mirrored(status=HostStatus.OFF, owner=owner, name="render-01")
-    upstream = sim.fleet.storage.put_image(
+    upstream = storage.put_image(
         sim.fleet.hosts[host.id], "golden", status=PersonalImageStatus.USABLE,
         create_time=sim.clock.now_ms(),
     )  # fmt: skip
-    assert services.hosts_sync().ok
+    synced()
     PersonalImage.objects.filter(pk=str(upstream.id)).update(owner=owner, owner_name=owner.username)
     image = PersonalImage.objects.get(pk=str(upstream.id))
-    client.force_login(member)
-    audited_before = AuditEvent.objects.count()
-    key = str(uuid.uuid4())
 
-    with django_capture_on_commit_callbacks(execute=True):
-        if action == "image-create":
-            form = {"name": "golden-2", "idempotency_key": key}
-            response = client.post(f"/hosts/{host.id}/image/", form)
-        elif action == "image-rename":
-            form = {"name": "golden-renamed", "idempotency_key": key}
-            response = client.post(f"/images/personal/{image.id}/rename/", form)
-        else:
-            form = {"name": image.label, "idempotency_key": key}
-            response = client.post(f"/images/personal/{image.id}/delete/", form)
+    if action == "image-create":
+        path, form = f"/hosts/{host.id}/image/", {"name": "golden-2"}
+    elif action == "image-rename":
+        path, form = f"/images/personal/{image.id}/rename/", {"name": "golden-renamed"}
+    else:
+        path, form = f"/images/personal/{image.id}/delete/", {"name": image.label}
+    response, audited_before = attempt(path, {**form, "idempotency_key": str(uuid.uuid4())})
 
-    if not allowed:
-        assert response.status_code == 403
-        assert "Not allowed" in response.content.decode()
-        assert Operation.objects.count() == 0
-        assert dispatched == []
-        refusal = AuditEvent.objects.order_by("-id").first()
-        assert AuditEvent.objects.count() == audited_before + 1
-        assert refusal.action in ("operation_refused", "access_denied")  # no role: the gate
-        assert refusal.actor_name == "pat"
-        return
-    assert response.status_code == 302, response.content.decode()[:500]
-    operation = Operation.objects.get()
-    assert operation.kind == action.replace("-", "_")
-    assert operation.requested_by == member
-    assert [call[0] for call in dispatched] == [operation.pk]
+    assert_storage_outcome(
+        response, action, allowed, audited_before=audited_before, pat=pat, dispatched=dispatched
+    )
 
 
 def test_every_operation_kind_needs_a_token_scope():

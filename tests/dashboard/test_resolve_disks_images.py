@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin(make_member):
-    return make_member("ada", "Admin")
-
-
-@pytest.fixture
 def sent():
     """When the unknown create was sent: the mirror had seen everything up to then."""
     return timezone.now() - timedelta(hours=1)
@@ -60,7 +55,7 @@ def resolve(client, operation, **data):
     return client.post(f"/operations/{operation.pk}/resolve/", data, follow=True)
 
 
-def test_an_admin_resolves_a_disk_create_as_made_disk_x(client, admin, member, sent, disk_unknown):
+def test_an_admin_resolves_a_disk_create_as_made_disk_x(client, ada, member, sent, disk_unknown):
     new = _disk("dk-new", sent + timedelta(minutes=5), name="data-01")
     known = _disk("dk-old", sent - timedelta(days=1))  # the mirror had it before: not this one
     taken = _disk("dk-taken", sent + timedelta(minutes=6))
@@ -69,7 +64,7 @@ def test_an_admin_resolves_a_disk_create_as_made_disk_x(client, admin, member, s
     )
     gone = _disk("dk-gone", sent + timedelta(minutes=7))
     Disk.objects.filter(pk=gone.pk).update(gone_at=timezone.now())
-    client.force_login(admin)
+    client.force_login(ada)
 
     page = client.get(f"/operations/{disk_unknown.pk}/").content.decode()
     assert f'action="/operations/{disk_unknown.pk}/resolve/"' in page
@@ -92,7 +87,7 @@ def test_an_admin_resolves_a_disk_create_as_made_disk_x(client, admin, member, s
     new.refresh_from_db()
     assert new.owner == member and new.owner_name == "member"
     event = AuditEvent.objects.get(action="operation_resolved")
-    assert event.actor == admin and event.operation_id == disk_unknown.pk
+    assert event.actor == ada and event.operation_id == disk_unknown.pk
     assert event.details == {"outcome": "made", "reason": "in the console, 40 GB", "disk": new.id}
     assert event.summary.startswith("Disk create #") and "made disk data-01" in event.summary
 
@@ -102,8 +97,8 @@ def test_an_admin_resolves_a_disk_create_as_made_disk_x(client, admin, member, s
     assert f'value="{new.id}"' not in page and "no new disk that no create claimed" in page
 
 
-def test_an_admin_resolves_a_disk_create_as_nothing_made(client, admin, disk_unknown):
-    client.force_login(admin)
+def test_an_admin_resolves_a_disk_create_as_nothing_made(client, ada, disk_unknown):
+    client.force_login(ada)
     resolve(client, disk_unknown, outcome="nothing", reason="no such disk in the console")
     disk_unknown.refresh_from_db()
     assert disk_unknown.state == "failed" and disk_unknown.disk_id is None
@@ -115,13 +110,13 @@ def test_an_admin_resolves_a_disk_create_as_nothing_made(client, admin, disk_unk
     }  # fmt: skip
 
 
-def test_an_admin_resolves_an_image_save_either_way(client, admin, member, sent, image_unknown):
+def test_an_admin_resolves_an_image_save_either_way(client, ada, member, sent, image_unknown):
     new = _image("im-new", sent + timedelta(minutes=3), "golden")
     taken = _image("im-taken", sent + timedelta(minutes=4), "silver")
     Operation.objects.create(
         kind="image_create", state="succeeded", requested_by_name="x", image_id=taken.id
     )
-    client.force_login(admin)
+    client.force_login(ada)
 
     page = client.get(f"/operations/{image_unknown.pk}/").content.decode()
     assert "It made this personal image:" in page
@@ -170,9 +165,9 @@ def test_only_an_admin_may_resolve_a_disk_or_image(
     assert not AuditEvent.objects.filter(action="operation_resolved").exists()
 
 
-def test_a_wrong_outcome_for_a_disk_create_is_refused(client, admin, sent, disk_unknown):
+def test_a_wrong_outcome_for_a_disk_create_is_refused(client, ada, sent, disk_unknown):
     disk = _disk("dk-new", sent + timedelta(minutes=5))
-    client.force_login(admin)
+    client.force_login(ada)
     response = resolve(client, disk_unknown, outcome="bought", disk=disk.id, reason="r")
     assert "it made this one, or nothing was made" in response.content.decode()
     disk_unknown.refresh_from_db()

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from dashboard import services, tasks
+from dashboard import services
 from dashboard.models import (
     AuditEvent,
     HostStatusChange,
@@ -21,17 +21,7 @@ from dashboard.models import (
 from dashboard.selectors.runway import runway_get
 from vmclient.types import BillingType, HostStatus
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def deliver_at_once(monkeypatch):
-    monkeypatch.setattr(tasks.deliver_notification, "delay", services.notification_deliver)
-
-
-@pytest.fixture
-def ada(make_member):
-    return make_member("ada", "Admin")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_notifications_at_once")]
 
 
 @pytest.fixture

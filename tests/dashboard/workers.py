@@ -9,6 +9,7 @@ the filesystem transport locally), a queue of the test's own.
 - `WorkerProcess`: `celery worker` in a child process, which a test can kill with SIGKILL.
 - `RedisServer`: a redis-server of the test's own, on a free port, to stop and start.
 - `wait_for(predicate)`: polls until true or fails the test.
+- `final(operation)`: waits until a worker has brought the operation to a final state.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from django.conf import settings
 from django.db import connection
 
 from dashboard.celery import app
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,6 +54,17 @@ def wait_for(
             log = f"\nthe worker's output:\n{worker.output()[-5000:]}" if worker else ""
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{log}")
         time.sleep(0.05)
+
+
+def final(operation, *, timeout: float = 30, worker: WorkerProcess | None = None):
+    """The operation, refreshed, once it is final; fails the test after `timeout` seconds."""
+
+    def done():
+        operation.refresh_from_db()
+        return operation.is_final
+
+    wait_for(done, timeout=timeout, what=f"operation {operation.pk} to finish", worker=worker)
+    return operation
 
 
 def _reset_publishing() -> None:
@@ -199,12 +212,6 @@ class WorkerProcess:
         self.kill()
         with suppress(FileNotFoundError):
             self.log.unlink()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisServer:

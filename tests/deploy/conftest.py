@@ -4,7 +4,7 @@ cannot touch the developer's var/, and an isolated cache."""
 from __future__ import annotations
 
 import os
-import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -32,12 +32,6 @@ _SERVICE_VARIABLES = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def child_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     """The environment of a child process: embedded defaults under `var_dir`, then overrides."""
     env = {k: v for k, v in os.environ.items() if k not in _SERVICE_VARIABLES}
@@ -45,6 +39,16 @@ def child_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(overrides)
     return env
+
+
+def run_in_project(
+    argv: list[str], env: dict[str, str] | None = None, *, timeout: float = 60, check: bool = False
+) -> subprocess.CompletedProcess:
+    """`argv` run to its end in the project's folder with `env` (this process's environment if
+    None), its output captured as text."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
+        argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=check
+    )
 
 
 def require_or_skip(what: str) -> None:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 import runpy
 import socket
-import subprocess
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from tests.deploy.conftest import PYTHON, ROOT, child_env
+from tests.deploy.conftest import PYTHON, ROOT, child_env, run_in_project
 
 SETTINGS = ROOT / "dashboard" / "settings.py"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
@@ -353,15 +352,7 @@ def test_any_setting_can_come_from_a_file_and_an_empty_name_beside_it_is_no_conf
 
 
 def _run(argv: list[str], tmp_path, timeout: float = 30, **env: str):
-    return subprocess.run(  # noqa: S603 - our own interpreter and code
-        argv,
-        cwd=ROOT,
-        env=child_env(tmp_path / "var", **env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_in_project(argv, child_env(tmp_path / "var", **env), timeout=timeout)
 
 
 def _assert_one_clear_line(done, *shown: str, hidden: str | None = None) -> str:

@@ -10,7 +10,6 @@ import importlib
 import json
 import re
 import shlex
-import subprocess
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,7 +18,7 @@ import pytest
 import yaml
 from django.core.management import get_commands
 
-from tests.deploy.conftest import PYTHON, ROOT
+from tests.deploy.conftest import PYTHON, ROOT, run_in_project
 
 COMPOSE = ROOT / "docker-compose.yml"
 APP_SERVICES = ("migrate", "web", "worker", "beat")
@@ -49,14 +48,7 @@ def argv(command) -> list[str]:
 
 @cache
 def help_text(*args: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [PYTHON, *args, "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_in_project([PYTHON, *args, "--help"], check=True)
     return result.stdout
 
 

@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from bin.demo_supervisor import DEMO_USERS, create_demo_users, port_is_free
-from tests.deploy.conftest import PYTHON, ROOT, child_env, free_port
+from tests.conftest import free_port
+from tests.deploy.conftest import PYTHON, ROOT, child_env, run_in_project
 
 DEADLINE_SECONDS = 90
 # The worker's log line of a sync, with the request id of the click that asked for it.
@@ -213,14 +214,9 @@ def test_a_taken_port_is_a_clear_error(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run(  # noqa: S603
+        result = run_in_project(
             [PYTHON, "-m", "bin.demo_supervisor"],
-            cwd=ROOT,
-            env=child_env(tmp_path / "var", WEB_PORT=str(port), SIM_PORT=str(free_port())),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+            child_env(tmp_path / "var", WEB_PORT=str(port), SIM_PORT=str(free_port())),
         )
 
     assert result.returncode == 2
@@ -230,14 +226,8 @@ def test_a_taken_port_is_a_clear_error(tmp_path):
 
 
 def test_a_bad_port_is_refused(tmp_path):
-    result = subprocess.run(  # noqa: S603
-        [PYTHON, "-m", "bin.demo_supervisor"],
-        cwd=ROOT,
-        env=child_env(tmp_path / "var", SIM_PORT="eighty"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_in_project(
+        [PYTHON, "-m", "bin.demo_supervisor"], child_env(tmp_path / "var", SIM_PORT="eighty")
     )
 
     assert result.returncode != 0 and "SIM_PORT must be a port number" in result.stderr

@@ -19,7 +19,7 @@ from dashboard import health
 from dashboard.liveness import WORKER_HEARTBEAT_KEY
 from dashboard.models import SyncState
 from dashboard.upstream import reset_client
-from tests.deploy.conftest import free_port
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
 

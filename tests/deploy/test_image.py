@@ -13,7 +13,8 @@ import time
 import pytest
 import requests
 
-from tests.deploy.conftest import PYTHON, ROOT, child_env, free_port
+from tests.conftest import free_port
+from tests.deploy.conftest import PYTHON, ROOT, child_env
 from tests.deploy.test_compose import dockerfile_copies, dockerfile_env
 
 

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.deploy.conftest import PYTHON, ROOT, child_env
+from tests.deploy.conftest import PYTHON, ROOT, child_env, run_in_project
 
 STUCK = """
 import subprocess, sys, time
@@ -33,9 +33,7 @@ def test_the_watchdog_ends_a_worker_whose_consumer_stopped_beating(tmp_path):
         XDS_HEALTH_WORKER_MAX_AGE="2",
     )
     started = time.monotonic()
-    stuck = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [PYTHON, "-c", STUCK], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
-    )
+    stuck = run_in_project([PYTHON, "-c", STUCK], env, timeout=30)
 
     assert stuck.returncode == 1, stuck.stderr
     assert time.monotonic() - started < 15

@@ -26,7 +26,7 @@ from dashboard.logging import (
     redact,
     request_id_context,
 )
-from tests.deploy.conftest import PYTHON, ROOT, child_env
+from tests.deploy.conftest import PYTHON, child_env, run_in_project
 
 SENTINEL = "sentinel-secret-9d2e7b"
 
@@ -303,16 +303,11 @@ _SCRIPT = textwrap.dedent(
 
 
 def run_logging_process(tmp_path, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - our own interpreter and code
+    return run_in_project(
         [PYTHON, "-c", _SCRIPT.format(secret=SENTINEL)],
-        cwd=ROOT,
-        env=child_env(
+        child_env(
             tmp_path, DJANGO_SETTINGS_MODULE="dashboard.settings", XDS_SECRET=SENTINEL, **env
         ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
 
 
@@ -355,17 +350,13 @@ def test_the_demo_and_development_log_plain_lines(tmp_path):
     ],
 )
 def test_the_format_follows_debug_unless_told(tmp_path, env, expected):
-    result = subprocess.run(  # noqa: S603
+    result = run_in_project(
         [
             PYTHON,
             "-c",
             "from django.conf import settings as s; print(s.XDS_LOG_FORMAT, s.XDS_LOG_STREAM)",
         ],
-        cwd=ROOT,
-        env=child_env(tmp_path, DJANGO_SETTINGS_MODULE="dashboard.settings", **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
+        child_env(tmp_path, DJANGO_SETTINGS_MODULE="dashboard.settings", **env),
         check=True,
     )
     assert result.stdout.strip() == expected

@@ -4,14 +4,13 @@ line naming it; with DJANGO_EMAIL_HOST set they go by SMTP."""
 from __future__ import annotations
 
 import logging
-import subprocess
 
 import pytest
 
 from dashboard import services, tasks
 from dashboard.models import Notification
 from dashboard.services.notifications import notify
-from tests.deploy.conftest import PYTHON, ROOT, child_env
+from tests.deploy.conftest import PYTHON, child_env, run_in_project
 
 SUBJECT = "rendu-été-01 expires within 1 day(s), at 2026-12-02 09:00 (¥3.20 / h)"
 
@@ -75,17 +74,13 @@ def test_two_mails_in_the_same_second_are_two_files(settings, tmp_path):
     ids=["embedded", "smtp-server", "named-backend"],
 )
 def test_mail_goes_to_files_unless_a_server_is_configured(tmp_path, env, expected):
-    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+    result = run_in_project(
         [
             PYTHON,
             "-c",
             "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_FILE_PATH)",
         ],
-        cwd=ROOT,
-        env=child_env(tmp_path / "var", DJANGO_SETTINGS_MODULE="dashboard.settings", **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
+        child_env(tmp_path / "var", DJANGO_SETTINGS_MODULE="dashboard.settings", **env),
         check=True,
     )
     assert result.stdout.startswith(expected.format(var=tmp_path / "var"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 
-from tests.deploy.conftest import PYTHON, ROOT, child_env
+from tests.deploy.conftest import PYTHON, child_env, run_in_project
 
 PRODUCTION = {
     "DJANGO_DEBUG": "false",
@@ -17,9 +17,7 @@ PRODUCTION = {
 
 
 def _run(code_or_args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
-        [PYTHON, *code_or_args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    return run_in_project([PYTHON, *code_or_args], env)
 
 
 def test_check_deploy_reports_nothing_with_production_settings(tmp_path):

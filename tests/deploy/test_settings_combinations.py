@@ -16,7 +16,7 @@ import textwrap
 import pytest
 
 from tests.conftest import reachable
-from tests.deploy.conftest import PYTHON, ROOT, child_env, require_or_skip
+from tests.deploy.conftest import PYTHON, child_env, require_or_skip, run_in_project
 
 
 def _server_url(name: str, fallback: str, schemes: tuple[str, ...]) -> str:
@@ -63,14 +63,9 @@ _SCRIPT = textwrap.dedent(
 
 
 def run_settings(tmp_path, **env: str) -> dict:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+    result = run_in_project(
         [PYTHON, "-c", _SCRIPT],
-        cwd=ROOT,
-        env=child_env(tmp_path / "var", DJANGO_SETTINGS_MODULE="dashboard.settings", **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        child_env(tmp_path / "var", DJANGO_SETTINGS_MODULE="dashboard.settings", **env),
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -118,15 +113,7 @@ def _manage(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = child_env(tmp_path / "var", **env)
     for name in ("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY_FILE"):
         environment.pop(name, None)  # the one bin/test gives the run
-    return subprocess.run(  # noqa: S603
-        [PYTHON, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_in_project([PYTHON, "manage.py", *args], environment)
 
 
 def test_without_a_secret_key_nothing_but_development_starts(tmp_path):

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.conftest import free_port
+
 SLAPD = "/usr/sbin/slapd"
 SLAPADD = "/usr/sbin/slapadd"
 SCHEMAS = Path("/etc/ldap/schema")
@@ -38,12 +40,6 @@ def directory_password(uid: str) -> str:
 
 def available() -> bool:
     return all(Path(tool).is_file() for tool in (SLAPD, SLAPADD)) and SCHEMAS.is_dir()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _config(home: Path) -> str:
@@ -116,7 +112,7 @@ class Slapd:
             capture_output=True,
             timeout=60,
         )
-        self.port = _free_port()
+        self.port = free_port()
         log = (self.home / "slapd.log").open("w")
         self.process = subprocess.Popen(  # noqa: S603 - Debian's slapd
             [SLAPD, "-f", str(self.home / "slapd.conf"), "-h", f"{self.uri}/", "-d", "0"],

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from dashboard.models import AuditEvent, TeamPolicy
-from tests.conftest import MEMBER_PASSWORD, roles_exist
+from tests.conftest import MEMBER_PASSWORD, free_port, roles_exist
 from tests.sso import slapd as directory
 
 pytestmark = pytest.mark.django_db
@@ -124,12 +124,7 @@ def test_a_search_needs_the_service_account(client, ldap_on):
 
 
 def test_a_directory_that_does_not_answer_is_said_and_audited(client, ldap_on):
-    import socket
-
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-    ldap_on.AUTH_LDAP_SERVER_URI = f"ldap://127.0.0.1:{port}"
+    ldap_on.AUTH_LDAP_SERVER_URI = f"ldap://127.0.0.1:{free_port()}"
     answer = sign_in(client, "ana")
     assert answer.status_code == 200
     assert "The directory could not be reached" in answer.content.decode()

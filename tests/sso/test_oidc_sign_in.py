@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from dashboard.models import AuditEvent
-from tests.conftest import MEMBER_PASSWORD, roles_exist
+from tests.conftest import MEMBER_PASSWORD, free_port, roles_exist
 from tests.sso.servers import ProviderSignIn
 
 pytestmark = pytest.mark.django_db
@@ -232,12 +232,7 @@ def test_an_id_token_whose_signature_does_not_verify_is_refused(client, oidc_on,
 
 
 def test_a_provider_that_cannot_be_reached_gets_a_message_not_an_error_page(client, oidc_on):
-    import socket
-
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-    oidc_on.XDS_OIDC_ISSUER = f"http://127.0.0.1:{port}/nobody"
+    oidc_on.XDS_OIDC_ISSUER = f"http://127.0.0.1:{free_port()}/nobody"
     answer = client.get("/oidc/authenticate/")
     assert answer.status_code == 302 and answer["Location"] == "/accounts/login/"
     assert "Corp ID could not be reached" in client.get("/accounts/login/").content.decode()

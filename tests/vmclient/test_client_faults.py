@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 
+from tests.conftest import free_port
 from tests.vmclient.test_client import CREATE_PATHS, IMAGE, PACKAGE, client_for
 from vmclient.client import XuandashiClient
 from vmclient.errors import (
@@ -50,12 +50,6 @@ def _fault(kind, path, **kw):
     return Fault(kind, path=path, **kw)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # --- what each fault becomes --------------------------------------------------------------------
 
 
@@ -94,7 +88,7 @@ def test_a_hanging_upstream_is_a_read_timeout(simulator):
 
 
 def test_a_closed_port_is_a_connection_failure(simulator):
-    client = XuandashiClient(f"http://127.0.0.1:{_free_port()}", "u", "s", retries=0)
+    client = XuandashiClient(f"http://127.0.0.1:{free_port()}", "u", "s", retries=0)
     with client, pytest.raises(ConnectionFailed) as caught:
         client.list_images()
     assert caught.value.retryable and not caught.value.may_have_been_sent
@@ -226,7 +220,7 @@ def test_a_delete_is_not_repeated_once_it_may_have_been_sent(simulator, kind):
 
 def test_a_delete_is_retried_when_the_connection_could_not_be_made():
     slept = []
-    port = _free_port()
+    port = free_port()
     client = XuandashiClient(f"http://127.0.0.1:{port}", "u", "s", retries=2, sleep=slept.append)
     client._tokens.get = lambda: "token"  # the token would also need the dead upstream
     with client, pytest.raises(ConnectionFailed):
@@ -301,7 +295,7 @@ def test_a_create_that_times_out_after_buying_carries_the_timeout_as_cause(simul
 @pytest.mark.parametrize("path", CREATE_PATHS)
 def test_a_create_that_could_not_connect_is_a_connection_failure_and_not_repeated(path):
     slept = []
-    port = _free_port()
+    port = free_port()
     client = XuandashiClient(f"http://127.0.0.1:{port}", "u", "s", retries=5, sleep=slept.append)
     client._tokens.get = lambda: "token"
     with client, pytest.raises(ConnectionFailed) as caught:

@@ -166,6 +166,7 @@ def test_port_out_of_range_becomes_none():
     assert parse_host({"id": "a", "port": "22"}).port == 22
 
 
+# The template of the provider's reference example (the one its documentation shows).
 PACKAGE = {
     "packageId": "Pi8tcH1NSd",
     "name": "图像处理-Ubuntu",
