@@ -8,8 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,12 +16,9 @@ from dashboard.models import Lease
 from dashboard.services.leases import token_lease
 from dashboard.views.asking import refusal_as_message
 from dashboard.views.hosts import host_or_404
+from dashboard.wording import team_time
 
 EXTEND_CHOICES = (1, 2, 4, 8, 24)
-
-
-def _when(lease: Lease) -> str:
-    return date_format(timezone.localtime(lease.ends_at), "Y-m-d H:i")
 
 
 def _lease_or_404(lease_id: int) -> Lease:
@@ -46,7 +41,7 @@ def host_lease(request: HttpRequest, host_id: str) -> HttpResponse:
         messages.success(
             request,
             _("You hold this host until %(when)s. You will be asked to extend it before then.")
-            % {"when": _when(lease)},
+            % {"when": team_time(lease.ends_at)},
         )
     return redirect("host-detail", host.id)
 
@@ -78,7 +73,7 @@ def lease_extend(request: HttpRequest, lease_id: int) -> HttpResponse:
         )
         messages.success(
             request,
-            _("The lease now ends at %(when)s.") % {"when": _when(lease)},
+            _("The lease now ends at %(when)s.") % {"when": team_time(lease.ends_at)},
         )
     return redirect("host-detail", lease.host_id)
 
