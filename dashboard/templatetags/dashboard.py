@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import template
 from django.template.loader_tags import BLOCK_CONTEXT_KEY
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
@@ -87,6 +87,14 @@ def page_title(context) -> str:
     block_context = context.render_context.get(BLOCK_CONTEXT_KEY)
     title = block_context.get_block("title") if block_context else None
     return title.render(context) if title else ""
+
+
+@register.simple_tag
+def column_heads(*labels) -> str:
+    """A table's head: one <th scope="col"> per label, in order. For a plain head only; one with
+    sort links, classes or a column shown on a condition is written out in its template."""
+    cells = format_html_join("", '<th scope="col">{}</th>', ((label,) for label in labels))
+    return format_html("<thead><tr>{}</tr></thead>", cells)
 
 
 @register.simple_tag(takes_context=True)
