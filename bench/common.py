@@ -6,6 +6,7 @@ otherwise), so it never touches a developer's data.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
@@ -17,6 +18,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def options(doc: str, **defaults) -> argparse.Namespace:
+    """The command line of a benchmark described by `doc`: `--name` for each of `defaults`,
+    read as its default's type (a list default takes one or more values of its items' type)."""
+    parser = argparse.ArgumentParser(description=doc)
+    for name, default in defaults.items():
+        if isinstance(default, list):
+            parser.add_argument(f"--{name}", type=type(default[0]), nargs="+", default=default)
+        else:
+            parser.add_argument(f"--{name}", type=type(default), default=default)
+    return parser.parse_args()
 
 
 def setup_django() -> Path:

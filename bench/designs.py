@@ -27,7 +27,6 @@ never shows is counted as such.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import re
@@ -36,7 +35,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from common import machine, setup_django
+from common import machine, options, setup_django
 
 HORIZON_ROW_SECONDS = 2.5
 PROXMOX_LIST_SECONDS = 3.0
@@ -78,12 +77,9 @@ class Run:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--hosts", type=int, default=1000)
-    parser.add_argument("--tabs", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--designs", nargs="+", default=["ours", "per-row", "whole-list"])
-    args = parser.parse_args()
+    args = options(
+        __doc__, hosts=1000, tabs=50, seconds=60, designs=["ours", "per-row", "whole-list"]
+    )
     setup_django()
 
     from django.conf import settings

@@ -7,18 +7,14 @@ figures are server time without the network. Targets: `/hosts/` median under 50 
 hosts; the live poll median under 10 ms when a row moved, a few ms when nothing did (204).
 """
 
-import argparse
 import html
 import re
 
-from common import report, setup_django, summary, timed
+from common import options, report, setup_django, summary, timed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
-    parser.add_argument("--runs", type=int, default=200)
-    args = parser.parse_args()
+    args = options(__doc__, sizes=[1000, 5000], runs=200)
     setup_django()
 
     from django.conf import settings

@@ -9,22 +9,17 @@ CELERY_BROKER_URL (Redis in production) or, unset, the embedded filesystem trans
 Target: 100 power actions submitted within 5 s.
 """
 
-import argparse
 import os
 import subprocess
 import sys
 import time
 import uuid
 
-from common import ROOT, report, setup_django, summary
+from common import ROOT, options, report, setup_django, summary
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--hosts", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+    args = options(__doc__, hosts=100, concurrency=4, runs=3)
     setup_django()
 
     from django.conf import settings

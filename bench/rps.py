@@ -6,22 +6,16 @@ Needs `wrk` (Debian package wrk). Gunicorn runs with the image's config file on 
 sends a signed-in poll for 10 changing hosts, one of which moved, as a page would.
 """
 
-import argparse
 import os
 import re
 import shutil
 import subprocess
 
-from common import free_port, report, session_cookie, setup_django, start_gunicorn
+from common import free_port, options, report, session_cookie, setup_django, start_gunicorn
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--hosts", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=10)
-    args = parser.parse_args()
+    args = options(__doc__, hosts=1000, workers=2, connections=16, seconds=10)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     setup_django()

@@ -5,17 +5,11 @@
 Target: a 1,000-host sync under 2 s with 150 ms of latency per upstream call.
 """
 
-import argparse
-
-from common import report, setup_django, summary
+from common import options, report, setup_django, summary
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--hosts", type=int, default=1000)
-    parser.add_argument("--latency", type=float, default=0.15)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    args = options(__doc__, hosts=1000, latency=0.15, runs=5)
     setup_django()
 
     from django.conf import settings

@@ -9,7 +9,6 @@ on 286). The window is measured once without tabs and once with them: the target
 that tabs add no upstream call at all.
 """
 
-import argparse
 import html
 import os
 import re
@@ -19,17 +18,13 @@ import threading
 import time
 
 import requests
-from common import ROOT, free_port, report, session_cookie, setup_django, start_gunicorn
+from common import ROOT, free_port, options, report, session_cookie, setup_django, start_gunicorn
 
 POLLER = re.compile(r'id="host-poller"[^>]*?hx-get="([^"]+)"[^>]*?hx-trigger="every (\d+)s')
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tabs", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--hosts", type=int, default=200)
-    args = parser.parse_args()
+    args = options(__doc__, tabs=50, seconds=60, hosts=200)
     setup_django()
 
     from django.conf import settings

@@ -163,16 +163,7 @@ def _claim(operation: Operation, disk_id: str, *, name: str) -> bool:
     """Make `disk_id` this create's disk (one create only: a unique constraint) and give it to
     the member who asked, if the mirror already has it."""
     try:
-        return steps.claim_found(
-            operation,
-            Event.DISK_FOUND,
-            Disk,
-            disk_id,
-            name,
-            disk_id=disk_id,
-            disk_name=name or disk_id,
-            accepted_at=timezone.now(),
-        )
+        return steps.claim_found(operation, Event.DISK_FOUND, Disk, "disk", disk_id, name)
     except IntegrityError:
         return False  # another create's disk
 

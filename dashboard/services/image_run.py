@@ -152,11 +152,10 @@ def _claim(operation: Operation, image_id: str) -> bool:
             operation,
             Event.IMAGE_FOUND,
             PersonalImage,
+            "image",
             image_id,
             name,
-            image_id=image_id,
-            image_name=name or image_id,
-            accepted_at=operation.accepted_at or timezone.now(),
+            accepted_at=operation.accepted_at,  # followed since its `add` was accepted
         )
     except IntegrityError:
         return False  # another create's image

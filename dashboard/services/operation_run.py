@@ -255,16 +255,7 @@ def _matches(host: UpstreamHost, match: dict) -> bool:
 def _claim(operation: Operation, host_id: str, *, name: str) -> bool:
     """Make `host_id` this create's host. A unique constraint lets one create claim it."""
     try:
-        return steps.claim_found(
-            operation,
-            Event.FOUND,
-            Host,
-            host_id,
-            name,
-            host_id=host_id,
-            host_name=name or host_id,
-            accepted_at=timezone.now(),
-        )
+        return steps.claim_found(operation, Event.FOUND, Host, "host", host_id, name)
     except IntegrityError:
         if Operation.objects.filter(kind__in=Operation.CREATE_KINDS, host_id=host_id).exists():
             return False  # another create's host

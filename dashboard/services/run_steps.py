@@ -325,19 +325,27 @@ def found_label(name: str, pk: str) -> str:
 
 
 def claim_found(
-    operation: Operation, event: str, mirror: type[Model], pk: str, name: str, **fields
+    operation: Operation,
+    event: str,
+    mirror: type[Model],
+    field: str,
+    pk: str,
+    name: str,
+    *,
+    accepted_at: datetime | None = None,
 ) -> bool:
-    """Make the `mirror`'s `pk` (named `name`) what the create made (`fields`: its id and name
-    as the operation keeps them): waiting, followed from now, and the row, if the mirror has
-    it, the member's who asked. Raises IntegrityError when another create has it (a unique
-    constraint: one create only)."""
+    """Make the `mirror`'s `pk` (named `name`) what the create made, in the operation's `field`
+    ("host", "disk", "image": its id, and its name or else its id): waiting, followed from
+    `accepted_at` (now unless said), and the row, if the mirror has it, the member's who asked.
+    Raises IntegrityError when another create has it (a unique constraint: one create only)."""
     claimed = operation_change(
         operation,
         expect=(State.SUBMITTED, State.WAITING),
         event=event,
         note={"detail": found_label(name, pk)},
         state=State.WAITING,
-        **fields,
+        accepted_at=accepted_at or timezone.now(),
+        **{f"{field}_id": pk, f"{field}_name": name or pk},
     )
     if claimed:
         owner_from_create(mirror, operation, pk)

@@ -1,9 +1,22 @@
-"""What the pages' views share: where to go back to, CSV cells. (Polling: dashboard.polling.)"""
+"""What the pages' views share: what was looked up or a 404, where to go back to, CSV cells.
+(Polling: dashboard.polling.)"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from typing import TypeVar
+
+from django.http import Http404, HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
+
+Found = TypeVar("Found")
+
+
+def found_or_404(found: Found | None, message: str) -> Found:
+    """What a view looked up, or a 404 whose page says `message` ("No disk with this id.")
+    when there is none. (Django's get_object_or_404 would say its own words.)"""
+    if found is None:
+        raise Http404(message)
+    return found
 
 
 def safe_next(request: HttpRequest, *, default: str) -> str:

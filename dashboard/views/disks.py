@@ -26,7 +26,7 @@ from dashboard.views.asking import (
     incomplete_form,
     refusal_as_message,
 )
-from dashboard.views.common import safe_next
+from dashboard.views.common import found_or_404, safe_next
 from dashboard.views.hosts import host_or_404
 from vmclient.types import Area, BillingType
 
@@ -89,9 +89,7 @@ def disk_list_live(request: HttpRequest) -> HttpResponse:
 
 def _page_or_404(request: HttpRequest, disk_id: str) -> selectors.DiskPage:
     page = selectors.disk_page(disk_id=disk_id, user=request.user) if is_host_id(disk_id) else None
-    if page is None:
-        raise Http404(_("No disk with this id."))
-    return page
+    return found_or_404(page, _("No disk with this id."))
 
 
 def _detail_version(disk_id: str, status) -> str | None:
@@ -183,9 +181,7 @@ def _area_slug(area) -> str:
 
 def _disk_or_404(disk_id: str) -> Disk:
     disk = selectors.disk_get(disk_id=disk_id) if is_host_id(disk_id) else None
-    if disk is None:
-        raise Http404(_("No disk with this id."))
-    return disk
+    return found_or_404(disk, _("No disk with this id."))
 
 
 def _request(request: HttpRequest, form, kind: str, disk: Disk, *, host=None) -> HttpResponse:

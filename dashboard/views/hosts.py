@@ -19,6 +19,7 @@ from dashboard.forms import HostFilterForm, ScheduleForm, parse_versions
 from dashboard.htmx import render_page, wants_partial
 from dashboard.models import Host, is_host_id
 from dashboard.polling import SEEN_PARAM, poll_answer, poll_context, poll_url, seen_version
+from dashboard.views.common import found_or_404
 
 HOSTS_PER_PAGE = 50
 
@@ -134,9 +135,7 @@ def host_list_live(request: HttpRequest) -> HttpResponse:
 
 def host_or_404(host_id: str) -> Host:
     host = selectors.host_get(host_id=host_id) if is_host_id(host_id) else None
-    if host is None:
-        raise Http404(_("No host with this id."))
-    return host
+    return found_or_404(host, _("No host with this id."))
 
 
 def _detail_version(host_version: int, status) -> str:
@@ -146,9 +145,7 @@ def _detail_version(host_version: int, status) -> str:
 def host_page_or_404(request: HttpRequest, host_id: str) -> selectors.HostPage:
     """The host's page as the requesting member sees it (dashboard.selectors.host_page)."""
     page = selectors.host_page(host_id=host_id, user=request.user) if is_host_id(host_id) else None
-    if page is None:
-        raise Http404(_("No host with this id."))
-    return page
+    return found_or_404(page, _("No host with this id."))
 
 
 def host_detail_context(page: selectors.HostPage, status=None, **extra) -> dict:

@@ -19,6 +19,7 @@ from dashboard.image_rules import host_image_refusal, image_action_refusal
 from dashboard.models import Operation, PersonalImage, is_host_id
 from dashboard.polling import poll_answer, poll_context, poll_url
 from dashboard.views.asking import ask_and_follow, incomplete_form, refuse_unless_allowed
+from dashboard.views.common import found_or_404
 from dashboard.views.hosts import host_or_404
 
 Kind = Operation.Kind
@@ -51,9 +52,7 @@ def personal_images_live(request: HttpRequest) -> HttpResponse:
 
 def _page_or_404(request: HttpRequest, image_id: str) -> selectors.PersonalImageRow:
     page = selectors.personal_image_page(image_id=image_id, user=request.user)
-    if page is None:
-        raise Http404(_("No personal image with this id."))
-    return page
+    return found_or_404(page, _("No personal image with this id."))
 
 
 def _detail_context(request: HttpRequest, page: selectors.PersonalImageRow) -> dict:
@@ -88,9 +87,7 @@ def image_detail_live(request: HttpRequest, image_id: str) -> HttpResponse:
 
 def _image_or_404(image_id: str) -> PersonalImage:
     image = selectors.personal_image_get(image_id=image_id)
-    if image is None:
-        raise Http404(_("No personal image with this id."))
-    return image
+    return found_or_404(image, _("No personal image with this id."))
 
 
 @require_http_methods(["GET", "POST"])

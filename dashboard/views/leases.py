@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,6 +15,7 @@ from dashboard import permissions, services
 from dashboard.models import Lease
 from dashboard.services.leases import token_lease
 from dashboard.views.asking import refusal_as_message
+from dashboard.views.common import found_or_404
 from dashboard.views.hosts import host_or_404
 from dashboard.wording import team_time
 
@@ -23,9 +24,7 @@ EXTEND_CHOICES = (1, 2, 4, 8, 24)
 
 def _lease_or_404(lease_id: int) -> Lease:
     lease = Lease.objects.select_related("host").filter(pk=lease_id).first()
-    if lease is None:
-        raise Http404(_("No such lease."))
-    return lease
+    return found_or_404(lease, _("No such lease."))
 
 
 @require_POST

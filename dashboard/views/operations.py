@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +17,7 @@ from dashboard.htmx import render_page, wants_partial
 from dashboard.models import Operation, TeamPolicy
 from dashboard.polling import poll_answer, poll_context, poll_url
 from dashboard.views.asking import refusal_as_message
+from dashboard.views.common import found_or_404
 
 OPERATIONS_PER_PAGE = 50
 
@@ -36,9 +37,7 @@ def operation_list(request: HttpRequest) -> HttpResponse:
 
 def _operation_or_404(operation_id: int) -> Operation:
     operation = selectors.operation_get(operation_id=operation_id)
-    if operation is None:
-        raise Http404(_("No operation with this number."))
-    return operation
+    return found_or_404(operation, _("No operation with this number."))
 
 
 def operation_card_context(operation: Operation) -> dict:

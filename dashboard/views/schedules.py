@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard import permissions, services
 from dashboard.forms import ScheduleForm, SkipForm
 from dashboard.models import PowerSchedule, ScheduleRun
+from dashboard.views.common import found_or_404
 from dashboard.views.hosts import host_or_404
 
 RUNS_SHOWN = 100
@@ -21,9 +22,7 @@ RUNS_SHOWN = 100
 
 def _schedule_or_404(schedule_id: int) -> PowerSchedule:
     schedule = PowerSchedule.objects.select_related("host").filter(pk=schedule_id).first()
-    if schedule is None:
-        raise Http404(_("No such schedule."))
-    return schedule
+    return found_or_404(schedule, _("No such schedule."))
 
 
 @require_GET
