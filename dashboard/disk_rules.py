@@ -31,6 +31,7 @@ from dashboard.models import (
     HostStatusChange,
     Operation,
 )
+from dashboard.refusals import OperationRefused
 from vmclient.types import Area, BillingType, HostStatus
 
 Kind = Operation.Kind
@@ -131,7 +132,7 @@ def host_mount_refusal(
     if host.is_gone:
         return _("The host is gone.")
     if host.operation_in_flight is not None:
-        return _in_flight(host.operation_in_flight, on_disk=False)
+        return in_flight_refusal(host.operation_in_flight, on_disk=False)
     if host.billing_type == BillingType.RENTAL:
         return _("Disks can be mounted only on pay-as-you-go hosts; this one is a rental.")
     if area is not None and host.area is not None and host.area != area:
@@ -163,7 +164,8 @@ def mount_offer(host: Host, *, area: int | None, mounted: int | None = None) -> 
     return refusal, running and not refusal
 
 
-def _in_flight(operation: Operation, *, on_disk: bool) -> str:
+def in_flight_refusal(operation: Operation, *, on_disk: bool) -> str:
+    """Why nothing else may be done while `operation` runs on the disk or on its host."""
     values = {"action": operation.get_kind_display(), "person": operation.requested_by_name}
     if on_disk:
         return (
@@ -194,7 +196,7 @@ def disk_action_refusal(
         return _("The disk is gone.")
     in_flight = disk.operation_in_flight
     if in_flight is not None:
-        return _in_flight(in_flight, on_disk=True)
+        return in_flight_refusal(in_flight, on_disk=True)
     status = disk.status_label.lower()
     if kind == Kind.DISK_ATTACH:
         if disk.status != DISK_UNMOUNTED or disk.is_mounted:
@@ -211,7 +213,7 @@ def disk_action_refusal(
             }
         mounted_on = disk.host
         if mounted_on is not None and mounted_on.operation_in_flight is not None:
-            return _in_flight(mounted_on.operation_in_flight, on_disk=False)
+            return in_flight_refusal(mounted_on.operation_in_flight, on_disk=False)
         if mounted_on is not None and mounted_on.status not in (None, HostStatus.OFF):
             return _("The host %(host)s must be off to detach a disk; it is %(status)s.") % {
                 "host": mounted_on,
@@ -253,8 +255,6 @@ def disk_params_checked(
     it; raises `OperationRefused` with the reason otherwise. A create keeps its area, size, the
     host to mount it on and its estimated hourly price (for the approval policy and the spend);
     an attach whether the host may be powered off first."""
-    from dashboard.services.operation_state import OperationRefused
-
     params = params or {}
     power_off_first = bool(params.get("power_off_first"))
     if kind == Kind.DISK_CREATE:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from dashboard.disk_rules import _in_flight
+from dashboard.disk_rules import in_flight_refusal
 from dashboard.models import (
     IMAGE_MAKING,
     IMAGE_NAME_MAX_LENGTH,
@@ -25,6 +25,7 @@ from dashboard.models import (
     Operation,
     PersonalImage,
 )
+from dashboard.refusals import OperationRefused
 from vmclient.types import HostStatus
 
 Kind = Operation.Kind
@@ -58,7 +59,7 @@ def host_image_refusal(host: Host) -> str:
     if host.is_gone:
         return _("The host is gone.")
     if host.operation_in_flight is not None:
-        return _in_flight(host.operation_in_flight, on_disk=False)  # "…running on the host"
+        return in_flight_refusal(host.operation_in_flight, on_disk=False)  # "…running on the host"
     if host.status == HostStatus.EXPIRED:
         return _("The host has expired: Xuandashi makes no image of an expired host.")
     return ""
@@ -95,8 +96,6 @@ def image_params_checked(
     """The parameters an image operation keeps, once the rules above found nothing against
     it; raises `OperationRefused` with the reason otherwise. A create and a rename keep the
     name asked for."""
-    from dashboard.services.operation_state import OperationRefused
-
     params = params or {}
     name = str(params.get("name") or "").strip()
     if kind == Kind.IMAGE_CREATE:

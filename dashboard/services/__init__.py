@@ -2,6 +2,7 @@
 ask for, ownership and the audit trail. One module per subject; the package exports what views,
 tasks and commands use."""
 
+from dashboard.refusals import OperationRefused
 from dashboard.services.alert_delivery import deliveries_sweep as alerts_sweep
 from dashboard.services.alert_delivery import delivery_send as alert_send
 from dashboard.services.alert_delivery import delivery_test as alert_test
@@ -25,7 +26,6 @@ from dashboard.services.leases import (
 from dashboard.services.notifications import alerts_check
 from dashboard.services.notifications import deliver as notification_deliver
 from dashboard.services.operation_run import operation_run
-from dashboard.services.operation_state import OperationRefused
 from dashboard.services.operations import (
     host_action_refusal,
     in_flight_message,

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from dashboard import permissions
 from dashboard.disk_rules import disk_params_checked
 from dashboard.models import AuditEvent, Host, Operation, OperationEvent
+from dashboard.refusals import OperationRefused
 from dashboard.services.approval_policy import create_price
 from dashboard.services.audit import audit_record
-from dashboard.services.operation_state import OperationRefused, operation_change, operation_finish
+from dashboard.services.operation_state import operation_change, operation_finish
 from dashboard.services.operations import operation_dispatch
 from dashboard.services.pricing import create_params_checked
 from dashboard.wording import note, said, stored

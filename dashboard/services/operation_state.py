@@ -1,7 +1,7 @@
 """The primitives every writer of an operation shares: asking (dashboard.services.operations),
-approving and resolving, and the runs (dashboard.services.operation_run).
+approving and resolving, and the runs (dashboard.services.operation_run). (What refuses an
+operation, `OperationRefused`, is in dashboard.refusals.)
 
-- `OperationRefused`: an operation that cannot be asked for (or approved) now, and why.
 - `operation_change` moves an operation on only if it is still where the caller saw it (of two
   runs racing, one wins), with its timeline entry; `operation_finish` ends it, audited and
   notified; `operation_event` adds a timeline entry.
@@ -16,16 +16,6 @@ from django.utils import timezone
 
 from dashboard.models import Disk, Host, Operation, OperationEvent
 from dashboard.services import notifications, operation_audit, wallet
-
-
-class OperationRefused(Exception):
-    """The operation cannot be asked for now. `message` says why, in the member's language;
-    `in_flight` is the operation that blocks the host, if that is the reason."""
-
-    def __init__(self, message: str, *, in_flight: Operation | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.in_flight = in_flight
 
 
 def run_lock_key(operation: Operation) -> str:

@@ -31,9 +31,9 @@ from dashboard.disk_rules import disk_params_checked
 from dashboard.image_rules import image_params_checked
 from dashboard.locks import lock_holder
 from dashboard.models import Disk, Host, Operation, OperationEvent, PersonalImage
+from dashboard.refusals import OperationRefused
 from dashboard.services import approval_policy, notifications, operation_audit
 from dashboard.services.operation_state import (
-    OperationRefused,
     operation_event,
     operation_finish,
     run_lock_key,

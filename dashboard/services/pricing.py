@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from dashboard import selectors
 from dashboard.models import BILLING_LABELS, Operation
-from dashboard.services.operation_state import OperationRefused
+from dashboard.refusals import OperationRefused
 from vmclient.types import RENTAL_PERIODS, BillingType, PeriodType
 
 MAX_PERIOD_NUMBER = 365

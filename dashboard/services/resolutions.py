@@ -25,8 +25,9 @@ from django.utils.translation import gettext_lazy
 
 from dashboard import permissions, selectors
 from dashboard.models import AuditEvent, Disk, Host, Operation, OperationEvent, PersonalImage
+from dashboard.refusals import OperationRefused
 from dashboard.services.audit import audit_record
-from dashboard.services.operation_state import OperationRefused, operation_change
+from dashboard.services.operation_state import operation_change
 from dashboard.services.run_steps import owner_from_create
 from dashboard.wording import note, said, stored
 

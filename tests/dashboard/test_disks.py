@@ -11,7 +11,7 @@ import pytest
 
 from dashboard import services
 from dashboard.models import AuditEvent, Disk, Host, Notification, Operation, SyncState
-from dashboard.services.operation_state import OperationRefused
+from dashboard.refusals import OperationRefused
 from vmclient.simulator import Fault
 from vmclient.types import BillingType, DiskStatus, HostStatus
 
