@@ -8,8 +8,7 @@ process's memory: every number is read when scraped, from what all processes sha
   built from their rows), the syncs' age, duration and outcome (SyncState), alerts sent and
   failed by channel (AlertDelivery), notifications and their e-mails.
 - The shared cache (Redis in production): upstream calls and errors by endpoint and code, which
-  `record_exchange` counts there as the client makes them (installed on the client by
-  dashboard.upstream; vmclient knows nothing of this), and the worker's heartbeat
+  dashboard.upstream_calls counts there as the client makes them, and the worker's heartbeat
   (dashboard.liveness).
 - The broker: how many task messages wait in the dashboard's Celery queue.
 
@@ -23,7 +22,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-import threading
 import time
 from collections import defaultdict
 
@@ -43,53 +41,12 @@ from prometheus_client.core import (
 
 from dashboard.client_ip import client_ip
 from dashboard.middleware import role_not_required
-from vmclient.client import CallRecord
+from dashboard.upstream_calls import counted_calls
 
 logger = logging.getLogger(__name__)
 
 # Seconds; from a quick power action to a create that waits for the provider.
 OPERATION_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1800, 3600)
-
-# --- Upstream calls, counted in the shared cache --------------------------------------------------
-
-_CALLS_INDEX = "xds:metrics:upstream:index"
-_CALL_PREFIX = "xds:metrics:upstream:"
-# Label sets this process has seen in the shared index (it adds the ones it has not).
-_indexed: set[tuple[str, ...]] = set()
-# One count at a time per process: the sync's threads call at once, and the demo's file cache has
-# no atomic increment (Redis has: processes do not lose counts there).
-_counting = threading.Lock()
-
-
-def _incr(key: str, amount: int) -> None:
-    cache.add(key, 0, timeout=None)
-    try:
-        cache.incr(key, amount)
-    except ValueError:  # evicted between add and incr
-        cache.add(key, amount, timeout=None)
-
-
-def record_exchange(record: CallRecord) -> None:
-    """Count one exchange with the upstream (the client's `on_exchange` hook). Never raises: a
-    cache that is down loses the count, not the call."""
-    code = "none" if record.code is None else str(record.code)
-    labels = (record.method, record.endpoint, code, record.outcome)
-    try:
-        with _counting:
-            _count(labels, record.duration_seconds)
-    except Exception as exc:
-        logger.warning("metrics: cannot count an upstream call: %s", exc)
-
-
-def _count(labels: tuple[str, ...], seconds: float) -> None:
-    _incr(_CALL_PREFIX + "n:" + "|".join(labels), 1)
-    _incr(_CALL_PREFIX + "ms:" + "|".join(labels), round(seconds * 1000))
-    if labels not in _indexed:
-        index = cache.get(_CALLS_INDEX) or []
-        if list(labels) in index:
-            _indexed.add(labels)
-        else:  # two processes adding at once may lose one: it is added again next call
-            cache.set(_CALLS_INDEX, [*index, list(labels)], timeout=None)
 
 
 def _upstream_calls():
@@ -104,14 +61,9 @@ def _upstream_calls():
         "Time spent in exchanges with the provider's API",
         labels=["method", "endpoint", "code", "outcome"],
     )
-    index = [tuple(labels) for labels in cache.get(_CALLS_INDEX) or []]
-    names = {labels: "|".join(labels) for labels in index}
-    counts = cache.get_many([_CALL_PREFIX + "n:" + name for name in names.values()])
-    millis = cache.get_many([_CALL_PREFIX + "ms:" + name for name in names.values()])
-    for labels, name in names.items():
-        if _CALL_PREFIX + "n:" + name in counts:
-            calls.add_metric(list(labels), counts[_CALL_PREFIX + "n:" + name])
-            seconds.add_metric(list(labels), millis.get(_CALL_PREFIX + "ms:" + name, 0) / 1000)
+    for labels, (count, total_seconds) in counted_calls().items():
+        calls.add_metric(list(labels), count)
+        seconds.add_metric(list(labels), total_seconds)
     return [calls, seconds]
 
 
@@ -206,8 +158,7 @@ def queue_depth() -> int | None:
 
 
 def _queue_and_workers():
-    from dashboard.health import beat_schedule_age
-    from dashboard.liveness import WORKER_HEARTBEAT_KEY
+    from dashboard.liveness import WORKER_HEARTBEAT_KEY, beat_schedule_age
 
     families = []
     depth = queue_depth()

@@ -11,7 +11,7 @@ import threading
 
 from django.conf import settings
 
-from dashboard.metrics import record_exchange
+from dashboard.upstream_calls import record_exchange
 from vmclient.client import XuandashiClient
 
 __all__ = ["build_client", "get_client", "reset_client"]

@@ -221,7 +221,7 @@ def test_upstream_calls_counted_by_another_process_are_scraped(scrape, redis_ser
 
     code = (
         "import django; django.setup();"
-        "from dashboard.metrics import record_exchange;"
+        "from dashboard.upstream_calls import record_exchange;"
         "from vmclient.client import CallRecord;"
         "[record_exchange(CallRecord('DELETE', '/v1/pve/open/delete/{id}', 1, 200, 1005,"
         " 'UpstreamSystemError', 0.25)) for _ in range(3)]"
