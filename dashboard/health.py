@@ -27,8 +27,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from glob import escape, glob
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -40,6 +38,8 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from dashboard.liveness import WORKER_HEARTBEAT_KEY, beat_schedule_age, worker_heartbeat_file
 
 logger = logging.getLogger(__name__)
 
@@ -183,16 +183,6 @@ def check_upstream() -> Check:
     return {**result, "cached": False}
 
 
-def beat_schedule_age() -> float | None:
-    """Seconds since beat last wrote its schedule file; None when there is none."""
-    base = settings.CELERY_BEAT_SCHEDULE_FILENAME
-    # dbm may add a suffix (.db, .dat) to the name it was given.
-    files = [Path(p) for p in glob(escape(str(base)) + "*")]
-    if not files:
-        return None
-    return time.time() - max(f.stat().st_mtime for f in files)
-
-
 def check_beat() -> Check:
     """Beat rewrites its schedule file after every task it sends (CELERY_BEAT_SYNC_EVERY = 1),
     so an old file means a stuck or dead beat. Only meaningful where the file is: the beat's
@@ -207,8 +197,6 @@ def check_beat() -> Check:
 def check_worker() -> Check:
     """Some worker is connected to the broker and consuming: each one's consumer writes a
     heartbeat to the shared cache while it runs (dashboard/liveness.py)."""
-    from dashboard.liveness import WORKER_HEARTBEAT_KEY
-
     max_age = settings.XDS_HEALTH_WORKER_MAX_AGE
     try:
         last = cache.get(WORKER_HEARTBEAT_KEY)
@@ -229,8 +217,6 @@ def check_worker() -> Check:
 def check_this_worker() -> Check:
     """The worker of this container beats: its heartbeat file is fresh. Only meaningful where
     the file is: the worker's own container."""
-    from dashboard.liveness import worker_heartbeat_file
-
     max_age = settings.XDS_HEALTH_WORKER_MAX_AGE
     try:
         age = time.time() - worker_heartbeat_file().stat().st_mtime

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from glob import escape, glob
 from pathlib import Path
 
 from celery import bootsteps
@@ -131,9 +132,17 @@ def start_worker_watchdog() -> None:
     )
 
 
-def start_beat_watchdog() -> None:
-    from dashboard.health import beat_schedule_age
+def beat_schedule_age() -> float | None:
+    """Seconds since beat last wrote its schedule file; None when there is none."""
+    base = settings.CELERY_BEAT_SCHEDULE_FILENAME
+    # dbm may add a suffix (.db, .dat) to the name it was given.
+    files = [Path(p) for p in glob(escape(str(base)) + "*")]
+    if not files:
+        return None
+    return time.time() - max(f.stat().st_mtime for f in files)
 
+
+def start_beat_watchdog() -> None:
     started = time.time()
 
     def age() -> float | None:
