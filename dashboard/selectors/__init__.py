@@ -34,6 +34,7 @@ from dashboard.selectors.disks import (
     host_disks,
     quotas,
 )
+from dashboard.selectors.host_page import HostPage, host_page
 from dashboard.selectors.host_prices import (
     BASIS_LABELS,
     Basis,
@@ -55,7 +56,6 @@ from dashboard.selectors.hosts import (
     STATUS_BY_SLUG,
     STATUS_CHANGING,
     STATUS_GONE,
-    HostPage,
     SyncStatus,
     host_expiry_counts,
     host_get,
@@ -63,7 +63,6 @@ from dashboard.selectors.hosts import (
     host_list,
     host_operating_systems,
     host_owner_names,
-    host_page,
     host_status_counts,
     host_version_get,
     hosts_any_changing,
