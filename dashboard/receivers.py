@@ -1,15 +1,17 @@
 """Audit rows written in answer to Django's signals: signing in and out, failed sign-ins and
 lockouts (django-axes), and every change of who someone is or what they may do: role changes
 (group membership, superuser, staff and active flags), passwords set, permissions given to a
-member directly or to a role, accounts created and deleted (the name kept). From wherever they
-come: the admin, the shell, a script. Connected in `DashboardConfig.ready`."""
+member directly or to a role, accounts created and deleted (the name kept); and every alert
+channel added, changed or removed, since whoever points the alerts elsewhere decides who hears
+of the team's hosts. From wherever they come: the admin, the shell, a script. Connected in
+`DashboardConfig.ready`."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
-from dashboard.models import AuditEvent
+from dashboard.models import AlertChannel, AuditEvent
 from dashboard.services.audit import audit_record, current_origin
 from dashboard.sso import failures, methods, policy
 from dashboard.sso.ldap import DIRECTORY_ASKED
@@ -18,6 +20,10 @@ from dashboard.sso.views import HANDLED_HERE
 Action = AuditEvent.Action
 # The account flags that change what a member may do.
 ROLE_FLAGS = ("is_superuser", "is_staff", "is_active")
+# What of an alert channel its audit rows show. The webhook URL holds the robot's token and the
+# secret signs its messages: of those, only that they changed.
+CHANNEL_SHOWN = ("name", "kind", "alert_kinds", "language", "enabled")
+CHANNEL_HIDDEN = ("url", "secret")
 
 
 def signed_in(sender, request, user, **kwargs) -> None:
@@ -227,6 +233,52 @@ def role_permissions_changed(sender, instance, action, reverse, model, pk_set, *
         )
 
 
+def channel_changing(sender, instance, raw=False, **kwargs) -> None:
+    """Before a channel is saved: what it was, to tell what changed."""
+    instance._audit_before = None
+    if not raw and instance.pk is not None:
+        fields = (*CHANNEL_SHOWN, *CHANNEL_HIDDEN)
+        instance._audit_before = (
+            sender._default_manager.filter(pk=instance.pk).values(*fields).first()
+        )
+
+
+def channel_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    shown = {field: getattr(instance, field) for field in CHANNEL_SHOWN}
+    before = getattr(instance, "_audit_before", None)
+    if created or before is None:
+        details = {
+            "channel": instance.name,
+            "change": "added",
+            **shown,
+            "signed": bool(instance.secret),
+        }
+        summary = f"Alert channel {instance.name} added ({instance.kind})"
+    else:
+        changed = {
+            field: [before[field], value]
+            for field, value in shown.items()
+            if before[field] != value
+        }
+        hidden = [field for field in CHANNEL_HIDDEN if before[field] != getattr(instance, field)]
+        if not changed and not hidden:
+            return
+        details = {"channel": instance.name, "change": "changed", "changed": changed}
+        details.update({f"{field}_changed": True for field in hidden})
+        summary = f"Alert channel {instance.name} changed: {', '.join([*changed, *hidden])}"
+    audit_record(Action.ALERT_CHANNEL_CHANGED, summary, details=details)
+
+
+def channel_deleted(sender, instance, **kwargs) -> None:
+    audit_record(
+        Action.ALERT_CHANNEL_CHANGED,
+        f"Alert channel {instance.name} removed",
+        details={"channel": instance.name, "change": "removed", "kind": instance.kind},
+    )
+
+
 def connect() -> None:
     from axes.signals import user_locked_out
     from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -249,6 +301,9 @@ def connect() -> None:
         sender=user_model.user_permissions.through,
         dispatch_uid="xds-audit-member-permissions",
     )
+    pre_save.connect(channel_changing, sender=AlertChannel, dispatch_uid="xds-audit-channel-pre")
+    post_save.connect(channel_saved, sender=AlertChannel, dispatch_uid="xds-audit-channel")
+    post_delete.connect(channel_deleted, sender=AlertChannel, dispatch_uid="xds-audit-channel-rm")
     m2m_changed.connect(
         role_permissions_changed,
         sender=Group.permissions.through,

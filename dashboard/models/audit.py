@@ -67,6 +67,7 @@ class AuditEvent(models.Model):
         LEASE_EXTENDED = "lease_extended", _("Lease extended")
         LEASE_ENDED = "lease_ended", _("Lease ended")
         WALLET_RECORDED = "wallet_recorded", _("Wallet balance recorded")
+        ALERT_CHANNEL_CHANGED = "alert_channel_changed", _("Alert channel changed")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = ChoiceCharField(max_length=32, choices=Action.choices)
