@@ -440,7 +440,7 @@ def recorded_words(row: Any, field: str, language: str | None = None) -> str:
             return words_in(Said(key, getattr(row, f"{field}_values") or {}), language)
         except (KeyError, TypeError, ValueError):
             return english  # a value the sentence no longer names: the words as written
-    frozen = getattr(row, f"{field}_frozen") or {}
+    frozen = getattr(row, f"{field}_frozen", None) or {}  # rows that kept words in one language
     if language.lower().startswith("zh"):
         return frozen.get(language) or frozen.get("zh-hans") or english
     return frozen.get(language) or english
@@ -739,6 +739,12 @@ OUTCOMES: dict[str, Promise] = {
     "sync_failed_unexpectedly": gettext_lazy(
         "The job failed unexpectedly; the worker's log has the details."
     ),
+    # A power schedule's due time that started nothing, and why
+    "schedule_missed": gettext_lazy("The scheduler was not running then (%(minutes)s min late)."),
+    "schedule_skipped": gettext_lazy("%(reason)s (%(by)s)"),
+    "schedule_leased": gettext_lazy("Held by %(holder)s until %(until)s: %(purpose)s"),
+    "schedule_already": gettext_lazy("The host is already %(status)s."),
+    "schedule_not_allowed": gettext_lazy("%(member)s may no longer do this: %(reason)s"),
 }
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from dashboard.models.fields import ChoiceCharField, member_reference
 from dashboard.models.hosts import Host
 from dashboard.models.operations import Operation
+from dashboard.wording import recorded_words
 
 WEEKDAY_LABELS = (
     _("Mon"),
@@ -107,7 +108,12 @@ class ScheduleRun(models.Model):
     due_at = models.DateTimeField()
     ran_at = models.DateTimeField(default=timezone.now)
     outcome = ChoiceCharField(max_length=16, choices=Outcome.choices)
+    # Why, as dashboard.wording keeps an outcome: the English words (logs, the audit trail), and
+    # the key and values that word it in the reader's language. No key: the words as they were
+    # written (a refusal's own words, or a run from before keys were kept).
     detail = models.TextField(blank=True)
+    detail_key = models.CharField(max_length=64, blank=True)
+    detail_values = models.JSONField(default=dict, blank=True)
     operation = models.ForeignKey(
         Operation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -120,3 +126,8 @@ class ScheduleRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule} {self.due_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+    @property
+    def detail_words(self) -> str:
+        """Why, in the reader's language."""
+        return recorded_words(self, "detail")

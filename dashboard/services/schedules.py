@@ -27,7 +27,7 @@ from dashboard import permissions
 from dashboard.models import AuditEvent, Host, Lease, Operation, PowerSchedule, ScheduleRun
 from dashboard.services.audit import audit_record
 from dashboard.services.operations import OperationRefused, operation_request
-from dashboard.wording import team_time
+from dashboard.wording import Said, said, stored, team_time
 from vmclient.types import HostStatus
 
 logger = logging.getLogger(__name__)
@@ -123,8 +123,9 @@ def _fire_once(pk: int, now: datetime) -> ScheduleRun | None:
                 return None  # another pass took it
             due = schedule.next_run_at
             run = ScheduleRun.objects.create(schedule=schedule, due_at=due, ran_at=now, outcome="")
-            run.outcome, run.detail, run.operation = _fire(schedule, due, now)
-            run.save(update_fields=["outcome", "detail", "operation"])
+            run.outcome, why, run.operation = _fire(schedule, due, now)
+            _keep_why(run, why)
+            run.save(update_fields=["outcome", *WHY_FIELDS, "operation"])
             if run.outcome == Outcome.SKIPPED:
                 schedule.skip_reason = schedule.skip_by_name = ""
             schedule.next_run_at = schedule.next_after(max(now, due))
@@ -135,25 +136,40 @@ def _fire_once(pk: int, now: datetime) -> ScheduleRun | None:
     return run
 
 
+WHY_FIELDS = ("detail", "detail_key", "detail_values")
+
+
+def _keep_why(run: ScheduleRun, why: Said | str) -> None:
+    """Why a run did what it did: an outcome the reader's language words (a `Said`), or words
+    kept as they are (a refusal's own, already worded)."""
+    kept = stored(why, "detail") if isinstance(why, Said) else {"detail": why}
+    for field in WHY_FIELDS:
+        setattr(run, field, kept.get(field, ScheduleRun._meta.get_field(field).get_default()))
+
+
 def _fire(schedule: PowerSchedule, due: datetime, now: datetime):
     late = now - due
     if late > timedelta(minutes=settings.XDS_SCHEDULE_GRACE_MINUTES):
         minutes = int(late.total_seconds() // 60)
-        return Outcome.MISSED, f"The scheduler was not running then ({minutes} min late).", None
+        return Outcome.MISSED, said("schedule_missed", minutes=minutes), None
     if schedule.skip_reason:
-        return Outcome.SKIPPED, f"{schedule.skip_reason} ({schedule.skip_by_name})", None
+        why = said("schedule_skipped", reason=schedule.skip_reason, by=schedule.skip_by_name)
+        return Outcome.SKIPPED, why, None
     host = Host.objects.get(pk=schedule.host_id)
     if schedule.action == Operation.Kind.POWER_OFF:
         # A lease wins over a scheduled power-off (dashboard.services.leases says why).
         lease = Lease.objects.active().filter(host=host, ends_at__gt=due).first()
         if lease is not None:
-            return (
-                Outcome.LEASED,
-                f"Held by {lease.holder_name} until {team_time(lease.ends_at)}: {lease.purpose}",
-                None,
+            why = said(
+                "schedule_leased",
+                holder=lease.holder_name,
+                until=team_time(lease.ends_at),
+                purpose=lease.purpose,
             )
+            return Outcome.LEASED, why, None
     if host.status == TARGET_STATUS[schedule.action] and not host.is_gone:
-        return Outcome.NOTHING_TO_DO, f"The host is already {host.status_label.lower()}.", None
+        status = said(f"status.{HostStatus(host.status).name.lower()}")
+        return Outcome.NOTHING_TO_DO, said("schedule_already", status=status), None
     try:
         operation = operation_request(
             user=schedule.created_by,
@@ -162,8 +178,10 @@ def _fire(schedule: PowerSchedule, due: datetime, now: datetime):
             idempotency_key=uuid.uuid5(schedule.key, due.isoformat()),
         )
     except permissions.Forbidden as forbidden:
-        who = schedule.created_by_name
-        return Outcome.NOT_ALLOWED, f"{who} may no longer do this: {forbidden.message}", None
+        why = said(
+            "schedule_not_allowed", member=schedule.created_by_name, reason=forbidden.message
+        )
+        return Outcome.NOT_ALLOWED, why, None
     except OperationRefused as refused:
         if refused.in_flight is not None:
             return Outcome.HOST_BUSY, refused.message, None

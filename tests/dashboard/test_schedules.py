@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from dashboard import services
 from dashboard.models import AuditEvent, Operation, PowerSchedule, ScheduleRun
@@ -191,6 +192,35 @@ def test_the_schedule_page_records_every_run(client, creator, host, settings):
     page = client.get(f"/schedules/{schedule.pk}/").content.decode()
     assert "2026-11-30 19:00" in page and "Started" in page
     assert client.get(f"/schedules/{schedule.pk + 99}/").status_code == 404
+
+
+def test_why_a_run_did_not_happen_reads_in_the_reader_s_language(client, creator, host, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    schedule = evening_off(creator, host, next_run_at=local(2026, 11, 30, 19, 0))
+    type(host).objects.filter(pk=host.pk).update(status=HostStatus.OFF)
+    [idle] = services.schedules_run_due(now=local(2026, 11, 30, 19, 0))
+    [missed] = services.schedules_run_due(now=local(2026, 12, 1, 23, 0))  # beat was down
+    # A run recorded before the reasons were kept as keys reads as it was written.
+    ScheduleRun.objects.create(
+        schedule=schedule, due_at=local(2026, 11, 20, 19, 0), outcome="refused", detail="Old words."
+    )
+    client.force_login(creator)
+    url = f"/schedules/{schedule.pk}/"
+
+    english = client.get(url, headers={"accept-language": "en"}).content.decode()
+    assert "The host is already off." in english
+    assert "The scheduler was not running then (240 min late)." in english
+    assert "Old words." in english
+
+    chinese = client.get(url, headers={"accept-language": "zh-CN,zh;q=0.9"}).content.decode()
+    for run in (idle, missed):
+        with translation.override("zh-hans"):
+            words = run.detail_words
+        assert words != run.detail and words in chinese
+    assert "The host is already" not in chinese and "not running then" not in chinese
+    assert "Old words." in chinese
+    # The English words stay on the row, for the log and the audit trail.
+    assert idle.detail == "The host is already off."
 
 
 def test_beat_runs_the_schedules(settings):
