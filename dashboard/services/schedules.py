@@ -142,9 +142,12 @@ WHY_FIELDS = ("detail", "detail_key", "detail_values")
 def _keep_why(run: ScheduleRun, why: Said | str) -> None:
     """Why a run did what it did: an outcome the reader's language words (a `Said`), or words
     kept as they are (a refusal's own, already worded)."""
-    kept = stored(why, "detail") if isinstance(why, Said) else {"detail": why}
+    if isinstance(why, Said):
+        kept = stored(why, "detail")
+    else:
+        kept = {"detail": why, "detail_key": "", "detail_values": {}}
     for field in WHY_FIELDS:
-        setattr(run, field, kept.get(field, ScheduleRun._meta.get_field(field).get_default()))
+        setattr(run, field, kept[field])
 
 
 def _fire(schedule: PowerSchedule, due: datetime, now: datetime):
