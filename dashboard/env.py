@@ -225,6 +225,26 @@ def env_url(
     return value
 
 
+def env_certificate_file(name: str) -> str:
+    """The path of a readable file of PEM certificates (a private CA's, say); unset or empty:
+    "" (the system's own store is trusted instead)."""
+    path = env_str(name)
+    if not path:
+        return ""
+    try:
+        with open(path, encoding="ascii") as fh:
+            pem = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or "it is not a text file"
+        raise SettingError(f"{name} names {path!r}, which cannot be read: {why}") from None
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise SettingError(
+            f"{name} names {path!r}, which holds no PEM certificate "
+            "(a block starting -----BEGIN CERTIFICATE-----)"
+        )
+    return os.path.abspath(path)
+
+
 def env_import_path(name: str, default: str) -> str:
     """The dotted path of a class in a module that exists (its import is left to its user);
     unset or empty: `default`."""

@@ -24,6 +24,7 @@ from django.conf.locale import LANG_INFO
 from dashboard.env import (
     LOG_LEVELS,
     env_bool,
+    env_certificate_file,
     env_choice,
     env_float,
     env_import_path,
@@ -441,6 +442,9 @@ OIDC_CREATE_USER = True
 # anonymously without one).
 XDS_LDAP_SERVER_URI = env_url("XDS_LDAP_SERVER_URI", "", schemes=("ldap", "ldaps"))
 XDS_LDAP_START_TLS = env_bool("XDS_LDAP_START_TLS", False)
+# The CA that signed the directory's certificate, for ldaps:// and StartTLS: a team's own CA is
+# rarely in the system's store. Unset: the system's store.
+XDS_LDAP_CA_FILE = env_certificate_file("XDS_LDAP_CA_FILE")
 XDS_LDAP_BIND_DN = env_str("XDS_LDAP_BIND_DN")
 XDS_LDAP_BIND_PASSWORD = env_str("XDS_LDAP_BIND_PASSWORD", secret=True)
 _HAS_USER = r".*%\(user\)s.*"
@@ -474,6 +478,13 @@ if XDS_LDAP_ENABLED:
         refuse("XDS_LDAP_ROLE_MAP is set but XDS_LDAP_GROUP_SEARCH_BASE, where groups are, is not")
     if XDS_LDAP_BIND_PASSWORD and not XDS_LDAP_BIND_DN:
         refuse("XDS_LDAP_BIND_PASSWORD is set but XDS_LDAP_BIND_DN, whose it is, is not")
+    if XDS_LDAP_CA_FILE and not (
+        XDS_LDAP_START_TLS or XDS_LDAP_SERVER_URI.lower().startswith("ldaps://")
+    ):
+        refuse(
+            "XDS_LDAP_CA_FILE is set but the connection to XDS_LDAP_SERVER_URI is not encrypted: "
+            "use an ldaps:// URI or XDS_LDAP_START_TLS=true"
+        )
 # django-auth-ldap's own settings, from ours.
 AUTH_LDAP_SERVER_URI = XDS_LDAP_SERVER_URI
 AUTH_LDAP_START_TLS = XDS_LDAP_START_TLS
@@ -488,7 +499,7 @@ if XDS_LDAP_ENABLED:
     from dashboard.sso.ldap_settings import connection_options, group_settings, user_search
 
     # A directory that does not answer must fail a sign-in within seconds.
-    AUTH_LDAP_CONNECTION_OPTIONS = connection_options(timeout_seconds=10)
+    AUTH_LDAP_CONNECTION_OPTIONS = connection_options(timeout_seconds=10, ca_file=XDS_LDAP_CA_FILE)
     if XDS_LDAP_USER_SEARCH_BASE:
         AUTH_LDAP_USER_SEARCH = user_search(XDS_LDAP_USER_SEARCH_BASE, XDS_LDAP_USER_FILTER)
     if XDS_LDAP_GROUP_SEARCH_BASE:

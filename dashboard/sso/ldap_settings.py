@@ -18,13 +18,21 @@ _GROUP_TYPES = {
 }
 
 
-def connection_options(*, timeout_seconds: int) -> dict:
-    return {
+def connection_options(*, timeout_seconds: int, ca_file: str = "") -> dict:
+    """python-ldap's options for each connection, in the order django-auth-ldap sets them.
+    `ca_file`: trust the certificates in it (and only them) for TLS."""
+    options = {
         ldap.OPT_PROTOCOL_VERSION: ldap.VERSION3,
         ldap.OPT_NETWORK_TIMEOUT: timeout_seconds,
         ldap.OPT_TIMEOUT: timeout_seconds,
         ldap.OPT_REFERRALS: 0,
     }
+    if ca_file:
+        options[ldap.OPT_X_TLS_CACERTFILE] = ca_file
+        options[ldap.OPT_X_TLS_REQUIRE_CERT] = ldap.OPT_X_TLS_DEMAND
+        # Last: libldap reads the TLS options above only into a context made after them.
+        options[ldap.OPT_X_TLS_NEWCTX] = 0
+    return options
 
 
 def user_search(base: str, filterstr: str) -> LDAPSearch:

@@ -22,6 +22,7 @@ SETTINGS = ROOT / "dashboard" / "settings.py"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 A_FILE = "<a file>"  # replaced by the path of a file, where a directory is expected
 A_DIRECTORY = "<a directory>"  # replaced by the path of a directory, where a file is expected
+A_CERTIFICATE = "<a certificate>"  # replaced by the path of a file holding a PEM certificate
 PASSWORD = "pa55-w0rd-xyz"
 SECRET = "the-account-s3cret-value"
 
@@ -216,6 +217,20 @@ BAD_SETTINGS = [
     ),
     bad({"XDS_LDAP_GROUP_TYPE": "activeDirectory"}, "XDS_LDAP_GROUP_TYPE", "activeDirectory"),
     bad({"XDS_LDAP_ROLE_MAP": "=Admin"}, "XDS_LDAP_ROLE_MAP", "=Admin"),
+    bad({"XDS_LDAP_CA_FILE": "/nonexistent/team-ca.pem"}, "XDS_LDAP_CA_FILE", "cannot be read"),
+    bad({"XDS_LDAP_CA_FILE": A_DIRECTORY}, "XDS_LDAP_CA_FILE", "cannot be read", id="CA-dir"),
+    bad({"XDS_LDAP_CA_FILE": A_FILE}, "XDS_LDAP_CA_FILE", "no PEM certificate", id="CA-not-PEM"),
+    bad(
+        {
+            "XDS_LDAP_CA_FILE": A_CERTIFICATE,
+            "XDS_LDAP_SERVER_URI": "ldap://ldap.example.com",
+            "XDS_LDAP_USER_SEARCH_BASE": "ou=people,dc=example,dc=org",
+        },
+        "XDS_LDAP_CA_FILE",
+        "not encrypted",
+        "XDS_LDAP_START_TLS",
+        id="XDS_LDAP_CA_FILE-without-TLS",
+    ),
     # --- Many hosts, schedules, approvals and alerts ---
     bad({"XDS_BULK_MAX_HOSTS": "0"}, "XDS_BULK_MAX_HOSTS", "0"),
     bad({"XDS_API_TOKEN_MAX_DAYS": "0"}, "XDS_API_TOKEN_MAX_DAYS", "0"),
@@ -271,7 +286,9 @@ BAD_GUNICORN_SETTINGS = [
 def _with_files(env: dict[str, str], tmp_path) -> dict[str, str]:
     a_file = tmp_path / "a-file"
     a_file.write_text("not a directory\n")
-    paths = {A_FILE: str(a_file), A_DIRECTORY: str(tmp_path)}
+    a_certificate = tmp_path / "a-certificate.pem"
+    a_certificate.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    paths = {A_FILE: str(a_file), A_DIRECTORY: str(tmp_path), A_CERTIFICATE: str(a_certificate)}
     return {k: paths.get(v, v) for k, v in env.items()}
 
 

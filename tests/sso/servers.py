@@ -226,10 +226,9 @@ def provider_sign_in(client, oidc_on):
 # --- LDAP -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def slapd(tmp_path_factory):
-    """OpenLDAP's server with the directory of tests/sso/slapd.py. Missing slapd fails the run
-    where services are required (CI: .ci/run installs it), and skips on a laptop without it."""
+def _need_slapd() -> None:
+    """Missing slapd fails the run where services are required (CI: .ci/run installs it), and
+    skips on a laptop without it."""
     from tests.sso import slapd as directory
 
     if not directory.available():
@@ -237,9 +236,43 @@ def slapd(tmp_path_factory):
         if os.environ.get("XDS_REQUIRE_SERVICES"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    """OpenLDAP's server with the directory of tests/sso/slapd.py."""
+    from tests.sso import slapd as directory
+
+    _need_slapd()
     server = directory.Slapd(tmp_path_factory.mktemp("slapd")).start()
     try:
         yield server
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class DirectoryBehindTls:
+    server: object  # tests.sso.slapd.Slapd
+    team_ca: Path  # the CA that signed the server's certificate
+    other_ca: Path  # a CA that signed nothing of it
+
+
+@pytest.fixture(scope="session")
+def slapd_tls(tmp_path_factory):
+    """A second slapd, with a certificate for 127.0.0.1 from a CA of the team's own (in no
+    system store): StartTLS on its ldap:// port, and an ldaps:// port."""
+    from tests.sso import certificates
+    from tests.sso import slapd as directory
+
+    _need_slapd()
+    folder = tmp_path_factory.mktemp("slapd-tls")
+    team_ca = certificates.authority(folder, "team-ca")
+    other_ca = certificates.authority(folder, "other-ca")
+    tls = certificates.server_certificate(folder, team_ca, ip="127.0.0.1")
+    server = directory.Slapd(folder / "home", tls=tls).start()
+    try:
+        yield DirectoryBehindTls(server, team_ca.pem_file, other_ca.pem_file)
     finally:
         server.stop()
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import free_port
+from tests.sso.certificates import ServerFiles
 
 SLAPD = "/usr/sbin/slapd"
 SLAPADD = "/usr/sbin/slapadd"
@@ -42,13 +43,18 @@ def available() -> bool:
     return all(Path(tool).is_file() for tool in (SLAPD, SLAPADD)) and SCHEMAS.is_dir()
 
 
-def _config(home: Path) -> str:
+def _config(home: Path, tls: ServerFiles | None) -> str:
     schemas = "\n".join(
         f"include {SCHEMAS / name}.schema" for name in ("core", "cosine", "inetorgperson", "nis")
     )
+    tls_files = (
+        f"TLSCertificateFile {tls.certificate_file}\nTLSCertificateKeyFile {tls.key_file}\n"
+        if tls is not None
+        else ""
+    )
     return f"""{schemas}
 pidfile {home}/slapd.pid
-modulepath {MODULES}
+{tls_files}modulepath {MODULES}
 moduleload back_mdb
 database mdb
 maxsize 10485760
@@ -95,16 +101,23 @@ def _seed() -> str:
 @dataclass
 class Slapd:
     home: Path
+    # With a certificate, slapd also speaks TLS: StartTLS on `uri`, and ldaps:// on `tls_uri`.
+    tls: ServerFiles | None = None
     port: int = 0
+    tls_port: int = 0
     process: subprocess.Popen | None = None
 
     @property
     def uri(self) -> str:
         return f"ldap://127.0.0.1:{self.port}"
 
+    @property
+    def tls_uri(self) -> str:
+        return f"ldaps://127.0.0.1:{self.tls_port}"
+
     def start(self, timeout: float = 20) -> Slapd:
         (self.home / "data").mkdir(parents=True)
-        (self.home / "slapd.conf").write_text(_config(self.home))
+        (self.home / "slapd.conf").write_text(_config(self.home, self.tls))
         (self.home / "seed.ldif").write_text(_seed())
         subprocess.run(  # noqa: S603 - Debian's slapadd, our own arguments
             [SLAPADD, "-f", str(self.home / "slapd.conf"), "-l", str(self.home / "seed.ldif")],
@@ -113,9 +126,13 @@ class Slapd:
             timeout=60,
         )
         self.port = free_port()
+        listen = [f"{self.uri}/"]
+        if self.tls is not None:
+            self.tls_port = free_port()
+            listen.append(f"{self.tls_uri}/")
         log = (self.home / "slapd.log").open("w")
         self.process = subprocess.Popen(  # noqa: S603 - Debian's slapd
-            [SLAPD, "-f", str(self.home / "slapd.conf"), "-h", f"{self.uri}/", "-d", "0"],
+            [SLAPD, "-f", str(self.home / "slapd.conf"), "-h", " ".join(listen), "-d", "0"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
