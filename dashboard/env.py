@@ -245,6 +245,19 @@ def env_certificate_file(name: str) -> str:
     return os.path.abspath(path)
 
 
+def url_origins(*urls: str) -> list[str]:
+    """The origins (scheme://host[:port]) of the URLs given, each once, blanks left out: what a
+    Content-Security-Policy source list names."""
+    origins = []
+    for url in urls:
+        parts = urlsplit(url) if url else None
+        if parts and parts.scheme and parts.netloc:
+            origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+            if origin not in origins:
+                origins.append(origin)
+    return origins
+
+
 def env_import_path(name: str, default: str) -> str:
     """The dotted path of a class in a module that exists (its import is left to its user);
     unset or empty: `default`."""

@@ -38,6 +38,7 @@ from dashboard.env import (
     env_url,
     mask_url_password,
     refuse,
+    url_origins,
 )
 from dashboard.logging import logging_config
 
@@ -418,6 +419,13 @@ XDS_OIDC_GROUPS_CLAIM = (
     env_str("XDS_OIDC_GROUPS_CLAIM", pattern=_CLAIM, allowed=_CLAIM_ALLOWED) or "groups"
 )
 XDS_OIDC_ROLE_MAP = env_mapping("XDS_OIDC_ROLE_MAP", values=_ROLE_NAMES)
+# Signing out of the dashboard ends the provider's session too (RP-initiated logout, where the
+# provider has an end_session_endpoint, by discovery unless named): on a shared computer the next
+# person cannot sign in as the member through the provider's session left behind.
+XDS_OIDC_SIGN_OUT_AT_PROVIDER = env_bool("XDS_OIDC_SIGN_OUT_AT_PROVIDER", True)
+XDS_OIDC_END_SESSION_ENDPOINT = env_url(
+    "XDS_OIDC_END_SESSION_ENDPOINT", "", schemes=("https", "http")
+)
 XDS_OIDC_ENABLED = bool(XDS_OIDC_CLIENT_ID)
 if XDS_OIDC_ENABLED:
     if not XDS_OIDC_CLIENT_SECRET:
@@ -436,6 +444,14 @@ OIDC_RP_SCOPES = XDS_OIDC_SCOPES
 OIDC_USE_PKCE = True
 OIDC_TIMEOUT = 10
 OIDC_CREATE_USER = True
+# The ID token, kept in the session, is the hint the provider's end_session_endpoint asks for.
+OIDC_STORE_ID_TOKEN = True
+# The sign-out form's answer sends the browser to the provider: the pages' form-action allows it.
+XDS_OIDC_SIGN_OUT_ORIGINS = (
+    url_origins(XDS_OIDC_ISSUER, XDS_OIDC_END_SESSION_ENDPOINT)
+    if XDS_OIDC_ENABLED and XDS_OIDC_SIGN_OUT_AT_PROVIDER
+    else []
+)
 
 # LDAP: on when a server is set. A member's password is checked by binding as them: at the DN
 # the template makes of their name, or at the one a search finds (as the service account, or
@@ -563,7 +579,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        "form-action": [SELF, *XDS_OIDC_SIGN_OUT_ORIGINS],
         "frame-ancestors": [NONE],
     }
 }

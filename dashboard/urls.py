@@ -103,7 +103,7 @@ urlpatterns = [
     path("oidc/authenticate/", sso_views.StartView.as_view(), name="oidc_authentication_init"),
     path("oidc/callback/", sso_views.CallbackView.as_view(), name="oidc_authentication_callback"),
     # Open to every signed-in account, with a role or not.
-    path("accounts/logout/", role_not_required(auth_views.LogoutView.as_view()), name="logout"),
+    path("accounts/logout/", role_not_required(sso_views.SignOutView.as_view()), name="logout"),
     path(
         "accounts/password/",
         role_not_required(auth_views.PasswordChangeView.as_view()),

@@ -72,6 +72,18 @@ def endpoint(key: str) -> str:
     return value
 
 
+def end_session_endpoint() -> str:
+    """Where the provider ends its own session (RP-initiated logout): as configured, else as
+    its discovery document says; "" when it offers none. Raises DiscoveryError when the
+    discovery document cannot be read."""
+    if settings.XDS_OIDC_END_SESSION_ENDPOINT:
+        return settings.XDS_OIDC_END_SESSION_ENDPOINT
+    if not settings.XDS_OIDC_ISSUER:
+        return ""
+    value = discovery_document(settings.XDS_OIDC_ISSUER).get("end_session_endpoint")
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
+
+
 def oidc_setting(attr: str, *default):
     """mozilla-django-oidc's settings, with the endpoints resolved by `endpoint`."""
     if attr in _ENDPOINT_SETTINGS:

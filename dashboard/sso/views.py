@@ -5,20 +5,28 @@ sign-in page."""
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousOperation
-from django.http import Http404
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, resolve_url
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from mozilla_django_oidc import views as oidc_views
 
+from dashboard.env import url_origins
 from dashboard.models import AuditEvent
 from dashboard.services.audit import audit_record
 from dashboard.sso import failures, methods
 from dashboard.sso.failures import Failure
-from dashboard.sso.oidc import DiscoveryError, oidc_setting
+from dashboard.sso.oidc import DiscoveryError, end_session_endpoint, oidc_setting
+
+logger = logging.getLogger(__name__)
 
 # The callback audits its own failures (with the reason); the receiver of Django's
 # user_login_failed leaves them to it.
@@ -111,3 +119,52 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
             tried=user.get_username() if user is not None else "",
         )
         return redirect(self.failure_url)
+
+
+class SignOutView(auth_views.LogoutView):
+    """Django's sign-out; a member who signed in through the OpenID provider is then sent to the
+    provider's end_session_endpoint (with the ID token as the hint and the sign-in page to come
+    back to), so that the provider's session in this browser ends too."""
+
+    def post(self, request, *args, **kwargs):
+        id_token = request.session.get("oidc_id_token")
+        response = super().post(request, *args, **kwargs)
+        if not (id_token and settings.XDS_OIDC_ENABLED and settings.XDS_OIDC_SIGN_OUT_AT_PROVIDER):
+            return response
+        provider = methods.oidc().provider
+        try:
+            end_session = end_session_endpoint()
+        except DiscoveryError as exc:
+            logger.warning("sign-out at the OpenID provider skipped: %s", exc)
+            end_session = None
+        if end_session and url_origins(end_session)[0] not in settings.XDS_OIDC_SIGN_OUT_ORIGINS:
+            # The pages' form-action would stop the browser on its way there.
+            logger.warning(
+                "sign-out at the OpenID provider skipped: %s is on another origin than the "
+                "issuer; name it in XDS_OIDC_END_SESSION_ENDPOINT",
+                end_session,
+            )
+            end_session = None
+        if end_session is None:
+            messages.warning(
+                request,
+                _(
+                    "You are signed out of the dashboard, but not of %(provider)s: on a shared "
+                    "computer, sign out there too."
+                )
+                % {"provider": provider},
+            )
+            return response
+        if not end_session:
+            return response  # the provider offers no way to end its session
+        query = urlencode(
+            {
+                "id_token_hint": id_token,
+                "client_id": settings.OIDC_RP_CLIENT_ID,
+                "post_logout_redirect_uri": request.build_absolute_uri(
+                    resolve_url(settings.LOGOUT_REDIRECT_URL)
+                ),
+            }
+        )
+        separator = "&" if "?" in end_session else "?"
+        return HttpResponseRedirect(f"{end_session}{separator}{query}")

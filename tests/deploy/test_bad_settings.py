@@ -217,6 +217,12 @@ BAD_SETTINGS = [
     ),
     bad({"XDS_LDAP_GROUP_TYPE": "activeDirectory"}, "XDS_LDAP_GROUP_TYPE", "activeDirectory"),
     bad({"XDS_LDAP_ROLE_MAP": "=Admin"}, "XDS_LDAP_ROLE_MAP", "=Admin"),
+    bad({"XDS_OIDC_SIGN_OUT_AT_PROVIDER": "maybe"}, "XDS_OIDC_SIGN_OUT_AT_PROVIDER", "maybe"),
+    bad(
+        {"XDS_OIDC_END_SESSION_ENDPOINT": "id.example.com/logout"},
+        "XDS_OIDC_END_SESSION_ENDPOINT",
+        "https://",
+    ),
     bad({"XDS_LDAP_CA_FILE": "/nonexistent/team-ca.pem"}, "XDS_LDAP_CA_FILE", "cannot be read"),
     bad({"XDS_LDAP_CA_FILE": A_DIRECTORY}, "XDS_LDAP_CA_FILE", "cannot be read", id="CA-dir"),
     bad({"XDS_LDAP_CA_FILE": A_FILE}, "XDS_LDAP_CA_FILE", "no PEM certificate", id="CA-not-PEM"),

@@ -29,6 +29,9 @@ CLIENT_SECRET = "the-dashboard-client-secret-for-tests"
 CALLBACK = "http://testserver/oidc/callback/"  # the test client's
 # A live server's, on any port: the provider ignores a loopback redirect's port (RFC 8252 §7.3).
 LIVE_CALLBACK = "http://127.0.0.1/oidc/callback/"
+# Where the provider sends the browser back after signing out there: the sign-in page.
+SIGNED_OUT = "http://testserver/accounts/login/"
+LIVE_SIGNED_OUT = "http://127.0.0.1/accounts/login/"
 
 # Who the provider knows: name → (groups, e-mail, given name, family name).
 PROVIDER_USERS = {
@@ -103,6 +106,7 @@ def oidc_provider(tmp_path_factory):
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "redirect_uri": f"{CALLBACK} {LIVE_CALLBACK}",
+            "post_logout_redirect_uri": f"{SIGNED_OUT} {LIVE_SIGNED_OUT}",
         },
     }
     (home / "seed.json").write_text(json.dumps(seed))
@@ -140,6 +144,8 @@ def oidc_provider(tmp_path_factory):
 def oidc_on(settings, oidc_provider):
     """The dashboard configured for the test provider, by discovery, as .env.example says
     (XDS_OIDC_NAME "Corp ID"; groups ops → Operator, admins → Admin, viewers → Viewer)."""
+    from dashboard.env import url_origins
+
     settings.XDS_OIDC_ENABLED = True
     settings.XDS_OIDC_NAME = "Corp ID"
     settings.XDS_OIDC_ISSUER = oidc_provider.issuer
@@ -154,6 +160,13 @@ def oidc_on(settings, oidc_provider):
     settings.XDS_OIDC_CLIENT_ID = settings.OIDC_RP_CLIENT_ID = CLIENT_ID
     settings.XDS_OIDC_CLIENT_SECRET = settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
     settings.OIDC_RP_SIGN_ALGO = "RS256"
+    # As the settings make them of the issuer (dashboard/settings.py).
+    settings.XDS_OIDC_SIGN_OUT_ORIGINS = url_origins(oidc_provider.issuer)
+    csp = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    settings.CONTENT_SECURITY_POLICY = {
+        **settings.CONTENT_SECURITY_POLICY,
+        "DIRECTIVES": {**csp, "form-action": ["'self'", *settings.XDS_OIDC_SIGN_OUT_ORIGINS]},
+    }
     settings.AUTHENTICATION_BACKENDS = [
         *settings.AUTHENTICATION_BACKENDS,
         "dashboard.sso.oidc.ProviderBackend",

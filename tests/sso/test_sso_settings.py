@@ -51,6 +51,32 @@ def test_the_openid_provider_and_its_role_map(monkeypatch, tmp_path):
     }
     assert (read["OIDC_RP_CLIENT_ID"], read["OIDC_RP_SIGN_ALGO"]) == ("dash", "RS256")
     assert read["OIDC_USE_PKCE"] is True
+    # Log out sends the browser to the provider's end_session_endpoint, at the issuer's origin
+    # unless named: the pages' form-action allows it, and nothing else.
+    form_action = read["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["form-action"]
+    assert form_action == ["'self'", "https://id.example.com"]
+    assert read["OIDC_STORE_ID_TOKEN"] is True
+
+
+def test_the_end_session_endpoint_named_and_sign_out_at_the_provider_off(monkeypatch, tmp_path):
+    provider = {
+        "XDS_OIDC_CLIENT_ID": "dash",
+        "XDS_OIDC_CLIENT_SECRET": "s3cret",
+        "XDS_OIDC_ISSUER": "https://id.example.com/realms/team",
+    }
+    named = read_settings(
+        monkeypatch,
+        tmp_path,
+        **provider,
+        XDS_OIDC_END_SESSION_ENDPOINT="https://logout.example.com:8443/end",
+    )
+    assert named["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["form-action"] == [
+        "'self'",
+        "https://id.example.com",
+        "https://logout.example.com:8443",
+    ]
+    off = read_settings(monkeypatch, tmp_path, **provider, XDS_OIDC_SIGN_OUT_AT_PROVIDER="false")
+    assert off["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["form-action"] == ["'self'"]
 
 
 def test_the_directory_searched_as_the_service_account(monkeypatch, tmp_path):

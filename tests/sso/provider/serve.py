@@ -1,7 +1,8 @@
 """Runs the test OpenID provider: migrates its database, seeds it from the JSON file named by
 PROVIDER_SEED ({"users": [{"username", "password", "email", "first_name", "last_name",
-"groups"}], "client": {"client_id", "client_secret", "redirect_uri"}}), listens on a free port
-of 127.0.0.1 and prints `listening PORT` once it serves."""
+"groups"}], "client": {"client_id", "client_secret", "redirect_uri",
+"post_logout_redirect_uri"}}), listens on a free port of 127.0.0.1 and prints `listening PORT`
+once it serves."""
 
 import json
 import os
@@ -49,6 +50,7 @@ def seed(data: dict) -> None:
         client_type=Application.CLIENT_CONFIDENTIAL,
         authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
         redirect_uris=client["redirect_uri"],
+        post_logout_redirect_uris=client["post_logout_redirect_uri"],
         algorithm=Application.RS256_ALGORITHM,
         skip_authorization=True,
     )

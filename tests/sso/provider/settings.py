@@ -39,6 +39,10 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "tests.sso.provider.validator.Validator",
     "SCOPES": {"openid": "OpenID Connect", "email": "E-mail", "profile": "Profile"},
     "PKCE_REQUIRED": True,
+    # The end_session_endpoint, as Keycloak's: signs out at once when the hint is the member's
+    # own ID token, and sends the browser back to a post-logout URI the client registered.
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
 }
 # Cookies ignore ports: on 127.0.0.1 beside the dashboard, the provider's must not overwrite the
 # dashboard's session and CSRF cookies in a browser that holds both.
