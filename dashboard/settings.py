@@ -675,6 +675,14 @@ DEFAULT_FROM_EMAIL = env_str(
     pattern=r"[^\s<>@]+@[^\s<>@]+|[^<>]*<[^\s<>@]+@[^\s<>@]+>",
     allowed="an e-mail address (such as dashboard@example.com)",
 )
+# The languages of alert e-mails, in order: the subject in the first, the words in each (a team
+# that reads Chinese: zh-hans; both: zh-hans,en). Chat channels have a language each.
+XDS_EMAIL_LANGUAGES = [code.lower() for code in env_list("XDS_EMAIL_LANGUAGES", ["en"])]
+if not XDS_EMAIL_LANGUAGES or set(XDS_EMAIL_LANGUAGES) - set(dict(LANGUAGES)):
+    refuse(
+        f"XDS_EMAIL_LANGUAGES must be one or more of {', '.join(dict(LANGUAGES))}, "
+        f"comma-separated (such as zh-hans,en), not {','.join(XDS_EMAIL_LANGUAGES)!r}"
+    )
 
 # --- The dashboard's own: XDS_* -----------------------------------------------------------------
 # The upstream (Xuandashi open API). The base URL is configuration: production, the provider's

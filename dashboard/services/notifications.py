@@ -144,16 +144,26 @@ def _send_mail(notification: Notification) -> str:
     )
     if not addresses:
         return ""
+    subject, body = email_words(notification)
     try:
-        send_mail(
-            f"[Xuandashi] {notification.subject}",
-            notification.body,
-            settings.DEFAULT_FROM_EMAIL,
-            addresses,
-        )
+        send_mail(f"[Xuandashi] {subject}", body, settings.DEFAULT_FROM_EMAIL, addresses)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"[:300]
     return "ok"
+
+
+def email_words(notification: Notification) -> tuple[str, str]:
+    """The alert's e-mail in XDS_EMAIL_LANGUAGES: the subject in the first language; the words
+    in each, in order (headed by their subject when there are several). One e-mail for all, so
+    that a delivery retried sends it once more at most, never once per language."""
+    worded = [
+        alert_delivery.notification_words(notification, language)
+        for language in settings.XDS_EMAIL_LANGUAGES
+    ]
+    subject = " ".join(worded[0][0].split())  # one line: it becomes a mail header
+    if len(worded) == 1:
+        return subject, worded[0][1]
+    return subject, "\n\n----\n\n".join(f"{words[0]}\n\n{words[1]}" for words in worded)
 
 
 # --- What is worth telling --------------------------------------------------------------------

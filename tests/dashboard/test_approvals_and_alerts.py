@@ -240,6 +240,48 @@ def test_a_failing_webhook_is_recorded_and_mail_still_goes(make_host, cleo, webh
     assert len(mail.outbox) == 1
 
 
+def alert_in(language: str) -> tuple[str, str]:
+    """The subject and body of the one notification there is, worded in `language`."""
+    from dashboard.wording import alert_words
+
+    notification = Notification.objects.get()
+    return alert_words(notification.message_key, notification.message_values, language)
+
+
+def test_alert_mails_are_in_english_unless_the_team_says_otherwise(make_host, cleo, check):
+    make_host(name="gone-rental", status=HostStatus.EXPIRED, owner=cleo)
+    check()
+    (message,) = mail.outbox
+    subject, body = alert_in("en")
+    assert (message.subject, message.body) == (f"[Xuandashi] {subject}", body)
+
+
+def test_alert_mails_in_chinese_for_a_team_that_reads_it(make_host, cleo, check, settings):
+    settings.XDS_EMAIL_LANGUAGES = ["zh-hans"]
+    make_host(name="gone-rental", status=HostStatus.EXPIRED, owner=cleo)
+    check()
+    (message,) = mail.outbox
+    subject, body = alert_in("zh-hans")
+    assert subject != alert_in("en")[0]  # the catalog has it
+    assert (message.subject, message.body) == (f"[Xuandashi] {subject}", body)
+    # What the notification keeps stays English (the admin's list, the webhook's text).
+    assert Notification.objects.get().subject == alert_in("en")[0]
+
+
+def test_alert_mails_in_two_languages_are_one_mail(make_host, cleo, ada, check, settings):
+    settings.XDS_EMAIL_LANGUAGES = ["zh-hans", "en"]
+    make_host(name="gone-rental", status=HostStatus.EXPIRED, owner=cleo)
+    check()
+    (message,) = mail.outbox  # one mail, to everyone, in both
+    chinese, english = (alert_in(code) for code in settings.XDS_EMAIL_LANGUAGES)
+    assert message.subject == f"[Xuandashi] {chinese[0]}"
+    assert (
+        message.body.index(chinese[1])
+        < message.body.index(english[0])
+        < message.body.index(english[1])
+    )
+
+
 def test_the_host_list_makes_expiring_rentals_stand_out(client, cleo, make_host, settings):
     settings.XDS_EXPIRY_WARNING_DAYS = 7
     make_host(name="rent-01", expires_at=timezone.now() + timedelta(days=2))

@@ -217,6 +217,8 @@ BAD_SETTINGS = [
     ),
     bad({"XDS_LDAP_GROUP_TYPE": "activeDirectory"}, "XDS_LDAP_GROUP_TYPE", "activeDirectory"),
     bad({"XDS_LDAP_ROLE_MAP": "=Admin"}, "XDS_LDAP_ROLE_MAP", "=Admin"),
+    bad({"XDS_EMAIL_LANGUAGES": "fr"}, "XDS_EMAIL_LANGUAGES", "fr", "zh-hans"),
+    bad({"XDS_EMAIL_LANGUAGES": " , "}, "XDS_EMAIL_LANGUAGES", id="XDS_EMAIL_LANGUAGES-none"),
     bad({"XDS_OIDC_SIGN_OUT_AT_PROVIDER": "maybe"}, "XDS_OIDC_SIGN_OUT_AT_PROVIDER", "maybe"),
     bad(
         {"XDS_OIDC_END_SESSION_ENDPOINT": "id.example.com/logout"},
