@@ -1,7 +1,7 @@
 """The two ends of a sign-in through the OpenID provider: starting it (to the provider's
 authorization page) and its callback (the provider sends the member back with a code). Each
 failure is audited, with the provider's name and the reason, and told to the member on the
-sign-in page."""
+sign-in page. And the sign-out, which ends the provider's session too."""
 
 from __future__ import annotations
 
